@@ -1,0 +1,23 @@
+# One helper to add a library and one to add its tests (STYLE.md layout).
+#
+#   anoncode_library(NAME SOURCES a.cpp b.cpp DEPS other_lib)
+#   anoncode_test(NAME SOURCES a_test.cpp DEPS lib LABELS crypto [SLOW])
+#
+# Library targets are called anoncode_<NAME>; tests are one gtest executable each, registered
+# with ctest test by test (gtest_discover_tests) so a failure names the exact case.
+include(GoogleTest)
+
+function(anoncode_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(anoncode_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(anoncode_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(anoncode_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+function(anoncode_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE ANONCODE_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data")
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,74 @@
+// SM2 (GB/T 32918) signatures and public-key encryption over OpenSSL 3.
+//
+// Signatures always use the distinguishing identifier "1234567812345678", set explicitly:
+// OpenSSL 3.0 otherwise signs with an empty id and its signatures fail elsewhere (DESIGN §3.1).
+// Signatures on the wire are fixed-length r || s (2 × 32 bytes, big-endian); DER conversion
+// exists for interoperability with tools such as the openssl command line.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <string>
+
+#include "common/bytes.h"
+#include "common/secret.h"
+
+namespace anoncode::crypto {
+
+constexpr std::string_view kSm2UserId = "1234567812345678";
+constexpr size_t kSm2SignatureSize = 64;     // r || s
+constexpr size_t kSm2PublicKeySize = 65;     // 0x04 || x || y (SEC1 uncompressed)
+constexpr size_t kSm2PrivateKeySize = 32;    // big-endian scalar d, 1 <= d < n-1
+
+struct EvpPkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
+
+class Sm2PublicKey {
+ public:
+  // Accepts SEC1 uncompressed (65 bytes) or compressed (33 bytes); rejects off-curve points and
+  // the point at infinity as `malformed`.
+  static Result<Sm2PublicKey> from_bytes(ByteView encoded);
+  static Result<Sm2PublicKey> from_pem(std::string_view pem);  // SubjectPublicKeyInfo
+  Bytes to_bytes() const;                                       // 65 bytes uncompressed
+  std::string to_pem() const;
+  EVP_PKEY* get() const { return key_.get(); }
+
+ private:
+  explicit Sm2PublicKey(EvpPkeyPtr k) : key_(std::move(k)) {}
+  std::shared_ptr<EVP_PKEY> key_;
+};
+
+class Sm2PrivateKey {
+ public:
+  static Result<Sm2PrivateKey> generate();
+  // 32-byte big-endian d; rejects 0 and values >= n-1 as `invalid_argument`.
+  static Result<Sm2PrivateKey> from_bytes(const SecretBytes& d);
+  static Result<Sm2PrivateKey> from_pem(const SecretBytes& pem);  // PKCS#8, unencrypted
+  // The explicit export points (greppable): raw d and PKCS#8 PEM.
+  SecretBytes export_secret() const;
+  SecretBytes export_pem_secret() const;
+  Sm2PublicKey public_key() const;
+  EVP_PKEY* get() const { return key_.get(); }
+
+ private:
+  explicit Sm2PrivateKey(EvpPkeyPtr k) : key_(std::move(k)) {}
+  std::shared_ptr<EVP_PKEY> key_;
+};
+
+// A signer has sign; a verifier has verify (STYLE.md, from Tink).
+Result<Bytes> sm2_sign(const Sm2PrivateKey& key, ByteView message);
+// Any failure (wrong length, r or s out of range, wrong key, tampered message) is `bad_signature`.
+Status sm2_verify(const Sm2PublicKey& key, ByteView message, ByteView signature);
+
+Result<Bytes> sm2_signature_to_der(ByteView signature);
+Result<Bytes> sm2_signature_from_der(ByteView der);
+
+// Public-key encryption (GM/T 0009 ASN.1 ciphertext, C1 || C3 || C2 as OpenSSL encodes it).
+Result<Bytes> sm2_encrypt(const Sm2PublicKey& key, ByteView plaintext);
+// Any failure is `verification_failed`.
+Result<SecretBytes> sm2_decrypt(const Sm2PrivateKey& key, ByteView ciphertext);
+
+}  // namespace anoncode::crypto
