@@ -1,0 +1,633 @@
+#include "crypto/credential.h"
+
+#include <algorithm>
+
+#include "crypto/sm3.h"
+
+namespace anoncode::crypto {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+enum Type : uint8_t {
+  kTypeIssuerPublic = 0x10,
+  kTypeIssuerSecret = 0x11,
+  kTypeOpenRequest = 0x20,
+  kTypeIssueResponse = 0x21,
+  kTypeShowRequest = 0x22,
+  kTypePendingIssue = 0x30,
+  kTypeCredential = 0x31,
+};
+
+Error verification_failed() { return make_error(ErrorCode::kVerificationFailed, "verification failed"); }
+
+// Statements: declared once here, used by both sides.
+Statement open_statement(const Group& g) {
+  Statement st(g, "anoncode/v1/open");
+  st.add("Cn", {{"r'", "H0"}, {"sk", "H1"}, {"s'", "H2"}, {"u'", "H3"}});
+  st.add("J", {{"sk", "GJ"}});
+  return st;
+}
+
+Statement issue_statement(const Group& g) {
+  Statement st(g, "anoncode/v1/issue");
+  st.add("W", {{"x", "B"}});
+  st.add("X", {{"x", "A"}});  // X = M − e·A = x·A
+  return st;
+}
+
+Statement show_statement(const Group& g, bool with_identity) {
+  Statement st(g, with_identity ? "anoncode/v1/show+identity" : "anoncode/v1/show");
+  st.add("Abar-D", {{"e", "-A'"}, {"r2", "H0"}});                          // 1
+  st.add("B+sH2+RH3", {{"r3", "D"}, {"rhat", "-H0"}, {"sk", "-H1-CH3"}});  // 2
+  st.add("Cn", {{"r'", "H0"}, {"sk", "H1"}, {"s'", "H2"}, {"u'", "H3"}});  // 3
+  if (with_identity) st.add("J", {{"sk", "GJ"}});                          // refund
+  return st;
+}
+
+// The statements are built once per group; building one is cheap but not free.
+struct Statements {
+  Statement open, issue, show, show_identity;
+  explicit Statements(const Group& g)
+      : open(open_statement(g)), issue(issue_statement(g)), show(show_statement(g, false)),
+        show_identity(show_statement(g, true)) {}
+  static const Statements& of(const Group& g) {
+    static const Statements ristretto(ristretto255());
+    static const Statements sm2(sm2_openssl());
+    return g.id() == GroupId::kRistretto255 ? ristretto : sm2;
+  }
+};
+
+KeyId key_id_of(const Group& g, const Point& W) {
+  Sm3Digest d = sm3(g.encode_point(W));
+  KeyId kid{};
+  std::copy_n(d.begin(), kid.size(), kid.begin());
+  return kid;
+}
+
+// Wire codec for one object: header, fixed-size elements, exact length.
+class Writer {
+ public:
+  Writer(const Group& g, uint8_t type) : g_(g) { w_.u8(kVersion).u8(type).u8(static_cast<uint8_t>(g.id())); }
+  Writer& point(const Point& p) { w_.raw(g_.encode_point(p)); return *this; }
+  Writer& scalar(const Scalar& s) { auto b = g_.encode_scalar(s); w_.raw(b); sodium_memzero(b.data(), 32); return *this; }
+  Writer& raw(ByteView b) { w_.raw(b); return *this; }
+  Bytes take() { return std::move(w_).take(); }
+  SecretBytes take_secret() { Bytes b = std::move(w_).take(); SecretBytes s(b); sodium_memzero(b.data(), b.size()); return s; }
+
+ private:
+  const Group& g_;
+  ByteWriter w_;
+};
+
+class Reader {
+ public:
+  // `element_error`: what a bad point or scalar is — `verification_failed` in messages from
+  // others (one opaque error), `malformed` in our own stored state.
+  static Result<Reader> open(ByteView bytes, uint8_t type, size_t body_points, size_t body_scalars,
+                             size_t body_raw, ErrorCode element_error) {
+    ByteReader r(bytes);
+    ANONCODE_TRY(uint8_t version, r.u8());
+    ANONCODE_TRY(uint8_t t, r.u8());
+    ANONCODE_TRY(uint8_t gid, r.u8());
+    if (version != kVersion) return make_error(ErrorCode::kMalformed, "unsupported version");
+    if (t != type) return make_error(ErrorCode::kMalformed, "wrong object type");
+    ANONCODE_TRY(const Group* g, group_by_id(gid));
+    size_t want = body_points * g->point_size() + body_scalars * 32 + body_raw;
+    if (r.remaining() != want) return make_error(ErrorCode::kMalformed, "wrong length");
+    return Reader(*g, bytes.subspan(3), element_error);
+  }
+  const Group& group() const { return g_; }
+  Result<Point> point(bool allow_identity = false) {
+    ANONCODE_TRY(ByteView b, r_.raw(g_.point_size()));
+    auto p = g_.decode_point(b, allow_identity);
+    if (!p) return element_failure("bad group element");
+    return p;
+  }
+  Result<Scalar> scalar() {
+    ANONCODE_TRY(ByteView b, r_.raw(32));
+    auto s = g_.decode_scalar(b);
+    if (!s) return element_failure("bad scalar");
+    return s;
+  }
+  template <size_t N>
+  Result<std::array<uint8_t, N>> fixed() {
+    ANONCODE_TRY(ByteView b, r_.raw(N));
+    std::array<uint8_t, N> out{};
+    std::copy(b.begin(), b.end(), out.begin());
+    return out;
+  }
+  Result<Bytes> rest(size_t n) {
+    ANONCODE_TRY(ByteView b, r_.raw(n));
+    return to_bytes(b);
+  }
+  Status finish() const { return r_.finish(); }
+
+ private:
+  Reader(const Group& g, ByteView body, ErrorCode e) : g_(g), r_(body), element_error_(e) {}
+  // In messages from others, one opaque error that does not say which element was bad.
+  Error element_failure(const char* what) const {
+    if (element_error_ == ErrorCode::kVerificationFailed) return verification_failed();
+    return make_error(element_error_, what);
+  }
+  const Group& g_;
+  ByteReader r_;
+  ErrorCode element_error_;
+};
+
+}  // namespace
+
+bool is_valid_show_op(uint8_t op) { return op >= 1 && op <= 5; }
+
+const Generators& Generators::of(const Group& g) {
+  auto make = [](const Group& grp) {
+    auto gen = [&](std::string_view name) { return grp.hash_to_group_vartime("anoncode/v1/gen", as_bytes(name)); };
+    return Generators{grp.generator(), gen("H0"), gen("H1"), gen("H2"), gen("H3"), gen("G_J")};
+  };
+  static const Generators ristretto = make(ristretto255());
+  static const Generators sm2 = make(sm2_openssl());
+  return g.id() == GroupId::kRistretto255 ? ristretto : sm2;
+}
+
+Point identity_commitment(const Group& g, const Scalar& sk) { return g.mul(sk, Generators::of(g).GJ); }
+
+Scalar ds_challenge(const Group& g, const Nonce& nonce, ShowOp op) {
+  ByteWriter w;
+  w.raw(nonce).u8(static_cast<uint8_t>(op));
+  return g.hash_to_scalar("anoncode/v1/dschal", w.bytes());
+}
+
+// ---------------------------------------------------------------- issuer keys
+
+IssuerPublicKey::IssuerPublicKey(const Group& g, Point W) : group_(&g), W_(W), kid_(key_id_of(g, W)) {}
+
+Bytes IssuerPublicKey::encode() const { return Writer(*group_, kTypeIssuerPublic).point(W_).take(); }
+
+Result<IssuerPublicKey> IssuerPublicKey::decode(ByteView bytes) {
+  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeIssuerPublic, 1, 0, 0, ErrorCode::kMalformed));
+  ANONCODE_TRY(Point W, r.point());
+  ANONCODE_CHECK(r.finish());
+  return IssuerPublicKey(r.group(), W);
+}
+
+IssuerKey IssuerKey::generate(const Group& g, Rng& rng) {
+  Scalar x = g.random_nonzero_scalar(rng);
+  return IssuerKey(x, IssuerPublicKey(g, g.mul_base(x)));
+}
+
+SecretBytes IssuerKey::encode_secret() const {
+  return Writer(pub_.group(), kTypeIssuerSecret).scalar(x_).take_secret();
+}
+
+Result<IssuerKey> IssuerKey::decode_secret(const SecretBytes& bytes) {
+  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypeIssuerSecret, 0, 1, 0, ErrorCode::kMalformed));
+  ANONCODE_TRY(Scalar x, r.scalar());
+  ANONCODE_CHECK(r.finish());
+  if (x.ct_is_zero()) return make_error(ErrorCode::kMalformed, "issuer key: zero");
+  return IssuerKey(x, IssuerPublicKey(r.group(), r.group().mul_base(x)));
+}
+
+// ---------------------------------------------------------------- messages
+
+Bytes OpenRequest::encode() const {
+  return Writer(*group, kTypeOpenRequest).raw(kid).raw(ctx).point(Cn).point(J).raw(proof).take();
+}
+
+Result<OpenRequest> OpenRequest::decode(ByteView bytes) {
+  // The proof length depends on the group: decode the header first.
+  if (bytes.size() < 3) return make_error(ErrorCode::kMalformed, "truncated");
+  ANONCODE_TRY(const Group* g, group_by_id(bytes[2]));
+  size_t proof_len = Statements::of(*g).open.proof_size();
+  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeOpenRequest, 2, 0, 8 + 32 + proof_len,
+                                      ErrorCode::kVerificationFailed));
+  OpenRequest m;
+  m.group = g;
+  ANONCODE_TRY(m.kid, r.fixed<8>());
+  ANONCODE_TRY(m.ctx, r.fixed<32>());
+  ANONCODE_TRY(m.Cn, r.point());
+  ANONCODE_TRY(m.J, r.point());
+  ANONCODE_TRY(m.proof, r.rest(proof_len));
+  ANONCODE_CHECK(r.finish());
+  return m;
+}
+
+Bytes IssueResponse::encode() const {
+  return Writer(*group, kTypeIssueResponse).raw(kid).point(A).scalar(e).scalar(r2).raw(proof).take();
+}
+
+Result<IssueResponse> IssueResponse::decode(ByteView bytes) {
+  if (bytes.size() < 3) return make_error(ErrorCode::kMalformed, "truncated");
+  ANONCODE_TRY(const Group* g, group_by_id(bytes[2]));
+  size_t proof_len = Statements::of(*g).issue.proof_size();
+  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeIssueResponse, 1, 2, 8 + proof_len,
+                                      ErrorCode::kVerificationFailed));
+  IssueResponse m;
+  m.group = g;
+  ANONCODE_TRY(m.kid, r.fixed<8>());
+  ANONCODE_TRY(m.A, r.point());
+  ANONCODE_TRY(m.e, r.scalar());
+  ANONCODE_TRY(m.r2, r.scalar());
+  ANONCODE_TRY(m.proof, r.rest(proof_len));
+  ANONCODE_CHECK(r.finish());
+  return m;
+}
+
+Bytes ShowRequest::encode() const {
+  return Writer(*group, kTypeShowRequest)
+      .raw(std::array<uint8_t, 1>{static_cast<uint8_t>(op)})
+      .raw(kid).raw(nonce).raw(ctx)
+      .point(A_prime).point(A_bar).point(D).scalar(s).scalar(R).point(Cn)
+      .raw(proof).take();
+}
+
+Result<ShowRequest> ShowRequest::decode(ByteView bytes) {
+  if (bytes.size() < 4) return make_error(ErrorCode::kMalformed, "truncated");
+  ANONCODE_TRY(const Group* g, group_by_id(bytes[2]));
+  if (!is_valid_show_op(bytes[3])) return make_error(ErrorCode::kMalformed, "unknown operation");
+  auto op = static_cast<ShowOp>(bytes[3]);
+  const auto& sts = Statements::of(*g);
+  size_t proof_len = (op == ShowOp::kRefund ? sts.show_identity : sts.show).proof_size();
+  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeShowRequest, 4, 2, 1 + 8 + 32 + 32 + proof_len,
+                                      ErrorCode::kVerificationFailed));
+  ShowRequest m;
+  m.group = g;
+  m.op = op;
+  ANONCODE_TRY(auto op_byte, r.fixed<1>());
+  (void)op_byte;
+  ANONCODE_TRY(m.kid, r.fixed<8>());
+  ANONCODE_TRY(m.nonce, r.fixed<32>());
+  ANONCODE_TRY(m.ctx, r.fixed<32>());
+  ANONCODE_TRY(m.A_prime, r.point());
+  ANONCODE_TRY(m.A_bar, r.point(true));
+  ANONCODE_TRY(m.D, r.point(true));
+  ANONCODE_TRY(m.s, r.scalar());
+  ANONCODE_TRY(m.R, r.scalar());
+  ANONCODE_TRY(m.Cn, r.point());
+  ANONCODE_TRY(m.proof, r.rest(proof_len));
+  ANONCODE_CHECK(r.finish());
+  return m;
+}
+
+// ---------------------------------------------------------------- client state
+
+SecretBytes PendingIssue::encode_secret() const {
+  return Writer(*group_, kTypePendingIssue).raw(kid_).point(Cn_).scalar(r1_).scalar(sk_).scalar(s_).scalar(u_).take_secret();
+}
+
+Result<PendingIssue> PendingIssue::decode_secret(const SecretBytes& bytes) {
+  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypePendingIssue, 1, 4, 8, ErrorCode::kMalformed));
+  PendingIssue p;
+  p.group_ = &r.group();
+  ANONCODE_TRY(p.kid_, r.fixed<8>());
+  ANONCODE_TRY(p.Cn_, r.point());
+  ANONCODE_TRY(p.r1_, r.scalar());
+  ANONCODE_TRY(p.sk_, r.scalar());
+  ANONCODE_TRY(p.s_, r.scalar());
+  ANONCODE_TRY(p.u_, r.scalar());
+  ANONCODE_CHECK(r.finish());
+  return p;
+}
+
+SecretBytes Credential::encode_secret() const {
+  return Writer(*group_, kTypeCredential).raw(kid_).point(A_).scalar(e_).scalar(r_).scalar(sk_).scalar(s_).scalar(u_).take_secret();
+}
+
+Result<Credential> Credential::decode_secret(const SecretBytes& bytes) {
+  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypeCredential, 1, 5, 8, ErrorCode::kMalformed));
+  Credential c;
+  c.group_ = &r.group();
+  ANONCODE_TRY(c.kid_, r.fixed<8>());
+  ANONCODE_TRY(c.A_, r.point());
+  ANONCODE_TRY(c.e_, r.scalar());
+  ANONCODE_TRY(c.r_, r.scalar());
+  ANONCODE_TRY(c.sk_, r.scalar());
+  ANONCODE_TRY(c.s_, r.scalar());
+  ANONCODE_TRY(c.u_, r.scalar());
+  ANONCODE_CHECK(r.finish());
+  return c;
+}
+
+Point Credential::identity_commitment() const { return crypto::identity_commitment(*group_, sk_); }
+
+// ---------------------------------------------------------------- client
+
+PendingIssue CredentialClient::commit_next(const Group& g, const KeyId& kid, const Scalar& sk,
+                                         Rng& rng) {
+  const auto& gen = Generators::of(g);
+  PendingIssue p;
+  p.group_ = &g;
+  p.kid_ = kid;
+  p.sk_ = sk;
+  p.r1_ = g.random_scalar(rng);
+  p.s_ = g.random_scalar(rng);
+  p.u_ = g.random_scalar(rng);
+  p.Cn_ = g.add(g.add(g.mul(p.r1_, gen.H0), g.mul(sk, gen.H1)),
+                g.add(g.mul(p.s_, gen.H2), g.mul(p.u_, gen.H3)));
+  return p;
+}
+
+CredentialClient::Started CredentialClient::begin_open(const IssuerPublicKey& pub,
+                                                       const ContextHash& ctx, Rng& rng) {
+  const Group& g = pub.group();
+  const auto& gen = Generators::of(g);
+  Scalar sk = g.random_nonzero_scalar(rng);
+  Started out{OpenRequest{}, commit_next(g, pub.kid(), sk, rng)};
+  const PendingIssue& p = out.pending;
+  OpenRequest& req = out.request;
+  req.group = &g;
+  req.kid = pub.kid();
+  req.ctx = ctx;
+  req.Cn = p.Cn_;
+  req.J = g.mul(sk, gen.GJ);
+
+  const Statement& st = Statements::of(g).open;
+  Transcript t(st.name());
+  t.append("kid", req.kid).append("ctx", req.ctx);
+  auto points = st.points({{"Cn", req.Cn}, {"H0", gen.H0}, {"H1", gen.H1}, {"H2", gen.H2},
+                           {"H3", gen.H3}, {"J", req.J}, {"GJ", gen.GJ}});
+  auto witness = st.witness({{"r'", &p.r1_}, {"sk", &p.sk_}, {"s'", &p.s_}, {"u'", &p.u_}});
+  req.proof = SigmaProof::prove(st, points, witness, t, rng).encode(g);
+  return out;
+}
+
+namespace {
+
+// The DLEQ transcript of an issue response: binds the key, the commitment and (e, r'').
+Transcript issue_transcript(const Group& g, const KeyId& kid, const Point& Cn, const Scalar& e,
+                            const Scalar& r2) {
+  Transcript t("anoncode/v1/issue");
+  t.append("kid", kid).append_point(g, "Cn", Cn);
+  t.append_public_scalar(g, "e", e).append_public_scalar(g, "r''", r2);
+  return t;
+}
+
+}  // namespace
+
+Result<Credential> CredentialClient::finish_issue(const PendingIssue& pending,
+                                                  const IssueResponse& resp,
+                                                  const IssuerPublicKey& pub) {
+  const Group& g = pending.group();
+  if (resp.group != &g || &pub.group() != &g || resp.kid != pending.kid() ||
+      pub.kid() != pending.kid() || g.is_identity(resp.A)) {
+    return verification_failed();
+  }
+  const auto& gen = Generators::of(g);
+  const Statement& st = Statements::of(g).issue;
+  // M = B + Cn + r''·H0, X = M − e·A (= x·A when A = (x+e)^-1·M).
+  Point M = g.add(g.add(gen.B, pending.Cn_), g.mul(resp.r2, gen.H0));
+  Point X = g.sub(M, g.mul(resp.e, resp.A));
+  auto proof = SigmaProof::decode(st, resp.proof);
+  if (!proof) return verification_failed();
+  Transcript t = issue_transcript(g, resp.kid, pending.Cn_, resp.e, resp.r2);
+  auto points = st.points({{"W", pub.W()}, {"B", gen.B}, {"X", X}, {"A", resp.A}});
+  if (!proof->verify(st, points, t)) return verification_failed();
+
+  Credential c;
+  c.group_ = &g;
+  c.kid_ = pending.kid();
+  c.A_ = resp.A;
+  c.e_ = resp.e;
+  c.r_ = g.add(pending.r1_, resp.r2);
+  c.sk_ = pending.sk_;
+  c.s_ = pending.s_;
+  c.u_ = pending.u_;
+  return c;
+}
+
+namespace {
+
+Transcript show_transcript(const Group& g, const ShowRequest& req, const Scalar& C) {
+  Transcript t("anoncode/v1/show");
+  t.append("op", std::array<uint8_t, 1>{static_cast<uint8_t>(req.op)})
+      .append("kid", req.kid)
+      .append("nonce", req.nonce)
+      .append("ctx", req.ctx)
+      .append_point(g, "A'", req.A_prime)
+      .append_point(g, "Abar", req.A_bar)
+      .append_point(g, "D", req.D)
+      .append_public_scalar(g, "s", req.s)
+      .append_public_scalar(g, "R", req.R)
+      .append_public_scalar(g, "C", C);
+  return t;
+}
+
+// The public points of the show statement, computed the same way by both sides.
+std::vector<Point> show_points(const Statement& st, const Group& g, const ShowRequest& req,
+                               const Scalar& C, const Point* identity) {
+  const auto& gen = Generators::of(g);
+  // B + s·H2 + R·H3 and H1 − C·H3: s, R and C are public.
+  std::array<Scalar, 2> k1{req.s, req.R};
+  std::array<Point, 2> p1{gen.H2, gen.H3};
+  Point lhs2 = g.add(gen.B, g.multi_mul_vartime(k1, p1));
+  std::array<Scalar, 1> k2{C};
+  std::array<Point, 1> p2{gen.H3};
+  Point h1_minus_ch3 = g.sub(gen.H1, g.multi_mul_vartime(k2, p2));
+  Point abar_minus_d = g.sub(req.A_bar, req.D);
+  if (identity != nullptr) {
+    return st.points({{"Abar-D", abar_minus_d}, {"A'", req.A_prime}, {"H0", gen.H0},
+                      {"B+sH2+RH3", lhs2}, {"D", req.D}, {"H1-CH3", h1_minus_ch3}, {"Cn", req.Cn},
+                      {"H1", gen.H1}, {"H2", gen.H2}, {"H3", gen.H3}, {"J", *identity},
+                      {"GJ", gen.GJ}});
+  }
+  return st.points({{"Abar-D", abar_minus_d}, {"A'", req.A_prime}, {"H0", gen.H0},
+                    {"B+sH2+RH3", lhs2}, {"D", req.D}, {"H1-CH3", h1_minus_ch3}, {"Cn", req.Cn},
+                    {"H1", gen.H1}, {"H2", gen.H2}, {"H3", gen.H3}});
+}
+
+}  // namespace
+
+Result<CredentialClient::Shown> CredentialClient::show(const Credential& cred,
+                                                       const IssuerPublicKey& pub, ShowOp op,
+                                                       const Nonce& nonce, const ContextHash& ctx,
+                                                       Rng& rng) {
+  return show_impl(cred, pub, op, nonce, ctx, rng, 0);
+}
+
+Result<CredentialClient::Shown> CredentialClient::show_breaking_relation_for_test(
+    const Credential& cred, const IssuerPublicKey& pub, ShowOp op, const Nonce& nonce,
+    const ContextHash& ctx, Rng& rng, int relation) {
+  return show_impl(cred, pub, op, nonce, ctx, rng, relation);
+}
+
+Result<CredentialClient::Shown> CredentialClient::show_impl(const Credential& cred,
+                                                            const IssuerPublicKey& pub, ShowOp op,
+                                                            const Nonce& nonce,
+                                                            const ContextHash& ctx, Rng& rng,
+                                                            int broken_relation) {
+  const Group& g = cred.group();
+  if (&pub.group() != &g || pub.kid() != cred.kid()) {
+    return make_error(ErrorCode::kUnknownKey, "the credential was issued under another key");
+  }
+  const auto& gen = Generators::of(g);
+  // Relation 4 (test): the next credential committed to another sk than the one shown.
+  Scalar next_sk = broken_relation == 4 ? g.add(cred.sk_, g.scalar_from_u64(1)) : cred.sk_;
+  Shown out{ShowRequest{}, commit_next(g, cred.kid(), next_sk, rng)};
+  ShowRequest& req = out.request;
+  const PendingIssue& next = out.pending;
+  req.group = &g;
+  req.op = op;
+  req.kid = cred.kid();
+  req.nonce = nonce;
+  req.ctx = ctx;
+  Scalar C = ds_challenge(g, nonce, op);
+  req.s = cred.s_;
+  req.R = g.add(g.mul(cred.sk_, C), cred.u_);
+
+  // Bm = B + r·H0 + sk·H1 + s·H2 + u·H3; A' = r1·A; Ā = r1·Bm − e·A'; D = r1·Bm − r2·H0.
+  Scalar r1 = g.random_nonzero_scalar(rng);
+  Scalar r2 = g.random_scalar(rng);
+  Point Bm = g.add(g.add(gen.B, g.mul(cred.r_, gen.H0)),
+                   g.add(g.add(g.mul(cred.sk_, gen.H1), g.mul(cred.s_, gen.H2)), g.mul(cred.u_, gen.H3)));
+  Point r1Bm = g.mul(r1, Bm);
+  req.A_prime = g.mul(r1, cred.A_);
+  req.A_bar = g.sub(r1Bm, g.mul(cred.e_, req.A_prime));
+  req.D = g.sub(r1Bm, g.mul(r2, gen.H0));
+  ANONCODE_TRY(Scalar r3, g.invert(r1));
+  Scalar rhat = g.sub(cred.r_, g.mul(r2, r3));
+  req.Cn = next.Cn_;
+
+  bool with_identity = op == ShowOp::kRefund;
+  const auto& sts = Statements::of(g);
+  const Statement& st = with_identity ? sts.show_identity : sts.show;
+  Point J = with_identity ? g.mul(cred.sk_, gen.GJ) : Point{};
+  Transcript t = show_transcript(g, req, C);
+  auto points = show_points(st, g, req, C, with_identity ? &J : nullptr);
+  auto witness = st.witness({{"e", &cred.e_}, {"r2", &r2}, {"r3", &r3}, {"rhat", &rhat},
+                             {"sk", &cred.sk_}, {"r'", &next.r1_}, {"s'", &next.s_}, {"u'", &next.u_}});
+  if (broken_relation >= 1 && broken_relation <= 3) {
+    // r2 appears only in relation 1, rhat only in 2, u' only in 3: nudge one of them.
+    static constexpr size_t kVarOnlyIn[] = {0, 1, 3, 7};  // indices of r2, rhat, u' in the statement
+    Scalar& w = witness[kVarOnlyIn[broken_relation]];
+    w = g.add(w, g.scalar_from_u64(1));
+  }
+  req.proof = SigmaProof::prove(st, points, witness, t, rng).encode(g);
+  return out;
+}
+
+// ---------------------------------------------------------------- nonces
+
+Nonce MemoryNonceBook::issue(int64_t now_unix) {
+  Nonce n{};
+  rng_.fill(n);
+  std::lock_guard lock(mu_);
+  // Forget expired nonces as we go, so the book stays small.
+  std::erase_if(expiry_, [&](const auto& kv) { return kv.second < now_unix; });
+  expiry_[n] = now_unix + lifetime_;
+  return n;
+}
+
+Status MemoryNonceBook::consume(const Nonce& nonce, int64_t now_unix) {
+  std::lock_guard lock(mu_);
+  auto it = expiry_.find(nonce);
+  if (it == expiry_.end()) return make_error(ErrorCode::kVerificationFailed, "unknown or used nonce");
+  bool expired = it->second < now_unix;
+  expiry_.erase(it);
+  if (expired) return make_error(ErrorCode::kExpired, "nonce expired");
+  return {};
+}
+
+// ---------------------------------------------------------------- issuer
+
+Status Issuer::add_key(IssuerKey key) {
+  if (&key.public_key().group() != &group_) {
+    return make_error(ErrorCode::kInvalidArgument, "issuer key is for another group");
+  }
+  if (find(key.kid()) != nullptr) return make_error(ErrorCode::kConflict, "issuer key id already present");
+  keys_.push_back(std::move(key));
+  return {};
+}
+
+const IssuerKey* Issuer::find(const KeyId& kid) const {
+  for (const auto& k : keys_) {
+    if (k.kid() == kid) return &k;
+  }
+  return nullptr;
+}
+
+Result<Point> Issuer::verify_open(const OpenRequest& req, const ContextHash& expected_ctx) const {
+  if (req.group != &group_ || find(req.kid) == nullptr || req.ctx != expected_ctx ||
+      group_.is_identity(req.Cn) || group_.is_identity(req.J)) {
+    return verification_failed();
+  }
+  const auto& gen = Generators::of(group_);
+  const Statement& st = Statements::of(group_).open;
+  auto proof = SigmaProof::decode(st, req.proof);
+  if (!proof) return verification_failed();
+  Transcript t(st.name());
+  t.append("kid", req.kid).append("ctx", req.ctx);
+  auto points = st.points({{"Cn", req.Cn}, {"H0", gen.H0}, {"H1", gen.H1}, {"H2", gen.H2},
+                           {"H3", gen.H3}, {"J", req.J}, {"GJ", gen.GJ}});
+  if (!proof->verify(st, points, t)) return verification_failed();
+  return req.J;
+}
+
+Result<VerifiedShow> Issuer::verify_show_proof(const ShowRequest& req, const ContextHash& expected_ctx,
+                                               const Point* identity) const {
+  const IssuerKey* key = find(req.kid);
+  bool with_identity = req.op == ShowOp::kRefund;
+  if (req.group != &group_ || key == nullptr || req.ctx != expected_ctx ||
+      group_.is_identity(req.A_prime) || group_.is_identity(req.Cn) ||
+      with_identity != (identity != nullptr) ||
+      (identity != nullptr && group_.is_identity(*identity))) {
+    return verification_failed();
+  }
+  // The MAC check: Ā = x·A' (x is secret: constant-time multiplication).
+  if (!group_.equal(req.A_bar, group_.mul(key->x(), req.A_prime))) return verification_failed();
+
+  const auto& sts = Statements::of(group_);
+  const Statement& st = with_identity ? sts.show_identity : sts.show;
+  auto proof = SigmaProof::decode(st, req.proof);
+  if (!proof) return verification_failed();
+  Scalar C = ds_challenge(group_, req.nonce, req.op);
+  Transcript t = show_transcript(group_, req, C);
+  auto points = show_points(st, group_, req, C, identity);
+  if (!proof->verify(st, points, t)) return verification_failed();
+  return VerifiedShow{req.kid, req.nonce, req.s, req.R, C, req.Cn};
+}
+
+Result<VerifiedShow> Issuer::verify_show(const ShowRequest& req, const ContextHash& expected_ctx,
+                                         const Point* identity, NonceBook& nonces, int64_t now) const {
+  ANONCODE_TRY(VerifiedShow v, verify_show_proof(req, expected_ctx, identity));
+  // Consumed only after the proof verifies, so garbage cannot burn a rider's nonce.
+  if (!nonces.consume(req.nonce, now)) return verification_failed();
+  return v;
+}
+
+Result<IssueResponse> Issuer::issue(const KeyId& kid, const Point& Cn, Rng& rng) const {
+  const IssuerKey* key = find(kid);
+  if (key == nullptr) return make_error(ErrorCode::kUnknownKey, "no issuer key with that id");
+  if (group_.is_identity(Cn)) return verification_failed();
+  const auto& gen = Generators::of(group_);
+  IssueResponse resp;
+  resp.group = &group_;
+  resp.kid = kid;
+  Scalar inv;
+  for (;;) {  // x + e = 0 has probability 2^-252; resample rather than fail
+    resp.e = group_.random_scalar(rng);
+    auto i = group_.invert(group_.add(key->x(), resp.e));
+    if (i) {
+      inv = *i;
+      break;
+    }
+  }
+  resp.r2 = group_.random_scalar(rng);
+  Point M = group_.add(group_.add(gen.B, Cn), group_.mul(resp.r2, gen.H0));
+  resp.A = group_.mul(inv, M);
+  Point X = group_.mul(key->x(), resp.A);
+  const Statement& st = Statements::of(group_).issue;
+  Transcript t = issue_transcript(group_, kid, Cn, resp.e, resp.r2);
+  auto points = st.points({{"W", key->public_key().W()}, {"B", gen.B}, {"X", X}, {"A", resp.A}});
+  const Scalar& x = key->x();
+  auto witness = st.witness({{"x", &x}});
+  resp.proof = SigmaProof::prove(st, points, witness, t, rng).encode(group_);
+  return resp;
+}
+
+Result<TraceResult> trace_double_show(const Group& g, const Scalar& R1, const Scalar& C1,
+                                      const Scalar& R2, const Scalar& C2) {
+  auto inv = g.invert(g.sub(C1, C2));
+  if (!inv) return make_error(ErrorCode::kInvalidArgument, "equal challenges: a replay, not a clone");
+  Scalar sk = g.mul(g.sub(R1, R2), *inv);
+  return TraceResult{sk, identity_commitment(g, sk)};
+}
+
+}  // namespace anoncode::crypto

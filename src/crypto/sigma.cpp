@@ -1,0 +1,142 @@
+#include "crypto/sigma.h"
+
+#include <stdexcept>
+
+namespace anoncode::crypto {
+
+Statement::Statement(const Group& group, std::string name) : group_(group), name_(std::move(name)) {}
+
+size_t Statement::intern(std::vector<std::string>& names, std::string_view name) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return i;
+  }
+  names.emplace_back(name);
+  return names.size() - 1;
+}
+
+Statement& Statement::add(
+    std::string_view lhs, std::initializer_list<std::pair<std::string_view, std::string_view>> terms) {
+  Relation r{intern(points_, lhs), {}};
+  for (const auto& [var, point] : terms) {
+    bool negate = !point.empty() && point.front() == '-';
+    std::string_view p = negate ? point.substr(1) : point;
+    r.terms.push_back(Term{intern(vars_, var), intern(points_, p), negate});
+  }
+  relations_.push_back(std::move(r));
+  return *this;
+}
+
+std::vector<Point> Statement::points(
+    std::initializer_list<std::pair<std::string_view, Point>> values) const {
+  std::vector<Point> out(points_.size());
+  std::vector<bool> seen(points_.size(), false);
+  for (const auto& [name, value] : values) {
+    size_t i = 0;
+    while (i < points_.size() && points_[i] != name) ++i;
+    if (i == points_.size() || seen[i]) {
+      throw std::logic_error("statement " + name_ + ": unknown or repeated point " + std::string(name));
+    }
+    out[i] = value;
+    seen[i] = true;
+  }
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (!seen[i]) throw std::logic_error("statement " + name_ + ": missing point " + points_[i]);
+  }
+  return out;
+}
+
+std::vector<Scalar> Statement::witness(
+    std::initializer_list<std::pair<std::string_view, const Scalar*>> values) const {
+  std::vector<Scalar> out(vars_.size());
+  std::vector<bool> seen(vars_.size(), false);
+  for (const auto& [name, value] : values) {
+    size_t i = 0;
+    while (i < vars_.size() && vars_[i] != name) ++i;
+    if (i == vars_.size() || seen[i]) {
+      throw std::logic_error("statement " + name_ + ": unknown or repeated variable " + std::string(name));
+    }
+    out[i] = *value;
+    seen[i] = true;
+  }
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (!seen[i]) throw std::logic_error("statement " + name_ + ": missing variable " + vars_[i]);
+  }
+  return out;
+}
+
+void Statement::absorb_instance(Transcript& t, std::span<const Point> points) const {
+  t.append("statement", as_bytes(name_));
+  for (size_t i = 0; i < points_.size(); ++i) t.append_point(group_, points_[i], points[i]);
+}
+
+SigmaProof SigmaProof::prove(const Statement& st, std::span<const Point> points,
+                             std::span<const Scalar> witness, Transcript& transcript, Rng& rng) {
+  const Group& g = st.group();
+  if (points.size() != st.point_count() || witness.size() != st.var_count()) {
+    throw std::logic_error("sigma prove: instance does not match statement " + st.name());
+  }
+  std::vector<Scalar> blinds;
+  blinds.reserve(st.var_count());
+  for (size_t i = 0; i < st.var_count(); ++i) blinds.push_back(g.random_scalar(rng));
+
+  st.absorb_instance(transcript, points);
+  for (const auto& rel : st.relations_) {
+    Point t = g.identity();
+    for (const auto& term : rel.terms) {
+      // Blinds are secret: constant-time multiplication.
+      Scalar k = term.negate ? g.neg(blinds[term.var]) : blinds[term.var];
+      t = g.add(t, g.mul(k, points[term.point]));
+    }
+    transcript.append_point(g, "T", t);
+  }
+  SigmaProof proof;
+  proof.challenge_ = transcript.challenge(g, "challenge");
+  proof.responses_.reserve(st.var_count());
+  for (size_t i = 0; i < st.var_count(); ++i) {
+    proof.responses_.push_back(g.sub(blinds[i], g.mul(proof.challenge_, witness[i])));
+  }
+  return proof;
+}
+
+bool SigmaProof::verify(const Statement& st, std::span<const Point> points,
+                        Transcript& transcript) const {
+  const Group& g = st.group();
+  if (points.size() != st.point_count() || responses_.size() != st.var_count()) return false;
+  st.absorb_instance(transcript, points);
+  std::vector<Scalar> ks;
+  std::vector<Point> ps;
+  for (const auto& rel : st.relations_) {
+    ks.clear();
+    ps.clear();
+    for (const auto& term : rel.terms) {
+      ks.push_back(term.negate ? g.neg(responses_[term.var]) : responses_[term.var]);
+      ps.push_back(points[term.point]);
+    }
+    ks.push_back(challenge_);
+    ps.push_back(points[rel.lhs]);
+    transcript.append_point(g, "T", g.multi_mul_vartime(ks, ps));
+  }
+  Scalar c = transcript.challenge(g, "challenge");
+  return c.ct_equal(challenge_);
+}
+
+Bytes SigmaProof::encode(const Group& g) const {
+  ByteWriter w;
+  w.raw(g.encode_scalar(challenge_));
+  for (const auto& z : responses_) w.raw(g.encode_scalar(z));
+  return std::move(w).take();
+}
+
+Result<SigmaProof> SigmaProof::decode(const Statement& st, ByteView bytes) {
+  const Group& g = st.group();
+  if (bytes.size() != st.proof_size()) return make_error(ErrorCode::kMalformed, "proof: wrong length");
+  SigmaProof proof;
+  ANONCODE_TRY(proof.challenge_, g.decode_scalar(bytes.subspan(0, 32)));
+  for (size_t i = 0; i < st.var_count(); ++i) {
+    ANONCODE_TRY(Scalar z, g.decode_scalar(bytes.subspan(32 * (i + 1), 32)));
+    proof.responses_.push_back(z);
+  }
+  return proof;
+}
+
+}  // namespace anoncode::crypto
