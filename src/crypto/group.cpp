@@ -48,8 +48,11 @@ std::array<uint8_t, 32> Group::encode_scalar(const Scalar& s) const {
 }
 
 Point Group::multi_mul_vartime(std::span<const Scalar> ks, std::span<const Point> ps) const {
-  Point acc = identity();
-  for (size_t i = 0; i < ks.size() && i < ps.size(); ++i) acc = add(acc, mul(ks[i], ps[i]));
+  size_t n = std::min(ks.size(), ps.size());
+  if (n == 0) return identity();
+  // Start from the first product: an addition to the identity costs as much as any other.
+  Point acc = mul(ks[0], ps[0]);
+  for (size_t i = 1; i < n; ++i) acc = add(acc, mul(ks[i], ps[i]));
   return acc;
 }
 

@@ -81,11 +81,13 @@ SigmaProof SigmaProof::prove(const Statement& st, std::span<const Point> points,
 
   st.absorb_instance(transcript, points);
   for (const auto& rel : st.relations_) {
-    Point t = g.identity();
-    for (const auto& term : rel.terms) {
+    Point t;
+    for (size_t i = 0; i < rel.terms.size(); ++i) {
+      const auto& term = rel.terms[i];
       // Blinds are secret: constant-time multiplication.
       Scalar k = term.negate ? g.neg(blinds[term.var]) : blinds[term.var];
-      t = g.add(t, g.mul(k, points[term.point]));
+      Point kp = g.mul(k, points[term.point]);
+      t = i == 0 ? kp : g.add(t, kp);
     }
     transcript.append_point(g, "T", t);
   }

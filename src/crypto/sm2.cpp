@@ -72,10 +72,14 @@ const EC_GROUP* sm2_group() {
   return group;
 }
 
-const BIGNUM* sm2_order() { return EC_GROUP_get0_order(sm2_group()); }
+const BIGNUM* sm2_order() {
+  return EC_GROUP_get0_order(sm2_group());
+}
 
 // A password callback that refuses: an encrypted PEM must fail, never prompt on a terminal.
-int no_password(char*, int, int, void*) { return -1; }
+int no_password(char*, int, int, void*) {
+  return -1;
+}
 
 Result<Bytes> point_to_bytes(const EC_POINT* point, BN_CTX* ctx) {
   Bytes out(kSm2PublicKeySize);
@@ -98,7 +102,8 @@ Result<Bytes> canonical_point(ByteView encoded) {
   BnCtxPtr ctx(BN_CTX_new());
   PointPtr point(EC_POINT_new(sm2_group()));
   if (!ctx || !point ||
-      EC_POINT_oct2point(sm2_group(), point.get(), encoded.data(), encoded.size(), ctx.get()) != 1 ||
+      EC_POINT_oct2point(sm2_group(), point.get(), encoded.data(), encoded.size(), ctx.get()) !=
+          1 ||
       EC_POINT_is_at_infinity(sm2_group(), point.get()) == 1 ||
       EC_POINT_is_on_curve(sm2_group(), point.get(), ctx.get()) != 1) {
     return ossl_error(ErrorCode::kMalformed, "sm2: public key is not a point on the curve");
@@ -114,16 +119,14 @@ Result<EvpPkeyPtr> build_pkey(ByteView pub, const BIGNUM* priv) {
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, SN_sm2, 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, pub.data(),
                                        pub.size()) != 1 ||
-      (priv != nullptr &&
-       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1)) {
+      (priv != nullptr && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1)) {
     return ossl_error(ErrorCode::kInternal, "sm2: cannot build key parameters");
   }
   ParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "SM2", nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &raw,
-                        priv != nullptr ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+      EVP_PKEY_fromdata(ctx.get(), &raw, priv != nullptr ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
                         params.get()) != 1) {
     return ossl_error(ErrorCode::kInternal, "sm2: cannot import key");
   }
@@ -149,8 +152,8 @@ Result<Bytes> encode_public(const EVP_PKEY* key) {
 bool is_sm2_curve(const EVP_PKEY* key) {
   char name[64] = {};
   size_t len = 0;
-  return EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name,
-                                        &len) == 1 &&
+  return EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len) ==
+             1 &&
          std::string_view(name, len) == SN_sm2;
 }
 
@@ -190,8 +193,7 @@ Result<Sm2PublicKey> Sm2PublicKey::from_bytes(ByteView encoded) {
 
 Result<Sm2PublicKey> Sm2PublicKey::from_pem(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  EvpPkeyPtr decoded(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, no_password, nullptr)
-                         : nullptr);
+  EvpPkeyPtr decoded(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, no_password, nullptr) : nullptr);
   if (!decoded || !is_sm2_curve(decoded.get())) {
     return ossl_error(ErrorCode::kMalformed, "sm2: not an SM2 SubjectPublicKeyInfo PEM");
   }
@@ -258,8 +260,8 @@ Result<Sm2PrivateKey> Sm2PrivateKey::from_bytes(const SecretBytes& d) {
 Result<Sm2PrivateKey> Sm2PrivateKey::from_pem(const SecretBytes& pem) {
   auto text = pem.expose_secret();
   BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-  EvpPkeyPtr decoded(
-      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr) : nullptr);
+  EvpPkeyPtr decoded(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr)
+                         : nullptr);
   if (!decoded || !is_sm2_curve(decoded.get())) {
     return ossl_error(ErrorCode::kMalformed, "sm2: not an unencrypted SM2 PKCS#8 PEM");
   }
@@ -372,11 +374,18 @@ Result<Bytes> sm2_signature_to_der(ByteView signature) {
   return out;
 }
 
-Result<Bytes> sm2_signature_from_der(ByteView der) { return der_to_raw(der); }
+Result<Bytes> sm2_signature_from_der(ByteView der) {
+  return der_to_raw(der);
+}
 
 // --- encryption ---------------------------------------------------------------------------
 
 Result<Bytes> sm2_encrypt(const Sm2PublicKey& key, ByteView plaintext) {
+  // GB/T 32918.4 derives a mask as long as the message; an empty one has nothing to hide it
+  // with (and OpenSSL 3.0 fails on it), so say so instead of reporting an internal error.
+  if (plaintext.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "sm2: cannot encrypt an empty message");
+  }
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   size_t len = 0;
   if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1 ||

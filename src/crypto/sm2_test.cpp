@@ -27,7 +27,8 @@ struct VecRecord {
 
   const std::string& text(const std::string& name) const {
     auto it = fields.find(name);
-    if (it == fields.end()) throw std::runtime_error("vec line " + std::to_string(line) + ": no " + name);
+    if (it == fields.end())
+      throw std::runtime_error("vec line " + std::to_string(line) + ": no " + name);
     return it->second;
   }
   Bytes hex(const std::string& name) const { return from_hex(text(name)).value(); }
@@ -86,7 +87,9 @@ constexpr std::string_view kGxHex =
 constexpr std::string_view kGyHex =
     "bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0";
 
-Bytes hex(std::string_view h) { return from_hex(h).value(); }
+Bytes hex(std::string_view h) {
+  return from_hex(h).value();
+}
 
 Bytes random_bytes(size_t n) {
   Bytes out(n);
@@ -108,7 +111,9 @@ void expect_error(const Result<T>& r, ErrorCode code) {
   EXPECT_EQ(ERR_peek_error(), 0u);
 }
 
-Sm2PrivateKey new_key() { return Sm2PrivateKey::generate().value(); }
+Sm2PrivateKey new_key() {
+  return Sm2PrivateKey::generate().value();
+}
 
 Sm2PrivateKey key_from_hex(std::string_view d) {
   return Sm2PrivateKey::from_bytes(SecretBytes(hex(d))).value();
@@ -273,7 +278,9 @@ TEST(Sm2Der, SmallIntegersArePaddedBack) {
   auto der = sm2_signature_to_der(raw);
   ASSERT_TRUE(der.ok());
   // SEQUENCE { INTEGER 1, INTEGER 0x0080 } — DER needs a leading zero for the top bit.
-  EXPECT_EQ(to_hex(*der), "3007020101020200" "80");
+  EXPECT_EQ(to_hex(*der),
+            "3007020101020200"
+            "80");
   auto back = sm2_signature_from_der(*der);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(to_hex(*back), to_hex(raw));
@@ -289,7 +296,9 @@ TEST(Sm2Der, RejectsMalformedDer) {
   // Non-minimal integer encoding (a needless leading zero) is BER, not DER.
   expect_error(sm2_signature_from_der(hex("30080202000102020001")), ErrorCode::kMalformed);
   // Long-form length where the short form fits.
-  expect_error(sm2_signature_from_der(hex("3081060201010201" "01")), ErrorCode::kMalformed);
+  expect_error(sm2_signature_from_der(hex("3081060201010201"
+                                          "01")),
+               ErrorCode::kMalformed);
   // An integer wider than 32 bytes.
   expect_error(sm2_signature_from_der(hex("3026022101" + std::string(64, '0') + "020101")),
                ErrorCode::kMalformed);
@@ -341,7 +350,7 @@ TEST(Sm2Keys, BadPublicKeyEncodingsRejected) {
   Bytes wrong_prefix = good;
   wrong_prefix[0] = 0x05;
   Bytes hybrid = good;
-  hybrid[0] = 0x06;  // X9.62 hybrid form: not accepted
+  hybrid[0] = 0x06;                      // X9.62 hybrid form: not accepted
   Bytes compressed_off_curve(33, 0xff);  // x = 2^256 - 1 > p
   compressed_off_curve[0] = 0x02;
   const std::vector<Bytes> bad = {
@@ -440,8 +449,9 @@ TEST(Sm2Keys, ErrorMessagesCarryNoSecret) {
 
 TEST(Sm2Keys, BadPemRejected) {
   expect_error(Sm2PublicKey::from_pem(""), ErrorCode::kMalformed);
-  expect_error(Sm2PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
-               ErrorCode::kMalformed);
+  expect_error(
+      Sm2PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
+      ErrorCode::kMalformed);
   expect_error(Sm2PrivateKey::from_pem(SecretBytes()), ErrorCode::kMalformed);
   const Sm2PrivateKey key = new_key();
   // A public PEM is not a private key, and vice versa.
@@ -512,6 +522,10 @@ TEST(Sm2Encrypt, RoundTrip) {
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(to_hex(back->expose_secret()), to_hex(pt));
   }
+}
+
+TEST(Sm2Encrypt, EmptyPlaintextRejected) {
+  expect_error(sm2_encrypt(new_key().public_key(), Bytes{}), ErrorCode::kInvalidArgument);
 }
 
 TEST(Sm2Encrypt, EncryptionIsRandomized) {
@@ -664,7 +678,8 @@ TEST_F(Sm2Cli, CliKeysAndCiphertextsInteroperate) {
   // The CLI encrypts to the key; we decrypt (same GM/T 0009 ASN.1 ciphertext format).
   const Bytes secret = to_bytes(std::string_view("id card 110101199003074512"));
   write_file(msg, secret);
-  ASSERT_EQ(run_openssl("pkeyutl -encrypt -pubin -inkey " + pub + " -in " + msg + " -out " + ct), 0);
+  ASSERT_EQ(run_openssl("pkeyutl -encrypt -pubin -inkey " + pub + " -in " + msg + " -out " + ct),
+            0);
   auto pt = sm2_decrypt(*key, read_file(ct));
   ASSERT_TRUE(pt.ok()) << pt.error().message;
   EXPECT_EQ(to_hex(pt->expose_secret()), to_hex(secret));

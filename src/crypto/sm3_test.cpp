@@ -20,7 +20,8 @@ struct VecRecord {
 
   const std::string& text(const std::string& name) const {
     auto it = fields.find(name);
-    if (it == fields.end()) throw std::runtime_error("vec line " + std::to_string(line) + ": no " + name);
+    if (it == fields.end())
+      throw std::runtime_error("vec line " + std::to_string(line) + ": no " + name);
     return it->second;
   }
   Bytes hex(const std::string& name) const { return from_hex(text(name)).value(); }
@@ -68,7 +69,9 @@ Bytes random_bytes(size_t n) {
   return out;
 }
 
-Bytes digest_bytes(const Sm3Digest& d) { return Bytes(d.begin(), d.end()); }
+Bytes digest_bytes(const Sm3Digest& d) {
+  return Bytes(d.begin(), d.end());
+}
 
 Bytes concat(ByteView a, ByteView b) {
   Bytes out(a.begin(), a.end());
@@ -224,7 +227,8 @@ TEST(Pbkdf2HmacSm3, MatchesRfc8018Definition) {
       SCOPED_TRACE("iterations " + std::to_string(iterations) + " length " + std::to_string(len));
       auto out = pbkdf2_hmac_sm3(SecretBytes(pass), salt, iterations, len);
       ASSERT_TRUE(out.ok());
-      EXPECT_EQ(to_hex(out->expose_secret()), to_hex(reference_pbkdf2(pass, salt, iterations, len)));
+      EXPECT_EQ(to_hex(out->expose_secret()),
+                to_hex(reference_pbkdf2(pass, salt, iterations, len)));
     }
   }
 }
@@ -266,7 +270,8 @@ TEST(H64, MatchesDefinition) {
     SCOPED_TRACE("length " + std::to_string(len));
     const Bytes m = random_bytes(len);
     const Bytes zero{0x00}, one{0x01};
-    const Bytes expected = concat(digest_bytes(sm3(concat(zero, m))), digest_bytes(sm3(concat(one, m))));
+    const Bytes expected =
+        concat(digest_bytes(sm3(concat(zero, m))), digest_bytes(sm3(concat(one, m))));
     const auto out = h64(m);
     EXPECT_EQ(to_hex(out), to_hex(expected));
     EXPECT_NE(to_hex(ByteView(out).first(32)), to_hex(ByteView(out).last(32)));

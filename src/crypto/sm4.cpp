@@ -65,13 +65,13 @@ Result<size_t> run_cipher(const EVP_CIPHER* cipher, const SecretBytes& key, cons
   int len1 = 0;
   int len2 = 0;
   const bool ok =
-      ctx && in.size() <= static_cast<size_t>(std::numeric_limits<int>::max()) - 2 * kSm4BlockSize &&
+      ctx &&
+      in.size() <= static_cast<size_t>(std::numeric_limits<int>::max()) - 2 * kSm4BlockSize &&
       out.size() >= in.size() + kSm4BlockSize &&
       EVP_CipherInit_ex2(ctx.get(), cipher, key.expose_secret().data(), iv, encrypt ? 1 : 0,
                          nullptr) == 1 &&
       EVP_CIPHER_CTX_set_padding(ctx.get(), padding ? 1 : 0) == 1 &&
-      EVP_CipherUpdate(ctx.get(), out.data(), &len1, in.data(), static_cast<int>(in.size())) ==
-          1 &&
+      EVP_CipherUpdate(ctx.get(), out.data(), &len1, in.data(), static_cast<int>(in.size())) == 1 &&
       EVP_CipherFinal_ex(ctx.get(), out.data() + len1, &len2) == 1;
   if (!ok) {
     ERR_clear_error();
@@ -192,8 +192,7 @@ Result<SecretBytes> Sm4Aead::open(ByteView sealed, ByteView aad) const {
   auto fail = [] { return make_error(ErrorCode::kVerificationFailed, "sm4 aead: cannot open"); };
   if (sealed.size() < kOverhead || sealed[0] != kAeadVersion) return fail();
   const ByteView nonce = sealed.subspan(1, kAeadNonceSize);
-  const ByteView ciphertext =
-      sealed.subspan(1 + kAeadNonceSize, sealed.size() - kOverhead);
+  const ByteView ciphertext = sealed.subspan(1 + kAeadNonceSize, sealed.size() - kOverhead);
   const ByteView tag = sealed.subspan(sealed.size() - kAeadTagSize);
   const Sm3Digest expected = aead_tag(mac_key_, nonce, aad, ciphertext);
   if (CRYPTO_memcmp(expected.data(), tag.data(), kAeadTagSize) != 0) return fail();

@@ -23,7 +23,8 @@ struct VecRecord {
 
   const std::string& text(const std::string& name) const {
     auto it = fields.find(name);
-    if (it == fields.end()) throw std::runtime_error("vec line " + std::to_string(line) + ": no " + name);
+    if (it == fields.end())
+      throw std::runtime_error("vec line " + std::to_string(line) + ": no " + name);
     return it->second;
   }
   Bytes hex(const std::string& name) const { return from_hex(text(name)).value(); }
@@ -71,9 +72,13 @@ Bytes random_bytes(size_t n) {
   return out;
 }
 
-SecretBytes random_key() { return SecretBytes(random_bytes(kSm4KeySize)); }
+SecretBytes random_key() {
+  return SecretBytes(random_bytes(kSm4KeySize));
+}
 
-Bytes secret_bytes(const SecretBytes& s) { return to_bytes(s.expose_secret()); }
+Bytes secret_bytes(const SecretBytes& s) {
+  return to_bytes(s.expose_secret());
+}
 
 template <typename T>
 void expect_error(const Result<T>& r, ErrorCode code) {
@@ -396,9 +401,10 @@ TEST(Sm4Aead, WrongKeyFails) {
   Bytes other = secret_bytes(master);
   other[0] ^= 1;
   expect_error(make_aead(SecretBytes(other)).open(sealed, {}), ErrorCode::kVerificationFailed);
-  // A longer master key is a different key, not a prefix match.
+  // A longer master key is a different key, not a prefix match. (Not with a trailing zero byte:
+  // HMAC zero-pads short keys, so K and K || 0x00 derive the same subkeys.)
   Bytes extended = secret_bytes(master);
-  extended.push_back(0);
+  extended.push_back(1);
   expect_error(make_aead(SecretBytes(extended)).open(sealed, {}), ErrorCode::kVerificationFailed);
 }
 
