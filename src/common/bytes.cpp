@@ -13,6 +13,7 @@ std::string to_hex(ByteView data) {
 
 Result<Bytes> from_hex(std::string_view hex) {
   if (hex.size() % 2 != 0) return make_error(ErrorCode::kMalformed, "hex: odd length");
+  if (hex.empty()) return Bytes{};  // sodium_hex2bin's output must not be null (UBSan)
   Bytes out(hex.size() / 2);
   size_t len = 0;
   const char* end = nullptr;

@@ -115,6 +115,7 @@ class Group {
   virtual Point mul_base(const Scalar& k) const = 0;
   // Σ k_i·P_i where every k_i is public (verification). Default: one mul at a time.
   virtual Point multi_mul_vartime(std::span<const Scalar> ks, std::span<const Point> ps) const;
+  // Constant-time (it compares points derived from secret keys with values clients chose).
   virtual bool equal(const Point& p, const Point& q) const = 0;
   virtual bool is_identity(const Point& p) const = 0;
   virtual Bytes encode_point(const Point& p) const = 0;

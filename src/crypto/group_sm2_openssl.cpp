@@ -183,8 +183,10 @@ class Sm2OpenSsl final : public Group {
 #pragma GCC diagnostic pop
     return from_ec(r.get());
   }
+  // Constant-time: the server's MAC check compares x·A' with a value the client chose, and a
+  // timing difference there would be a partial Diffie–Hellman oracle on the issuer key.
   bool equal(const Point& p, const Point& q) const override {
-    return std::memcmp(p.v.data(), q.v.data(), 65) == 0;  // affine form is unique
+    return sodium_memcmp(p.v.data(), q.v.data(), 65) == 0;  // the affine form is unique
   }
   bool is_identity(const Point& p) const override { return p.v[0] == 0; }
   Bytes encode_point(const Point& p) const override {

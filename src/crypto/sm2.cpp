@@ -18,6 +18,9 @@ namespace {
 
 constexpr size_t kScalarSize = 32;
 constexpr size_t kCompressedSize = 33;
+// A key PEM is a few hundred bytes; the bound also keeps the length a valid positive int for
+// BIO_new_mem_buf (which would otherwise read a negative length as "up to the NUL").
+constexpr size_t kMaxPemSize = 64 * 1024;
 
 struct BnFree {
   void operator()(BIGNUM* b) const { BN_clear_free(b); }
@@ -192,6 +195,7 @@ Result<Sm2PublicKey> Sm2PublicKey::from_bytes(ByteView encoded) {
 }
 
 Result<Sm2PublicKey> Sm2PublicKey::from_pem(std::string_view pem) {
+  if (pem.size() > kMaxPemSize) return make_error(ErrorCode::kMalformed, "sm2: PEM too large");
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EvpPkeyPtr decoded(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, no_password, nullptr) : nullptr);
   if (!decoded || !is_sm2_curve(decoded.get())) {
@@ -259,6 +263,7 @@ Result<Sm2PrivateKey> Sm2PrivateKey::from_bytes(const SecretBytes& d) {
 
 Result<Sm2PrivateKey> Sm2PrivateKey::from_pem(const SecretBytes& pem) {
   auto text = pem.expose_secret();
+  if (text.size() > kMaxPemSize) return make_error(ErrorCode::kMalformed, "sm2: PEM too large");
   BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
   EvpPkeyPtr decoded(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr)
                          : nullptr);

@@ -453,6 +453,7 @@ TEST(Sm2Keys, BadPemRejected) {
       Sm2PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
       ErrorCode::kMalformed);
   expect_error(Sm2PrivateKey::from_pem(SecretBytes()), ErrorCode::kMalformed);
+  expect_error(Sm2PublicKey::from_pem(std::string(100 * 1024, 'A')), ErrorCode::kMalformed);
   const Sm2PrivateKey key = new_key();
   // A public PEM is not a private key, and vice versa.
   const std::string pub_pem = key.public_key().to_pem();
