@@ -155,8 +155,10 @@ Result<Bytes> sm4_ctr(const SecretBytes& key, ByteView iv, ByteView data) {
 }
 
 Result<Sm4Aead> Sm4Aead::create(const SecretBytes& master_key) {
-  if (master_key.size() < kSm4KeySize) {
-    return make_error(ErrorCode::kInvalidArgument, "sm4 aead: master key must be >= 16 bytes");
+  // Exactly one length: HMAC zero-pads keys to its 64-byte block, so K and K || 0x00… would
+  // otherwise derive the same subkeys.
+  if (master_key.size() != kMasterKeySize) {
+    return make_error(ErrorCode::kInvalidArgument, "sm4 aead: master key must be 32 bytes");
   }
   Sm3Digest enc = hmac_sm3(master_key, as_bytes(kAeadEncLabel));
   Sm3Digest mac = hmac_sm3(master_key, as_bytes(kAeadMacLabel));

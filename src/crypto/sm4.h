@@ -33,7 +33,8 @@ Result<Bytes> sm4_ctr(const SecretBytes& key, ByteView iv, ByteView data);
 class Sm4Aead {
  public:
   static constexpr size_t kOverhead = 1 + 16 + 32;
-  // master_key: at least 16 bytes.
+  static constexpr size_t kMasterKeySize = 32;
+  // master_key: exactly 32 bytes (HMAC zero-pads keys, so one length keeps keys distinct).
   static Result<Sm4Aead> create(const SecretBytes& master_key);
 
   Result<Bytes> seal(ByteView plaintext, ByteView aad) const;
