@@ -16,7 +16,8 @@ void register_all() {
       std::string name = std::string(g->name()) + "/" + op.name;
       benchmark::RegisterBenchmark(name.c_str(), [&op](benchmark::State& state) {
         for (auto _ : state) op.run();
-        if (op.bytes > 0) state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * op.bytes));
+        if (op.bytes > 0)
+          state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * op.bytes));
       })->Unit(benchmark::kMicrosecond);
     }
   }

@@ -72,7 +72,8 @@ Result<Bytes> from_base32(std::string_view text) {
   int bits = 0;
   for (char c : text) {
     size_t v = kBase32Alphabet.find(c);
-    if (v == std::string_view::npos) return make_error(ErrorCode::kMalformed, "base32: bad character");
+    if (v == std::string_view::npos)
+      return make_error(ErrorCode::kMalformed, "base32: bad character");
     buffer = (buffer << 5) | static_cast<uint32_t>(v);
     bits += 5;
     if (bits >= 8) {
@@ -106,7 +107,9 @@ Result<uint32_t> ByteReader::u32() {
   ANONCODE_TRY(uint64_t v, be(4));
   return static_cast<uint32_t>(v);
 }
-Result<uint64_t> ByteReader::u64() { return be(8); }
+Result<uint64_t> ByteReader::u64() {
+  return be(8);
+}
 
 Result<ByteView> ByteReader::raw(size_t n) {
   if (remaining() < n) return make_error(ErrorCode::kMalformed, "truncated");

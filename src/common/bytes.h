@@ -20,8 +20,12 @@ using ByteView = std::span<const uint8_t>;
 inline ByteView as_bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
-inline Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
-inline Bytes to_bytes(ByteView v) { return Bytes(v.begin(), v.end()); }
+inline Bytes to_bytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
+inline Bytes to_bytes(ByteView v) {
+  return Bytes(v.begin(), v.end());
+}
 
 std::string to_hex(ByteView data);
 Result<Bytes> from_hex(std::string_view hex);
@@ -36,13 +40,22 @@ Result<Bytes> from_base32(std::string_view text);
 // Appends big-endian integers and raw bytes; the building block of every wire format.
 class ByteWriter {
  public:
-  ByteWriter& u8(uint8_t v) { out_.push_back(v); return *this; }
+  ByteWriter& u8(uint8_t v) {
+    out_.push_back(v);
+    return *this;
+  }
   ByteWriter& u16(uint16_t v) { return be(v, 2); }
   ByteWriter& u32(uint32_t v) { return be(v, 4); }
   ByteWriter& u64(uint64_t v) { return be(v, 8); }
-  ByteWriter& raw(ByteView v) { out_.insert(out_.end(), v.begin(), v.end()); return *this; }
+  ByteWriter& raw(ByteView v) {
+    out_.insert(out_.end(), v.begin(), v.end());
+    return *this;
+  }
   // A length-prefixed (u32) field, for transcripts and variable data.
-  ByteWriter& var(ByteView v) { u32(static_cast<uint32_t>(v.size())); return raw(v); }
+  ByteWriter& var(ByteView v) {
+    u32(static_cast<uint32_t>(v.size()));
+    return raw(v);
+  }
   const Bytes& bytes() const& { return out_; }
   Bytes&& take() && { return std::move(out_); }
 

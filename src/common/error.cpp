@@ -4,21 +4,36 @@ namespace anoncode {
 
 std::string_view error_code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "invalid_argument";
-    case ErrorCode::kMalformed: return "malformed";
-    case ErrorCode::kVerificationFailed: return "verification_failed";
-    case ErrorCode::kBadSignature: return "bad_signature";
-    case ErrorCode::kExpired: return "expired";
-    case ErrorCode::kSnReused: return "sn_reused";
-    case ErrorCode::kConflict: return "conflict";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kUnauthorized: return "unauthorized";
-    case ErrorCode::kForbidden: return "forbidden";
-    case ErrorCode::kNotWhitelisted: return "not_whitelisted";
-    case ErrorCode::kInsufficientBalance: return "insufficient_balance";
-    case ErrorCode::kUnknownKey: return "unknown_key";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kMalformed:
+      return "malformed";
+    case ErrorCode::kVerificationFailed:
+      return "verification_failed";
+    case ErrorCode::kBadSignature:
+      return "bad_signature";
+    case ErrorCode::kExpired:
+      return "expired";
+    case ErrorCode::kSnReused:
+      return "sn_reused";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kUnauthorized:
+      return "unauthorized";
+    case ErrorCode::kForbidden:
+      return "forbidden";
+    case ErrorCode::kNotWhitelisted:
+      return "not_whitelisted";
+    case ErrorCode::kInsufficientBalance:
+      return "insufficient_balance";
+    case ErrorCode::kUnknownKey:
+      return "unknown_key";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "internal";
 }
@@ -26,20 +41,28 @@ std::string_view error_code_name(ErrorCode code) {
 int error_code_http_status(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidArgument:
-    case ErrorCode::kMalformed: return 400;
-    case ErrorCode::kUnauthorized: return 401;
+    case ErrorCode::kMalformed:
+      return 400;
+    case ErrorCode::kUnauthorized:
+      return 401;
     case ErrorCode::kVerificationFailed:
     case ErrorCode::kBadSignature:
     case ErrorCode::kForbidden:
-    case ErrorCode::kNotWhitelisted: return 403;
+    case ErrorCode::kNotWhitelisted:
+      return 403;
     case ErrorCode::kNotFound:
-    case ErrorCode::kUnknownKey: return 404;
+    case ErrorCode::kUnknownKey:
+      return 404;
     case ErrorCode::kSnReused:
     case ErrorCode::kConflict:
-    case ErrorCode::kInsufficientBalance: return 409;
-    case ErrorCode::kExpired: return 410;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kInsufficientBalance:
+      return 409;
+    case ErrorCode::kExpired:
+      return 410;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }

@@ -8,21 +8,21 @@
 namespace anoncode {
 
 enum class ErrorCode {
-  kInvalidArgument,     // invalid_argument      400: a parameter out of range or ill-formed
-  kMalformed,           // malformed             400: bytes or JSON that do not parse
-  kVerificationFailed,  // verification_failed   403: any proof or MAC check (never says which)
-  kBadSignature,        // bad_signature         403: an SM2 signature does not verify
-  kExpired,             // expired               410: a nonce, code or key past its validity
-  kSnReused,            // sn_reused             409: a serial number shown twice (a clone)
-  kConflict,            // conflict              409: a state change that clashes with another
-  kNotFound,            // not_found             404
-  kUnauthorized,        // unauthorized          401
-  kForbidden,           // forbidden             403
-  kNotWhitelisted,      // not_whitelisted       403
-  kInsufficientBalance, // insufficient_balance  409
-  kUnknownKey,          // unknown_key           404: a key id nobody issued
-  kUnavailable,         // unavailable           503
-  kInternal,            // internal              500: a bug or an unexpected library failure
+  kInvalidArgument,      // invalid_argument      400: a parameter out of range or ill-formed
+  kMalformed,            // malformed             400: bytes or JSON that do not parse
+  kVerificationFailed,   // verification_failed   403: any proof or MAC check (never says which)
+  kBadSignature,         // bad_signature         403: an SM2 signature does not verify
+  kExpired,              // expired               410: a nonce, code or key past its validity
+  kSnReused,             // sn_reused             409: a serial number shown twice (a clone)
+  kConflict,             // conflict              409: a state change that clashes with another
+  kNotFound,             // not_found             404
+  kUnauthorized,         // unauthorized          401
+  kForbidden,            // forbidden             403
+  kNotWhitelisted,       // not_whitelisted       403
+  kInsufficientBalance,  // insufficient_balance  409
+  kUnknownKey,           // unknown_key           404: a key id nobody issued
+  kUnavailable,          // unavailable           503
+  kInternal,             // internal              500: a bug or an unexpected library failure
 };
 
 // The stable snake_case word for a code.
@@ -39,6 +39,8 @@ struct Error {
   int http_status() const { return error_code_http_status(code); }
 };
 
-inline Error make_error(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(ErrorCode code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 }  // namespace anoncode

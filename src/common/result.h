@@ -13,7 +13,7 @@ namespace anoncode {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}     // NOLINT: implicit on purpose, like expected
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit on purpose, like expected
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
@@ -72,9 +72,9 @@ using Status = Result<void>;
   decl = std::move(tmp).value()
 #define ANONCODE_TRY(decl, expr) ANONCODE_TRY_IMPL(ANONCODE_CONCAT(try_tmp_, __LINE__), decl, expr)
 // For Status-returning expressions.
-#define ANONCODE_CHECK(expr)                                      \
-  do {                                                            \
-    auto ANONCODE_CONCAT(check_tmp_, __LINE__) = (expr);          \
-    if (!ANONCODE_CONCAT(check_tmp_, __LINE__).ok())              \
-      return ANONCODE_CONCAT(check_tmp_, __LINE__).error();       \
+#define ANONCODE_CHECK(expr)                                \
+  do {                                                      \
+    auto ANONCODE_CONCAT(check_tmp_, __LINE__) = (expr);    \
+    if (!ANONCODE_CONCAT(check_tmp_, __LINE__).ok())        \
+      return ANONCODE_CONCAT(check_tmp_, __LINE__).error(); \
   } while (0)

@@ -26,7 +26,9 @@ struct ZeroizingAllocator {
     std::allocator<T>{}.deallocate(p, n);
   }
   template <typename U>
-  bool operator==(const ZeroizingAllocator<U>&) const noexcept { return true; }
+  bool operator==(const ZeroizingAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 // A variable-length secret (keys, passphrases, plaintexts of personal data).
@@ -57,7 +59,8 @@ class SecretBytes {
 
   // Constant-time equality (lengths are not secret).
   bool equals(const SecretBytes& o) const {
-    return size() == o.size() && (empty() || sodium_memcmp(data_.data(), o.data_.data(), size()) == 0);
+    return size() == o.size() &&
+           (empty() || sodium_memcmp(data_.data(), o.data_.data(), size()) == 0);
   }
 
  private:

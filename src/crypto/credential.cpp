@@ -18,7 +18,9 @@ enum Type : uint8_t {
   kTypeCredential = 0x31,
 };
 
-Error verification_failed() { return make_error(ErrorCode::kVerificationFailed, "verification failed"); }
+Error verification_failed() {
+  return make_error(ErrorCode::kVerificationFailed, "verification failed");
+}
 
 // Statements: declared once here, used by both sides.
 Statement open_statement(const Group& g) {
@@ -48,7 +50,9 @@ Statement show_statement(const Group& g, bool with_identity) {
 struct Statements {
   Statement open, issue, show, show_identity;
   explicit Statements(const Group& g)
-      : open(open_statement(g)), issue(issue_statement(g)), show(show_statement(g, false)),
+      : open(open_statement(g)),
+        issue(issue_statement(g)),
+        show(show_statement(g, false)),
         show_identity(show_statement(g, true)) {}
   static const Statements& of(const Group& g) {
     static const Statements ristretto(ristretto255());
@@ -67,12 +71,30 @@ KeyId key_id_of(const Group& g, const Point& W) {
 // Wire codec for one object: header, fixed-size elements, exact length.
 class Writer {
  public:
-  Writer(const Group& g, uint8_t type) : g_(g) { w_.u8(kVersion).u8(type).u8(static_cast<uint8_t>(g.id())); }
-  Writer& point(const Point& p) { w_.raw(g_.encode_point(p)); return *this; }
-  Writer& scalar(const Scalar& s) { auto b = g_.encode_scalar(s); w_.raw(b); sodium_memzero(b.data(), 32); return *this; }
-  Writer& raw(ByteView b) { w_.raw(b); return *this; }
+  Writer(const Group& g, uint8_t type) : g_(g) {
+    w_.u8(kVersion).u8(type).u8(static_cast<uint8_t>(g.id()));
+  }
+  Writer& point(const Point& p) {
+    w_.raw(g_.encode_point(p));
+    return *this;
+  }
+  Writer& scalar(const Scalar& s) {
+    auto b = g_.encode_scalar(s);
+    w_.raw(b);
+    sodium_memzero(b.data(), 32);
+    return *this;
+  }
+  Writer& raw(ByteView b) {
+    w_.raw(b);
+    return *this;
+  }
   Bytes take() { return std::move(w_).take(); }
-  SecretBytes take_secret() { Bytes b = std::move(w_).take(); SecretBytes s(b); sodium_memzero(b.data(), b.size()); return s; }
+  SecretBytes take_secret() {
+    Bytes b = std::move(w_).take();
+    SecretBytes s(b);
+    sodium_memzero(b.data(), b.size());
+    return s;
+  }
 
  private:
   const Group& g_;
@@ -136,11 +158,15 @@ class Reader {
 
 }  // namespace
 
-bool is_valid_show_op(uint8_t op) { return op >= 1 && op <= 5; }
+bool is_valid_show_op(uint8_t op) {
+  return op >= 1 && op <= 5;
+}
 
 const Generators& Generators::of(const Group& g) {
   auto make = [](const Group& grp) {
-    auto gen = [&](std::string_view name) { return grp.hash_to_group_vartime("anoncode/v1/gen", as_bytes(name)); };
+    auto gen = [&](std::string_view name) {
+      return grp.hash_to_group_vartime("anoncode/v1/gen", as_bytes(name));
+    };
     return Generators{grp.generator(), gen("H0"), gen("H1"), gen("H2"), gen("H3"), gen("G_J")};
   };
   static const Generators ristretto = make(ristretto255());
@@ -148,7 +174,9 @@ const Generators& Generators::of(const Group& g) {
   return g.id() == GroupId::kRistretto255 ? ristretto : sm2;
 }
 
-Point identity_commitment(const Group& g, const Scalar& sk) { return g.mul(sk, Generators::of(g).GJ); }
+Point identity_commitment(const Group& g, const Scalar& sk) {
+  return g.mul(sk, Generators::of(g).GJ);
+}
 
 Scalar ds_challenge(const Group& g, const Nonce& nonce, ShowOp op) {
   ByteWriter w;
@@ -158,9 +186,12 @@ Scalar ds_challenge(const Group& g, const Nonce& nonce, ShowOp op) {
 
 // ---------------------------------------------------------------- issuer keys
 
-IssuerPublicKey::IssuerPublicKey(const Group& g, Point W) : group_(&g), W_(W), kid_(key_id_of(g, W)) {}
+IssuerPublicKey::IssuerPublicKey(const Group& g, Point W)
+    : group_(&g), W_(W), kid_(key_id_of(g, W)) {}
 
-Bytes IssuerPublicKey::encode() const { return Writer(*group_, kTypeIssuerPublic).point(W_).take(); }
+Bytes IssuerPublicKey::encode() const {
+  return Writer(*group_, kTypeIssuerPublic).point(W_).take();
+}
 
 Result<IssuerPublicKey> IssuerPublicKey::decode(ByteView bytes) {
   ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeIssuerPublic, 1, 0, 0, ErrorCode::kMalformed));
@@ -179,7 +210,8 @@ SecretBytes IssuerKey::encode_secret() const {
 }
 
 Result<IssuerKey> IssuerKey::decode_secret(const SecretBytes& bytes) {
-  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypeIssuerSecret, 0, 1, 0, ErrorCode::kMalformed));
+  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypeIssuerSecret, 0, 1, 0,
+                                      ErrorCode::kMalformed));
   ANONCODE_TRY(Scalar x, r.scalar());
   ANONCODE_CHECK(r.finish());
   if (x.ct_is_zero()) return make_error(ErrorCode::kMalformed, "issuer key: zero");
@@ -211,7 +243,13 @@ Result<OpenRequest> OpenRequest::decode(ByteView bytes) {
 }
 
 Bytes IssueResponse::encode() const {
-  return Writer(*group, kTypeIssueResponse).raw(kid).point(A).scalar(e).scalar(r2).raw(proof).take();
+  return Writer(*group, kTypeIssueResponse)
+      .raw(kid)
+      .point(A)
+      .scalar(e)
+      .scalar(r2)
+      .raw(proof)
+      .take();
 }
 
 Result<IssueResponse> IssueResponse::decode(ByteView bytes) {
@@ -234,9 +272,17 @@ Result<IssueResponse> IssueResponse::decode(ByteView bytes) {
 Bytes ShowRequest::encode() const {
   return Writer(*group, kTypeShowRequest)
       .raw(std::array<uint8_t, 1>{static_cast<uint8_t>(op)})
-      .raw(kid).raw(nonce).raw(ctx)
-      .point(A_prime).point(A_bar).point(D).scalar(s).scalar(R).point(Cn)
-      .raw(proof).take();
+      .raw(kid)
+      .raw(nonce)
+      .raw(ctx)
+      .point(A_prime)
+      .point(A_bar)
+      .point(D)
+      .scalar(s)
+      .scalar(R)
+      .point(Cn)
+      .raw(proof)
+      .take();
 }
 
 Result<ShowRequest> ShowRequest::decode(ByteView bytes) {
@@ -270,11 +316,19 @@ Result<ShowRequest> ShowRequest::decode(ByteView bytes) {
 // ---------------------------------------------------------------- client state
 
 SecretBytes PendingIssue::encode_secret() const {
-  return Writer(*group_, kTypePendingIssue).raw(kid_).point(Cn_).scalar(r1_).scalar(sk_).scalar(s_).scalar(u_).take_secret();
+  return Writer(*group_, kTypePendingIssue)
+      .raw(kid_)
+      .point(Cn_)
+      .scalar(r1_)
+      .scalar(sk_)
+      .scalar(s_)
+      .scalar(u_)
+      .take_secret();
 }
 
 Result<PendingIssue> PendingIssue::decode_secret(const SecretBytes& bytes) {
-  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypePendingIssue, 1, 4, 8, ErrorCode::kMalformed));
+  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypePendingIssue, 1, 4, 8,
+                                      ErrorCode::kMalformed));
   PendingIssue p;
   p.group_ = &r.group();
   ANONCODE_TRY(p.kid_, r.fixed<8>());
@@ -288,11 +342,20 @@ Result<PendingIssue> PendingIssue::decode_secret(const SecretBytes& bytes) {
 }
 
 SecretBytes Credential::encode_secret() const {
-  return Writer(*group_, kTypeCredential).raw(kid_).point(A_).scalar(e_).scalar(r_).scalar(sk_).scalar(s_).scalar(u_).take_secret();
+  return Writer(*group_, kTypeCredential)
+      .raw(kid_)
+      .point(A_)
+      .scalar(e_)
+      .scalar(r_)
+      .scalar(sk_)
+      .scalar(s_)
+      .scalar(u_)
+      .take_secret();
 }
 
 Result<Credential> Credential::decode_secret(const SecretBytes& bytes) {
-  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypeCredential, 1, 5, 8, ErrorCode::kMalformed));
+  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypeCredential, 1, 5, 8,
+                                      ErrorCode::kMalformed));
   Credential c;
   c.group_ = &r.group();
   ANONCODE_TRY(c.kid_, r.fixed<8>());
@@ -306,12 +369,14 @@ Result<Credential> Credential::decode_secret(const SecretBytes& bytes) {
   return c;
 }
 
-Point Credential::identity_commitment() const { return crypto::identity_commitment(*group_, sk_); }
+Point Credential::identity_commitment() const {
+  return crypto::identity_commitment(*group_, sk_);
+}
 
 // ---------------------------------------------------------------- client
 
 PendingIssue CredentialClient::commit_next(const Group& g, const KeyId& kid, const Scalar& sk,
-                                         Rng& rng) {
+                                           Rng& rng) {
   const auto& gen = Generators::of(g);
   PendingIssue p;
   p.group_ = &g;
@@ -342,8 +407,13 @@ CredentialClient::Started CredentialClient::begin_open(const IssuerPublicKey& pu
   const Statement& st = Statements::of(g).open;
   Transcript t(st.name());
   t.append("kid", req.kid).append("ctx", req.ctx);
-  auto points = st.points({{"Cn", req.Cn}, {"H0", gen.H0}, {"H1", gen.H1}, {"H2", gen.H2},
-                           {"H3", gen.H3}, {"J", req.J}, {"GJ", gen.GJ}});
+  auto points = st.points({{"Cn", req.Cn},
+                           {"H0", gen.H0},
+                           {"H1", gen.H1},
+                           {"H2", gen.H2},
+                           {"H3", gen.H3},
+                           {"J", req.J},
+                           {"GJ", gen.GJ}});
   auto witness = st.witness({{"r'", &p.r1_}, {"sk", &p.sk_}, {"s'", &p.s_}, {"u'", &p.u_}});
   req.proof = SigmaProof::prove(st, points, witness, t, rng).encode(g);
   return out;
@@ -423,14 +493,29 @@ std::vector<Point> show_points(const Statement& st, const Group& g, const ShowRe
   Point h1_minus_ch3 = g.sub(gen.H1, g.multi_mul_vartime(k2, p2));
   Point abar_minus_d = g.sub(req.A_bar, req.D);
   if (identity != nullptr) {
-    return st.points({{"Abar-D", abar_minus_d}, {"A'", req.A_prime}, {"H0", gen.H0},
-                      {"B+sH2+RH3", lhs2}, {"D", req.D}, {"H1-CH3", h1_minus_ch3}, {"Cn", req.Cn},
-                      {"H1", gen.H1}, {"H2", gen.H2}, {"H3", gen.H3}, {"J", *identity},
+    return st.points({{"Abar-D", abar_minus_d},
+                      {"A'", req.A_prime},
+                      {"H0", gen.H0},
+                      {"B+sH2+RH3", lhs2},
+                      {"D", req.D},
+                      {"H1-CH3", h1_minus_ch3},
+                      {"Cn", req.Cn},
+                      {"H1", gen.H1},
+                      {"H2", gen.H2},
+                      {"H3", gen.H3},
+                      {"J", *identity},
                       {"GJ", gen.GJ}});
   }
-  return st.points({{"Abar-D", abar_minus_d}, {"A'", req.A_prime}, {"H0", gen.H0},
-                    {"B+sH2+RH3", lhs2}, {"D", req.D}, {"H1-CH3", h1_minus_ch3}, {"Cn", req.Cn},
-                    {"H1", gen.H1}, {"H2", gen.H2}, {"H3", gen.H3}});
+  return st.points({{"Abar-D", abar_minus_d},
+                    {"A'", req.A_prime},
+                    {"H0", gen.H0},
+                    {"B+sH2+RH3", lhs2},
+                    {"D", req.D},
+                    {"H1-CH3", h1_minus_ch3},
+                    {"Cn", req.Cn},
+                    {"H1", gen.H1},
+                    {"H2", gen.H2},
+                    {"H3", gen.H3}});
 }
 
 }  // namespace
@@ -475,8 +560,9 @@ Result<CredentialClient::Shown> CredentialClient::show_impl(const Credential& cr
   // Bm = B + r·H0 + sk·H1 + s·H2 + u·H3; A' = r1·A; Ā = r1·Bm − e·A'; D = r1·Bm − r2·H0.
   Scalar r1 = g.random_nonzero_scalar(rng);
   Scalar r2 = g.random_scalar(rng);
-  Point Bm = g.add(g.add(gen.B, g.mul(cred.r_, gen.H0)),
-                   g.add(g.add(g.mul(cred.sk_, gen.H1), g.mul(cred.s_, gen.H2)), g.mul(cred.u_, gen.H3)));
+  Point Bm =
+      g.add(g.add(gen.B, g.mul(cred.r_, gen.H0)),
+            g.add(g.add(g.mul(cred.sk_, gen.H1), g.mul(cred.s_, gen.H2)), g.mul(cred.u_, gen.H3)));
   Point r1Bm = g.mul(r1, Bm);
   req.A_prime = g.mul(r1, cred.A_);
   req.A_bar = g.sub(r1Bm, g.mul(cred.e_, req.A_prime));
@@ -491,11 +577,18 @@ Result<CredentialClient::Shown> CredentialClient::show_impl(const Credential& cr
   Point J = with_identity ? g.mul(cred.sk_, gen.GJ) : Point{};
   Transcript t = show_transcript(g, req, C);
   auto points = show_points(st, g, req, C, with_identity ? &J : nullptr);
-  auto witness = st.witness({{"e", &cred.e_}, {"r2", &r2}, {"r3", &r3}, {"rhat", &rhat},
-                             {"sk", &cred.sk_}, {"r'", &next.r1_}, {"s'", &next.s_}, {"u'", &next.u_}});
+  auto witness = st.witness({{"e", &cred.e_},
+                             {"r2", &r2},
+                             {"r3", &r3},
+                             {"rhat", &rhat},
+                             {"sk", &cred.sk_},
+                             {"r'", &next.r1_},
+                             {"s'", &next.s_},
+                             {"u'", &next.u_}});
   if (broken_relation >= 1 && broken_relation <= 3) {
     // r2 appears only in relation 1, rhat only in 2, u' only in 3: nudge one of them.
-    static constexpr size_t kVarOnlyIn[] = {0, 1, 3, 7};  // indices of r2, rhat, u' in the statement
+    static constexpr size_t kVarOnlyIn[] = {0, 1, 3,
+                                            7};  // indices of r2, rhat, u' in the statement
     Scalar& w = witness[kVarOnlyIn[broken_relation]];
     w = g.add(w, g.scalar_from_u64(1));
   }
@@ -518,7 +611,8 @@ Nonce MemoryNonceBook::issue(int64_t now_unix) {
 Status MemoryNonceBook::consume(const Nonce& nonce, int64_t now_unix) {
   std::lock_guard lock(mu_);
   auto it = expiry_.find(nonce);
-  if (it == expiry_.end()) return make_error(ErrorCode::kVerificationFailed, "unknown or used nonce");
+  if (it == expiry_.end())
+    return make_error(ErrorCode::kVerificationFailed, "unknown or used nonce");
   bool expired = it->second < now_unix;
   expiry_.erase(it);
   if (expired) return make_error(ErrorCode::kExpired, "nonce expired");
@@ -531,7 +625,8 @@ Status Issuer::add_key(IssuerKey key) {
   if (&key.public_key().group() != &group_) {
     return make_error(ErrorCode::kInvalidArgument, "issuer key is for another group");
   }
-  if (find(key.kid()) != nullptr) return make_error(ErrorCode::kConflict, "issuer key id already present");
+  if (find(key.kid()) != nullptr)
+    return make_error(ErrorCode::kConflict, "issuer key id already present");
   keys_.push_back(std::move(key));
   return {};
 }
@@ -554,13 +649,19 @@ Result<Point> Issuer::verify_open(const OpenRequest& req, const ContextHash& exp
   if (!proof) return verification_failed();
   Transcript t(st.name());
   t.append("kid", req.kid).append("ctx", req.ctx);
-  auto points = st.points({{"Cn", req.Cn}, {"H0", gen.H0}, {"H1", gen.H1}, {"H2", gen.H2},
-                           {"H3", gen.H3}, {"J", req.J}, {"GJ", gen.GJ}});
+  auto points = st.points({{"Cn", req.Cn},
+                           {"H0", gen.H0},
+                           {"H1", gen.H1},
+                           {"H2", gen.H2},
+                           {"H3", gen.H3},
+                           {"J", req.J},
+                           {"GJ", gen.GJ}});
   if (!proof->verify(st, points, t)) return verification_failed();
   return req.J;
 }
 
-Result<VerifiedShow> Issuer::verify_show_proof(const ShowRequest& req, const ContextHash& expected_ctx,
+Result<VerifiedShow> Issuer::verify_show_proof(const ShowRequest& req,
+                                               const ContextHash& expected_ctx,
                                                const Point* identity) const {
   const IssuerKey* key = find(req.kid);
   bool with_identity = req.op == ShowOp::kRefund;
@@ -570,9 +671,7 @@ Result<VerifiedShow> Issuer::verify_show_proof(const ShowRequest& req, const Con
       (identity != nullptr && group_.is_identity(*identity))) {
     return verification_failed();
   }
-  // The MAC check: Ā = x·A' (x is secret: constant-time multiplication).
-  if (!group_.equal(req.A_bar, group_.mul(key->x(), req.A_prime))) return verification_failed();
-
+  // The proof first: it depends only on public data, so how long it takes tells nothing.
   const auto& sts = Statements::of(group_);
   const Statement& st = with_identity ? sts.show_identity : sts.show;
   auto proof = SigmaProof::decode(st, req.proof);
@@ -581,11 +680,16 @@ Result<VerifiedShow> Issuer::verify_show_proof(const ShowRequest& req, const Con
   Transcript t = show_transcript(group_, req, C);
   auto points = show_points(st, group_, req, C, identity);
   if (!proof->verify(st, points, t)) return verification_failed();
+  // The MAC check last: Ā = x·A' (x is secret: constant-time multiplication and comparison).
+  // Done after the proof, its outcome is visible only as the final accept or reject, never as a
+  // timing difference for a request whose proof fails anyway.
+  if (!group_.equal(req.A_bar, group_.mul(key->x(), req.A_prime))) return verification_failed();
   return VerifiedShow{req.kid, req.nonce, req.s, req.R, C, req.Cn};
 }
 
 Result<VerifiedShow> Issuer::verify_show(const ShowRequest& req, const ContextHash& expected_ctx,
-                                         const Point* identity, NonceBook& nonces, int64_t now) const {
+                                         const Point* identity, NonceBook& nonces,
+                                         int64_t now) const {
   ANONCODE_TRY(VerifiedShow v, verify_show_proof(req, expected_ctx, identity));
   // Consumed only after the proof verifies, so garbage cannot burn a rider's nonce.
   if (!nonces.consume(req.nonce, now)) return verification_failed();
@@ -625,7 +729,8 @@ Result<IssueResponse> Issuer::issue(const KeyId& kid, const Point& Cn, Rng& rng)
 Result<TraceResult> trace_double_show(const Group& g, const Scalar& R1, const Scalar& C1,
                                       const Scalar& R2, const Scalar& C2) {
   auto inv = g.invert(g.sub(C1, C2));
-  if (!inv) return make_error(ErrorCode::kInvalidArgument, "equal challenges: a replay, not a clone");
+  if (!inv)
+    return make_error(ErrorCode::kInvalidArgument, "equal challenges: a replay, not a clone");
   Scalar sk = g.mul(g.sub(R1, R2), *inv);
   return TraceResult{sk, identity_commitment(g, sk)};
 }

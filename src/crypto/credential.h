@@ -18,8 +18,8 @@
 #include <mutex>
 #include <optional>
 
-#include "crypto/group.h"
 #include "common/secret.h"
+#include "crypto/group.h"
 #include "crypto/sigma.h"
 
 namespace anoncode::crypto {

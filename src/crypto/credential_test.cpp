@@ -12,7 +12,9 @@
 namespace anoncode::crypto {
 namespace {
 
-ContextHash ctx_of(std::string_view s) { return sm3(s); }
+ContextHash ctx_of(std::string_view s) {
+  return sm3(s);
+}
 
 struct Rider {
   Credential cred;
@@ -44,13 +46,15 @@ class CredentialTest : public PerGroup {
     return Rider{*cred, *J};
   }
 
-  CredentialClient::Shown show(const Credential& c, ShowOp op, const Nonce& n, std::string_view ctx) {
+  CredentialClient::Shown show(const Credential& c, ShowOp op, const Nonce& n,
+                               std::string_view ctx) {
     auto shown = CredentialClient::show(c, pub(), op, n, ctx_of(ctx), rng_);
     EXPECT_TRUE(shown.ok());
     return *shown;
   }
 
-  Result<VerifiedShow> verify(const ShowRequest& req, std::string_view ctx, const Point* J = nullptr) {
+  Result<VerifiedShow> verify(const ShowRequest& req, std::string_view ctx,
+                              const Point* J = nullptr) {
     return issuer_->verify_show(req, ctx_of(ctx), J, nonces_, now_);
   }
 
@@ -148,13 +152,18 @@ TEST_P(CredentialTest, EveryTamperedShowElementIsRejected) {
       {"ctx", [&](ShowRequest& q) { q.ctx[0] ^= 1; }},
       {"op", [&](ShowRequest& q) { q.op = ShowOp::kQuery; }},
       {"kid", [&](ShowRequest& q) { q.kid[0] ^= 1; }},
-      {"A'=identity", [&](ShowRequest& q) { q.A_prime = g().identity(); q.A_bar = g().identity(); }},
+      {"A'=identity",
+       [&](ShowRequest& q) {
+         q.A_prime = g().identity();
+         q.A_bar = g().identity();
+       }},
   };
   for (const auto& [name, tamper] : tampers) {
     ShowRequest q = good;
     tamper(q);
     SCOPED_TRACE(name);
-    expect_opaque(issuer_->verify_show_proof(q, name == "ctx" ? ctx_of("x") : ctx_of("wallet"), nullptr));
+    expect_opaque(
+        issuer_->verify_show_proof(q, name == "ctx" ? ctx_of("x") : ctx_of("wallet"), nullptr));
   }
   // Every byte of the proof, and every byte of the whole encoding.
   Bytes enc = good.encode();
@@ -180,8 +189,8 @@ TEST_P(CredentialTest, EachBrokenRelationIsRejected) {
   for (int relation = 1; relation <= 4; ++relation) {
     SCOPED_TRACE(relation);
     Nonce n = nonces_.issue(now_);
-    auto shown = CredentialClient::show_breaking_relation_for_test(r.cred, pub(), ShowOp::kRequestCode,
-                                                                   n, ctx_of("wallet"), rng_, relation);
+    auto shown = CredentialClient::show_breaking_relation_for_test(
+        r.cred, pub(), ShowOp::kRequestCode, n, ctx_of("wallet"), rng_, relation);
     ASSERT_TRUE(shown.ok());
     expect_opaque(verify(shown->request, "wallet"));
   }
@@ -300,7 +309,8 @@ std::vector<Bytes> elements(const Group& g, const ShowRequest& q) {
     auto b = g.encode_scalar(*s);
     out.emplace_back(b.begin(), b.end());
   }
-  for (size_t i = 0; i + 32 <= q.proof.size(); i += 32) out.emplace_back(q.proof.begin() + i, q.proof.begin() + i + 32);
+  for (size_t i = 0; i + 32 <= q.proof.size(); i += 32)
+    out.emplace_back(q.proof.begin() + i, q.proof.begin() + i + 32);
   return out;
 }
 
@@ -310,7 +320,8 @@ TEST_P(CredentialTest, ShowsAreUnlinkable) {
   auto first = show(r.cred, ShowOp::kRequestCode, n1, "wallet");
   auto v = verify(first.request, "wallet");
   ASSERT_TRUE(v.ok());
-  auto next = CredentialClient::finish_issue(first.pending, *issuer_->issue(v->kid, v->Cn, rng_), pub());
+  auto next =
+      CredentialClient::finish_issue(first.pending, *issuer_->issue(v->kid, v->Cn, rng_), pub());
   ASSERT_TRUE(next.ok());
   Nonce n2 = nonces_.issue(now_);
   auto second = show(*next, ShowOp::kRequestCode, n2, "wallet");
@@ -347,13 +358,18 @@ TEST_P(CredentialTest, DecodersRejectRandomAndTruncatedBytes) {
   auto open = CredentialClient::begin_open(pub(), ctx_of("kate2"), rng_);
   auto resp = issuer_->issue(pub().kid(), open.request.Cn, rng_);
   ASSERT_TRUE(resp.ok());
-  std::vector<Bytes> valid = {shown.request.encode(), open.request.encode(), resp->encode(), pub().encode()};
+  std::vector<Bytes> valid = {shown.request.encode(), open.request.encode(), resp->encode(),
+                              pub().encode()};
   auto decode_any = [](size_t which, ByteView b) -> bool {
     switch (which) {
-      case 0: return ShowRequest::decode(b).ok();
-      case 1: return OpenRequest::decode(b).ok();
-      case 2: return IssueResponse::decode(b).ok();
-      default: return IssuerPublicKey::decode(b).ok();
+      case 0:
+        return ShowRequest::decode(b).ok();
+      case 1:
+        return OpenRequest::decode(b).ok();
+      case 2:
+        return IssueResponse::decode(b).ok();
+      default:
+        return IssuerPublicKey::decode(b).ok();
     }
   };
   for (size_t w = 0; w < valid.size(); ++w) {

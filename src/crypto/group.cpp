@@ -78,6 +78,8 @@ Result<const Group*> group_by_name(std::string_view name) {
                     "unknown group '" + std::string(name) + "' (ristretto255, sm2)");
 }
 
-std::vector<const Group*> all_groups() { return {&ristretto255(), &sm2_openssl()}; }
+std::vector<const Group*> all_groups() {
+  return {&ristretto255(), &sm2_openssl()};
+}
 
 }  // namespace anoncode::crypto

@@ -15,10 +15,18 @@ namespace {
 
 constexpr size_t kEnc = crypto_core_ristretto255_BYTES;  // 32
 
-const uint8_t* enc(const Point& p) { return p.v.data(); }
-uint8_t* enc(Point& p) { return p.v.data(); }
-const uint8_t* raw(const Scalar& s) { return s.expose_secret().data(); }
-uint8_t* raw(Scalar& s) { return s.expose_secret_mut().data(); }
+const uint8_t* enc(const Point& p) {
+  return p.v.data();
+}
+uint8_t* enc(Point& p) {
+  return p.v.data();
+}
+const uint8_t* raw(const Scalar& s) {
+  return s.expose_secret().data();
+}
+uint8_t* raw(Scalar& s) {
+  return s.expose_secret_mut().data();
+}
 
 class Ristretto255 final : public Group {
  public:
@@ -141,7 +149,9 @@ class Ristretto255 final : public Group {
   }
 
  private:
-  bool is_generator(const Point& p) const { return std::memcmp(enc(p), enc(generator_), kEnc) == 0; }
+  bool is_generator(const Point& p) const {
+    return std::memcmp(enc(p), enc(generator_), kEnc) == 0;
+  }
   static void check(int rc) {
     // Inputs come only from decode_point or from this class, so a failure is a bug.
     if (rc != 0) throw std::logic_error("ristretto255: invalid point reached an operation");

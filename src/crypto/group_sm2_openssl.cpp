@@ -125,10 +125,11 @@ class Sm2OpenSsl final : public Group {
   }
   Scalar neg(const Scalar& a) const override { return sub(Scalar{}, a); }
   Result<Scalar> invert(const Scalar& a) const override {
-    if (a.ct_is_zero()) return make_error(ErrorCode::kInvalidArgument, "scalar: zero has no inverse");
+    if (a.ct_is_zero())
+      return make_error(ErrorCode::kInvalidArgument, "scalar: zero has no inverse");
     BnPtr x = bn_from(a), r = bn_new();
-    ensure(BN_mod_exp_mont_consttime(r.get(), x.get(), order_minus_2_.get(), order_.get(),
-                                     bn_ctx(), nullptr) == 1,
+    ensure(BN_mod_exp_mont_consttime(r.get(), x.get(), order_minus_2_.get(), order_.get(), bn_ctx(),
+                                     nullptr) == 1,
            "inverse");
     return scalar_from(r.get());
   }
@@ -188,7 +189,9 @@ class Sm2OpenSsl final : public Group {
   bool equal(const Point& p, const Point& q) const override {
     return sodium_memcmp(p.v.data(), q.v.data(), 65) == 0;  // the affine form is unique
   }
-  bool is_identity(const Point& p) const override { return p.v[0] == 0; }
+  bool is_identity(const Point& p) const override {
+    return p.v[0] == 0;
+  }
   Bytes encode_point(const Point& p) const override {
     Bytes out(33, 0);
     if (is_identity(p)) return out;
@@ -211,7 +214,8 @@ class Sm2OpenSsl final : public Group {
       return make_error(ErrorCode::kMalformed, "point: x not canonical");
     }
     EcPointPtr r = new_point();
-    if (EC_POINT_set_compressed_coordinates(group_, r.get(), x.get(), bytes[0] & 1, bn_ctx()) != 1) {
+    if (EC_POINT_set_compressed_coordinates(group_, r.get(), x.get(), bytes[0] & 1, bn_ctx()) !=
+        1) {
       ERR_clear_error();
       return make_error(ErrorCode::kMalformed, "point: not on the SM2 curve");
     }
@@ -261,8 +265,8 @@ class Sm2OpenSsl final : public Group {
   Point from_ec(const EC_POINT* e) const {
     Point p;
     if (EC_POINT_is_at_infinity(group_, e) == 1) return p;
-    ensure(EC_POINT_point2oct(group_, e, POINT_CONVERSION_UNCOMPRESSED, p.v.data(), 65,
-                              bn_ctx()) == 65,
+    ensure(EC_POINT_point2oct(group_, e, POINT_CONVERSION_UNCOMPRESSED, p.v.data(), 65, bn_ctx()) ==
+               65,
            "point2oct");
     return p;
   }

@@ -48,7 +48,8 @@ TEST_P(GroupTest, ScalarArithmetic) {
     EXPECT_TRUE(round->ct_equal(a));
   }
   EXPECT_EQ(g().invert(Scalar{}).error().code, ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(g().mul(g().scalar_from_u64(6), g().scalar_from_u64(7)).ct_equal(g().scalar_from_u64(42)));
+  EXPECT_TRUE(
+      g().mul(g().scalar_from_u64(6), g().scalar_from_u64(7)).ct_equal(g().scalar_from_u64(42)));
 }
 
 TEST_P(GroupTest, PointArithmetic) {
@@ -113,7 +114,8 @@ TEST_P(GroupTest, RejectsNonCanonicalAndOffCurvePoints) {
     Bytes bad = gen;
     bad[0] = 0x04;
     EXPECT_FALSE(g().decode_point(bad).ok());
-    Bytes xp = from_hex("02fffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffff").value();
+    Bytes xp =
+        from_hex("02fffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffff").value();
     EXPECT_FALSE(g().decode_point(xp).ok());
     int off_curve = 0;
     for (uint8_t x = 1; x < 40; ++x) {

@@ -4,7 +4,8 @@
 
 namespace anoncode::crypto {
 
-Statement::Statement(const Group& group, std::string name) : group_(group), name_(std::move(name)) {}
+Statement::Statement(const Group& group, std::string name)
+    : group_(group), name_(std::move(name)) {}
 
 size_t Statement::intern(std::vector<std::string>& names, std::string_view name) {
   for (size_t i = 0; i < names.size(); ++i) {
@@ -15,7 +16,8 @@ size_t Statement::intern(std::vector<std::string>& names, std::string_view name)
 }
 
 Statement& Statement::add(
-    std::string_view lhs, std::initializer_list<std::pair<std::string_view, std::string_view>> terms) {
+    std::string_view lhs,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> terms) {
   Relation r{intern(points_, lhs), {}};
   for (const auto& [var, point] : terms) {
     bool negate = !point.empty() && point.front() == '-';
@@ -34,7 +36,8 @@ std::vector<Point> Statement::points(
     size_t i = 0;
     while (i < points_.size() && points_[i] != name) ++i;
     if (i == points_.size() || seen[i]) {
-      throw std::logic_error("statement " + name_ + ": unknown or repeated point " + std::string(name));
+      throw std::logic_error("statement " + name_ + ": unknown or repeated point " +
+                             std::string(name));
     }
     out[i] = value;
     seen[i] = true;
@@ -53,7 +56,8 @@ std::vector<Scalar> Statement::witness(
     size_t i = 0;
     while (i < vars_.size() && vars_[i] != name) ++i;
     if (i == vars_.size() || seen[i]) {
-      throw std::logic_error("statement " + name_ + ": unknown or repeated variable " + std::string(name));
+      throw std::logic_error("statement " + name_ + ": unknown or repeated variable " +
+                             std::string(name));
     }
     out[i] = *value;
     seen[i] = true;
@@ -131,7 +135,8 @@ Bytes SigmaProof::encode(const Group& g) const {
 
 Result<SigmaProof> SigmaProof::decode(const Statement& st, ByteView bytes) {
   const Group& g = st.group();
-  if (bytes.size() != st.proof_size()) return make_error(ErrorCode::kMalformed, "proof: wrong length");
+  if (bytes.size() != st.proof_size())
+    return make_error(ErrorCode::kMalformed, "proof: wrong length");
   SigmaProof proof;
   ANONCODE_TRY(proof.challenge_, g.decode_scalar(bytes.subspan(0, 32)));
   for (size_t i = 0; i < st.var_count(); ++i) {

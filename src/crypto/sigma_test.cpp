@@ -38,7 +38,8 @@ TEST_P(SigmaTest, HonestProofVerifiesAndRoundTrips) {
   EXPECT_EQ(f.st.var_count(), 2u);
   EXPECT_EQ(f.st.point_count(), 5u);
   Transcript tp("ctx");
-  auto proof = SigmaProof::prove(f.st, f.points(), f.st.witness({{"x", &f.x}, {"y", &f.y}}), tp, rng);
+  auto proof =
+      SigmaProof::prove(f.st, f.points(), f.st.witness({{"x", &f.x}, {"y", &f.y}}), tp, rng);
   Transcript tv("ctx");
   EXPECT_TRUE(proof.verify(f.st, f.points(), tv));
   Bytes enc = proof.encode(g());
@@ -54,12 +55,14 @@ TEST_P(SigmaTest, WrongWitnessWrongInstanceOrContextFails) {
   Fixture f(g(), rng);
   Scalar wrong = g().add(f.y, g().scalar_from_u64(1));
   Transcript tp("ctx");
-  auto bad = SigmaProof::prove(f.st, f.points(), f.st.witness({{"x", &f.x}, {"y", &wrong}}), tp, rng);
+  auto bad =
+      SigmaProof::prove(f.st, f.points(), f.st.witness({{"x", &f.x}, {"y", &wrong}}), tp, rng);
   Transcript tv("ctx");
   EXPECT_FALSE(bad.verify(f.st, f.points(), tv));
 
   Transcript tp2("ctx");
-  auto good = SigmaProof::prove(f.st, f.points(), f.st.witness({{"x", &f.x}, {"y", &f.y}}), tp2, rng);
+  auto good =
+      SigmaProof::prove(f.st, f.points(), f.st.witness({{"x", &f.x}, {"y", &f.y}}), tp2, rng);
   Transcript other_ctx("other");
   EXPECT_FALSE(good.verify(f.st, f.points(), other_ctx));
   Fixture other(g(), rng);  // same statement, different instance
@@ -71,7 +74,8 @@ TEST_P(SigmaTest, EveryTamperedByteFails) {
   SeededRng rng("sigma-tamper");
   Fixture f(g(), rng);
   Transcript tp("ctx");
-  Bytes enc = SigmaProof::prove(f.st, f.points(), f.st.witness({{"x", &f.x}, {"y", &f.y}}), tp, rng).encode(g());
+  Bytes enc = SigmaProof::prove(f.st, f.points(), f.st.witness({{"x", &f.x}, {"y", &f.y}}), tp, rng)
+                  .encode(g());
   for (size_t i = 0; i < enc.size(); ++i) {
     Bytes t = enc;
     t[i] ^= 0x01;
@@ -95,8 +99,8 @@ TEST_P(SigmaTest, StatementMisuseIsABug) {
 
 TEST(Transcript, ChallengesDependOnEveryInputAndOnOrder) {
   const Group& g = ristretto255();
-  auto c = [&](std::string_view proto, std::string_view l1, std::string_view d1, std::string_view l2,
-               std::string_view d2) {
+  auto c = [&](std::string_view proto, std::string_view l1, std::string_view d1,
+               std::string_view l2, std::string_view d2) {
     Transcript t(proto);
     t.append(l1, as_bytes(d1)).append(l2, as_bytes(d2));
     return t.challenge(g, "c");

@@ -17,9 +17,9 @@
 namespace anoncode::crypto {
 
 constexpr std::string_view kSm2UserId = "1234567812345678";
-constexpr size_t kSm2SignatureSize = 64;     // r || s
-constexpr size_t kSm2PublicKeySize = 65;     // 0x04 || x || y (SEC1 uncompressed)
-constexpr size_t kSm2PrivateKeySize = 32;    // big-endian scalar d, 1 <= d < n-1
+constexpr size_t kSm2SignatureSize = 64;   // r || s
+constexpr size_t kSm2PublicKeySize = 65;   // 0x04 || x || y (SEC1 uncompressed)
+constexpr size_t kSm2PrivateKeySize = 32;  // big-endian scalar d, 1 <= d < n-1
 
 struct EvpPkeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
@@ -32,7 +32,7 @@ class Sm2PublicKey {
   // the point at infinity as `malformed`.
   static Result<Sm2PublicKey> from_bytes(ByteView encoded);
   static Result<Sm2PublicKey> from_pem(std::string_view pem);  // SubjectPublicKeyInfo
-  Bytes to_bytes() const;                                       // 65 bytes uncompressed
+  Bytes to_bytes() const;                                      // 65 bytes uncompressed
   std::string to_pem() const;
   EVP_PKEY* get() const { return key_.get(); }
 

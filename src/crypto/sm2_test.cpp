@@ -1,12 +1,12 @@
 #include "crypto/sm2.h"
 
-#include "crypto/sm_test_util.h"
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "crypto/sm_test_util.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -20,9 +20,6 @@ namespace anoncode::crypto {
 namespace {
 
 using namespace anoncode::crypto::testing;
-
-
-
 
 // --- helpers -----------------------------------------------------------------------------------
 
@@ -44,9 +41,6 @@ constexpr std::string_view kGyHex =
 Bytes hex(std::string_view h) {
   return from_hex(h).value();
 }
-
-
-
 
 Sm2PrivateKey new_key() {
   return Sm2PrivateKey::generate().value();

@@ -66,7 +66,8 @@ Sm3Digest hmac_sm3(std::span<const uint8_t> key, ByteView message) {
 Result<SecretBytes> pbkdf2_hmac_sm3(const SecretBytes& passphrase, ByteView salt,
                                     uint32_t iterations, size_t out_len) {
   if (iterations == 0 || out_len == 0 || out_len > 1024) {
-    return make_error(ErrorCode::kInvalidArgument, "pbkdf2: iterations must be >= 1, length 1..1024");
+    return make_error(ErrorCode::kInvalidArgument,
+                      "pbkdf2: iterations must be >= 1, length 1..1024");
   }
   SecretBytes out(out_len);
   auto pass = passphrase.expose_secret();

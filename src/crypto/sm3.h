@@ -31,7 +31,9 @@ class Sm3 {
 };
 
 Sm3Digest sm3(ByteView data);
-inline Sm3Digest sm3(std::string_view data) { return sm3(as_bytes(data)); }
+inline Sm3Digest sm3(std::string_view data) {
+  return sm3(as_bytes(data));
+}
 
 // HMAC-SM3 (RFC 2104 with SM3). The key is secret; the tag is not.
 Sm3Digest hmac_sm3(std::span<const uint8_t> key, ByteView message);

@@ -1,8 +1,8 @@
 #include "crypto/sm3.h"
 
-#include "crypto/sm_test_util.h"
 #include <gtest/gtest.h>
 #include <openssl/rand.h>
+#include "crypto/sm_test_util.h"
 
 #include <fstream>
 #include <map>
@@ -14,14 +14,9 @@ namespace {
 
 using namespace anoncode::crypto::testing;
 
-
-
-
-
 Bytes digest_bytes(const Sm3Digest& d) {
   return Bytes(d.begin(), d.end());
 }
-
 
 // --- SM3 -------------------------------------------------------------------------------------
 

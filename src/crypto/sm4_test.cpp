@@ -1,9 +1,9 @@
 #include "crypto/sm4.h"
 
-#include "crypto/sm_test_util.h"
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include "crypto/sm_test_util.h"
 
 #include <fstream>
 #include <map>
@@ -17,10 +17,6 @@ namespace {
 
 using namespace anoncode::crypto::testing;
 
-
-
-
-
 SecretBytes random_key() {
   return SecretBytes(random_bytes(kSm4KeySize));
 }
@@ -28,7 +24,6 @@ SecretBytes random_key() {
 Bytes secret_bytes(const SecretBytes& s) {
   return to_bytes(s.expose_secret());
 }
-
 
 // --- block cipher ----------------------------------------------------------------------------
 
@@ -253,7 +248,9 @@ TEST(Sm4Ctr, RejectsWrongKeyAndIvLengths) {
 
 // --- AEAD --------------------------------------------------------------------------------------
 
-SecretBytes random_master_key() { return SecretBytes(random_bytes(Sm4Aead::kMasterKeySize)); }
+SecretBytes random_master_key() {
+  return SecretBytes(random_bytes(Sm4Aead::kMasterKeySize));
+}
 
 Sm4Aead make_aead(const SecretBytes& master) {
   auto aead = Sm4Aead::create(master);

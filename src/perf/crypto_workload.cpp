@@ -14,7 +14,8 @@ using namespace anoncode::crypto;
 namespace {
 template <typename T>
 T must(Result<T> r, const char* what) {
-  if (!r.ok()) throw std::runtime_error(std::string("bench setup: ") + what + ": " + r.error().message);
+  if (!r.ok())
+    throw std::runtime_error(std::string("bench setup: ") + what + ": " + r.error().message);
   return std::move(r).value();
 }
 }  // namespace
@@ -30,11 +31,15 @@ CryptoWorkload::CryptoWorkload(const Group& g) : g_(g) {
   ctx_ = sm3("bench wallet context");
   auto started = CredentialClient::begin_open(key_->public_key(), ctx_, rng);
   auto resp = must(issuer_->issue(key_->kid(), started.request.Cn, rng), "issue");
-  cred_ = std::make_unique<Credential>(must(CredentialClient::finish_issue(started.pending, resp, key_->public_key()), "finish"));
+  cred_ = std::make_unique<Credential>(
+      must(CredentialClient::finish_issue(started.pending, resp, key_->public_key()), "finish"));
   Nonce nonce{};
   rng.fill(nonce);
   show_ = std::make_unique<ShowRequest>(
-      must(CredentialClient::show(*cred_, key_->public_key(), ShowOp::kRequestCode, nonce, ctx_, rng), "show").request);
+      must(CredentialClient::show(*cred_, key_->public_key(), ShowOp::kRequestCode, nonce, ctx_,
+                                  rng),
+           "show")
+          .request);
   sm2_key_ = std::make_unique<Sm2PrivateKey>(must(Sm2PrivateKey::generate(), "sm2 key"));
   message_ = to_bytes("anoncode/v1 benchmark message: a QR payload is about this long....");
   sm2_sig_ = must(sm2_sign(*sm2_key_, message_), "sm2 sign");
@@ -49,7 +54,8 @@ CryptoWorkload::CryptoWorkload(const Group& g) : g_(g) {
       {"client_show_us",
        [this] {
          Nonce n{};
-         auto s = CredentialClient::show(*cred_, key_->public_key(), ShowOp::kRequestCode, n, ctx_, OsRng::instance());
+         auto s = CredentialClient::show(*cred_, key_->public_key(), ShowOp::kRequestCode, n, ctx_,
+                                         OsRng::instance());
          if (!s) throw std::runtime_error("show failed");
        }},
       {"server_verify_issue_us",
@@ -62,7 +68,8 @@ CryptoWorkload::CryptoWorkload(const Group& g) : g_(g) {
       {"sm2_sign_us", [this] { sm2_sig_ = must(sm2_sign(*sm2_key_, message_), "sign"); }},
       {"sm2_verify_us",
        [this] {
-         if (!sm2_verify(sm2_key_->public_key(), message_, sm2_sig_).ok()) throw std::runtime_error("verify");
+         if (!sm2_verify(sm2_key_->public_key(), message_, sm2_sig_).ok())
+           throw std::runtime_error("verify");
        }},
       {"sm3_mb_s", [this] { message_[0] ^= sm3(bulk_)[0]; }, bulk_.size()},
       {"sm4_mb_s", [this] { bulk_ = must(sm4_ctr(sm4_key_, iv_, bulk_), "sm4"); }, bulk_.size()},

@@ -19,9 +19,9 @@ class CryptoWorkload {
   explicit CryptoWorkload(const crypto::Group& g);
 
   struct Op {
-    std::string name;        // the JSON key, e.g. "scalar_mult_us"
+    std::string name;  // the JSON key, e.g. "scalar_mult_us"
     std::function<void()> run;
-    size_t bytes = 0;        // for throughput figures: bytes processed per run
+    size_t bytes = 0;  // for throughput figures: bytes processed per run
   };
   // Every operation: group arithmetic, client show, server verify + issue, SM2, SM3, SM4.
   const std::vector<Op>& ops() const { return ops_; }
