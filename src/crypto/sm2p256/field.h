@@ -134,10 +134,8 @@ inline Fe fe_reduce_wide(const uint8_t in[64]) {
   u64 hi[4], lo[4];
   limbs_from_be(hi, in);
   limbs_from_be(lo, in + 32);
-  static constexpr u64 zero[4] = {0, 0, 0, 0};
   reduce_once<kP>(hi, 0, hi);  // 2^256 < 2p: one subtraction reduces
   reduce_once<kP>(lo, 0, lo);
-  (void)zero;
   // Montgomery form of hi·2^256 is hi·R², i.e. mont_mul(hi, R³ mod p) = mont_mul(R²·hi, R²).
   Fe h = fe_to_mont(hi);
   h = fe_mul(h, Fe{{kP.r2[0], kP.r2[1], kP.r2[2], kP.r2[3]}});
