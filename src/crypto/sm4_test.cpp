@@ -50,23 +50,6 @@ TEST(Sm4, StandardExampleSpelledOut) {
   EXPECT_EQ(to_hex(*ct), "681edf34d206965e86b3e94f536e4246");
 }
 
-TEST(Sm4Slow, MillionRounds) {
-  const auto vectors = read_vec("sm4.vec", "SM4-ECB-ITERATED");
-  ASSERT_FALSE(vectors.empty());
-  for (const auto& v : vectors) {
-    SCOPED_TRACE("sm4.vec line " + std::to_string(v.line));
-    const SecretBytes key(v.hex("key"));
-    const unsigned long rounds = std::stoul(v.text("iterations"));
-    Bytes block = v.hex("pt");
-    for (unsigned long i = 0; i < rounds; ++i) {
-      auto next = sm4_encrypt_block(key, block);
-      ASSERT_TRUE(next.ok());
-      block = std::move(next).value();
-    }
-    EXPECT_EQ(to_hex(block), to_hex(v.hex("ct")));
-  }
-}
-
 TEST(Sm4, BlockRejectsWrongSizes) {
   const SecretBytes key = random_key();
   for (size_t n : {0u, 1u, 15u, 17u, 32u}) {
