@@ -28,44 +28,44 @@ Statement& Statement::add(
   return *this;
 }
 
-std::vector<Point> Statement::points(
-    std::initializer_list<std::pair<std::string_view, Point>> values) const {
-  std::vector<Point> out(points_.size());
-  std::vector<bool> seen(points_.size(), false);
+namespace {
+
+// Orders name/value pairs by the statement's declaration order; every declared name exactly once.
+template <typename T, typename V, typename Get>
+std::vector<T> bind(const std::string& statement, const std::vector<std::string>& names,
+                    std::initializer_list<std::pair<std::string_view, V>> values, Get get,
+                    const char* what) {
+  std::vector<T> out(names.size());
+  std::vector<bool> seen(names.size(), false);
   for (const auto& [name, value] : values) {
     size_t i = 0;
-    while (i < points_.size() && points_[i] != name) ++i;
-    if (i == points_.size() || seen[i]) {
-      throw std::logic_error("statement " + name_ + ": unknown or repeated point " +
+    while (i < names.size() && names[i] != name) ++i;
+    if (i == names.size() || seen[i]) {
+      throw std::logic_error("statement " + statement + ": unknown or repeated " + what + " " +
                              std::string(name));
     }
-    out[i] = value;
+    out[i] = get(value);
     seen[i] = true;
   }
   for (size_t i = 0; i < seen.size(); ++i) {
-    if (!seen[i]) throw std::logic_error("statement " + name_ + ": missing point " + points_[i]);
+    if (!seen[i])
+      throw std::logic_error("statement " + statement + ": missing " + what + " " + names[i]);
   }
   return out;
 }
 
+}  // namespace
+
+std::vector<Point> Statement::points(
+    std::initializer_list<std::pair<std::string_view, Point>> values) const {
+  return bind<Point>(
+      name_, points_, values, [](const Point& p) { return p; }, "point");
+}
+
 std::vector<Scalar> Statement::witness(
     std::initializer_list<std::pair<std::string_view, const Scalar*>> values) const {
-  std::vector<Scalar> out(vars_.size());
-  std::vector<bool> seen(vars_.size(), false);
-  for (const auto& [name, value] : values) {
-    size_t i = 0;
-    while (i < vars_.size() && vars_[i] != name) ++i;
-    if (i == vars_.size() || seen[i]) {
-      throw std::logic_error("statement " + name_ + ": unknown or repeated variable " +
-                             std::string(name));
-    }
-    out[i] = *value;
-    seen[i] = true;
-  }
-  for (size_t i = 0; i < seen.size(); ++i) {
-    if (!seen[i]) throw std::logic_error("statement " + name_ + ": missing variable " + vars_[i]);
-  }
-  return out;
+  return bind<Scalar>(
+      name_, vars_, values, [](const Scalar* s) { return *s; }, "variable");
 }
 
 void Statement::absorb_instance(Transcript& t, std::span<const Point> points) const {

@@ -1,0 +1,200 @@
+// seed 000 §2.2 open, §2.3–2.4 / §2.11–2.12 shows, §2.7 violation tracing
+#include "privacy/privacy_backend.h"
+
+#include "crypto/sm3.h"
+
+namespace anoncode::privacy {
+
+using crypto::IssueResponse;
+using crypto::OpenRequest;
+using crypto::ShowRequest;
+using storage::Tx;
+
+namespace {
+
+constexpr int64_t kNonceLifetimeMs = 60'000;
+// Used nonces are kept an hour for the record, then swept when new ones are made.
+constexpr int64_t kNonceRetentionMs = 3'600'000;
+
+Error verification_failed() { return make_error(ErrorCode::kVerificationFailed, "verification failed"); }
+
+Bytes scalar_bytes(const crypto::Group& g, const crypto::Scalar& s) {
+  auto a = g.encode_scalar(s);
+  return Bytes(a.begin(), a.end());
+}
+
+std::string random_id(crypto::Rng& rng) {
+  Bytes b(12);
+  rng.fill(b);
+  return to_hex(b);
+}
+
+}  // namespace
+
+PrivacyBackend::PrivacyBackend(storage::Db& db, const crypto::Group& group,
+                               std::vector<crypto::IssuerKey> keys, crypto::Rng& rng)
+    : db_(db), group_(group), issuer_(group), rng_(rng) {
+  if (keys.empty()) throw std::invalid_argument("privacy backend: no issuer key");
+  for (auto& k : keys) {
+    pubs_.push_back(k.public_key());
+    if (auto s = issuer_.add_key(std::move(k)); !s.ok()) {
+      throw std::invalid_argument("privacy backend: " + s.error().message);
+    }
+  }
+}
+
+const crypto::IssuerPublicKey& PrivacyBackend::issuing_key() const { return pubs_.front(); }
+std::vector<crypto::IssuerPublicKey> PrivacyBackend::public_keys() const { return pubs_; }
+
+Result<Bytes> PrivacyBackend::open(std::string_view user_id, ByteView open_request, int64_t now_ms) {
+  if (user_id.empty() || user_id.size() > 64) {
+    return make_error(ErrorCode::kInvalidArgument, "user_id must be 1 to 64 characters");
+  }
+  ANONCODE_TRY(OpenRequest req, OpenRequest::decode(open_request));
+  ANONCODE_TRY(crypto::Point J, issuer_.verify_open(req, open_context_hash(user_id)));
+  Bytes j = group_.encode_point(J);
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT j FROM userid_records WHERE user_id = $1",
+                                        {std::string(user_id)}));
+    if (row) {
+      // The same J again is a retried open; another J would replace the rider's identity.
+      if (row->blob(0) != j) {
+        return make_error(ErrorCode::kConflict, "this user has already opened an anonymous code");
+      }
+      return {};
+    }
+    auto inserted = tx.exec(
+        "INSERT INTO userid_records (user_id, j, creation_date) VALUES ($1, $2, $3)",
+        {std::string(user_id), j, now_ms});
+    if (!inserted && storage::is_unique_violation(inserted.error())) {
+      return make_error(ErrorCode::kConflict, "identity commitment already registered");
+    }
+    if (!inserted) return inserted.error();
+    return {};
+  }));
+  ANONCODE_TRY(IssueResponse resp, issuer_.issue(req.kid, req.Cn, rng_));
+  return resp.encode();
+}
+
+Result<crypto::Nonce> PrivacyBackend::new_nonce(int64_t now_ms) {
+  crypto::Nonce n{};
+  rng_.fill(n);
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(tx.exec("DELETE FROM show_nonces WHERE expires_at < $1",
+                           {now_ms - kNonceRetentionMs}));
+    ANONCODE_CHECK(tx.exec("INSERT INTO show_nonces (nonce, expires_at) VALUES ($1, $2)",
+                           {Bytes(n.begin(), n.end()), now_ms + kNonceLifetimeMs}));
+    return {};
+  }));
+  return n;
+}
+
+Result<Bytes> PrivacyBackend::identity_of(std::string_view user_id) {
+  std::optional<Bytes> j;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT j FROM userid_records WHERE user_id = $1",
+                                        {std::string(user_id)}));
+    j = row ? std::optional<Bytes>(row->blob(0)) : std::nullopt;
+    return {};
+  }));
+  if (!j) return make_error(ErrorCode::kNotFound, "no such user");
+  return *j;
+}
+
+Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContext& ctx,
+                                         int64_t now_ms,
+                                         const std::optional<std::string>& refund_user_id) {
+  ANONCODE_TRY(ShowRequest req, ShowRequest::decode(show_request));
+  if (req.op != ctx.op) return verification_failed();
+  std::optional<crypto::Point> J;
+  if (refund_user_id) {
+    ANONCODE_TRY(Bytes jb, identity_of(*refund_user_id));
+    ANONCODE_TRY(J, group_.decode_point(jb));
+  }
+  // The proof first, outside any transaction: it needs no state and is the expensive part.
+  ANONCODE_TRY(crypto::VerifiedShow v,
+               issuer_.verify_show_proof(req, ctx.hash(), J ? &*J : nullptr));
+  const Bytes sn = scalar_bytes(group_, v.s), tag = scalar_bytes(group_, v.R),
+              challenge = scalar_bytes(group_, v.C);
+  const Bytes nonce(req.nonce.begin(), req.nonce.end());
+  const crypto::Sm3Digest digest = crypto::sm3(show_request);
+  const Bytes request_hash(digest.begin(), digest.end());
+
+  ShowOutcome out;
+  std::optional<Error> refusal;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out = ShowOutcome{};
+    refusal.reset();
+    ANONCODE_TRY(auto seen, tx.query_one("SELECT request_hash, issue_response, r, c, b, accountid "
+                                         "FROM certification_transactions WHERE sn = $1",
+                                         {sn}));
+    if (seen) {
+      if (seen->blob(0) == request_hash) {  // a retry of the accepted request
+        out.issue_response = seen->blob(1);
+        out.replayed = true;
+        return {};
+      }
+      // The same serial shown again: a clone. Trace it, record it, refuse the operation. This
+      // transaction commits (the violation must be kept); the refusal is returned afterwards.
+      refusal = make_error(ErrorCode::kSnReused, "this credential was already used");
+      ANONCODE_TRY(crypto::Scalar r_old, group_.decode_scalar(seen->blob(2)));
+      ANONCODE_TRY(crypto::Scalar c_old, group_.decode_scalar(seen->blob(3)));
+      auto traced = crypto::trace_double_show(group_, v.R, v.C, r_old, c_old);
+      std::optional<std::string> user;
+      if (traced) {
+        ANONCODE_TRY(auto u, tx.query_one("SELECT user_id FROM userid_records WHERE j = $1",
+                                          {group_.encode_point(traced->J)}));
+        if (u) user = u->text(0);
+      }
+      ANONCODE_CHECK(tx.exec("UPDATE show_nonces SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL",
+                             {nonce, now_ms}));
+      ANONCODE_CHECK(tx.exec("UPDATE certification_transactions SET state = '01' WHERE sn = $1", {sn}));
+      std::string detail = "first show on wallet " + (seen->is_null(4) ? "" : seen->text(4)) +
+                           (traced ? "" : "; equal challenges, not traceable");
+      ANONCODE_CHECK(tx.exec(
+          "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail) "
+          "VALUES ($1, 'clone', $2, $3, $4, $5, $6, $7)",
+          {random_id(rng_), user ? storage::Value(*user) : storage::Value(), sn, ctx.wallet_b,
+           ctx.accountid, now_ms, detail}));
+      return {};
+    }
+    // A first show: its nonce must be one we issued, unused and unexpired.
+    ANONCODE_TRY(auto n, tx.query_one("SELECT expires_at, used_at FROM show_nonces WHERE nonce = $1",
+                                      {nonce}));
+    if (!n || !n->is_null(1) || n->i64(0) < now_ms) {
+      refusal = verification_failed();
+      return {};
+    }
+    ANONCODE_CHECK(tx.exec("UPDATE show_nonces SET used_at = $2 WHERE nonce = $1", {nonce, now_ms}));
+    ANONCODE_TRY(IssueResponse resp, issuer_.issue(v.kid, v.Cn, rng_));
+    out.issue_response = resp.encode();
+    ANONCODE_CHECK(tx.exec(
+        "INSERT INTO certification_transactions (sn, b, certification_type, accountid, usage_date, "
+        "r, c, kid, nonce, request_hash, issue_response) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        {sn, ctx.wallet_b, certification_type(ctx.op), ctx.accountid, now_ms, tag, challenge,
+         Bytes(v.kid.begin(), v.kid.end()), nonce, request_hash, out.issue_response}));
+    return {};
+  }));
+  if (refusal) return *refusal;
+  return out;
+}
+
+Result<std::vector<Violation>> PrivacyBackend::violations() {
+  std::vector<Violation> out;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out.clear();
+    ANONCODE_TRY(auto rows, tx.query("SELECT id, kind, user_id, b, accountid, detected_at "
+                                     "FROM violations ORDER BY detected_at, id"));
+    for (const auto& r : rows) {
+      out.push_back(Violation{r.text(0), r.text(1),
+                              r.is_null(2) ? std::nullopt : std::optional<std::string>(r.text(2)),
+                              r.is_null(3) ? "" : r.text(3), r.is_null(4) ? "" : r.text(4),
+                              r.i64(5)});
+    }
+    return {};
+  }));
+  return out;
+}
+
+}  // namespace anoncode::privacy

@@ -1,0 +1,72 @@
+// The privacy backend (隐私保护后台, DESIGN §1–§3): issues and verifies anonymous credentials,
+// keeps the nonces and the SN registry, the user-id ↔ J table, and traces cloned wallets.
+//
+// Every state change is one database transaction, so two server processes on one PostgreSQL
+// agree: the serial number is a PRIMARY KEY, and a show either inserts it (and gets the next
+// credential), or finds it already there, and then it is
+//   - a replay: the same request again (same serial, nonce and tag) → the stored response, so a
+//     rider whose reply was lost is never stranded;
+//   - a clone: the same serial under another challenge → sk from the two tags, J = sk·G_J, the
+//     user id behind J, a violation row; the operation is refused with `sn_reused`.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/credential.h"
+#include "privacy/show_context.h"
+#include "storage/db.h"
+
+namespace anoncode::privacy {
+
+// What tracing found about a cloned credential.
+struct Violation {
+  std::string id;
+  std::string kind;                    // "clone"
+  std::optional<std::string> user_id;  // NULL when J matched no registered user
+  std::string wallet_b, accountid;
+  int64_t detected_at = 0;
+};
+
+struct ShowOutcome {
+  Bytes issue_response;  // the next credential (IssueResponse encoding)
+  bool replayed = false; // true when this was a retry of an already accepted request
+};
+
+class PrivacyBackend {
+ public:
+  // `group` and `keys`: the issuer keys in force (the first one issues new credentials).
+  PrivacyBackend(storage::Db& db, const crypto::Group& group, std::vector<crypto::IssuerKey> keys,
+                 crypto::Rng& rng = crypto::OsRng::instance());
+
+  const crypto::IssuerPublicKey& issuing_key() const;
+  std::vector<crypto::IssuerPublicKey> public_keys() const;
+
+  // Open (开通): registers J under the app's user id and issues the first credential. A user
+  // id already registered with another J is a `conflict`; the same J again re-issues (a retry).
+  Result<Bytes> open(std::string_view user_id, ByteView open_request, int64_t now_ms);
+
+  // A fresh single-use nonce for the next show (60 s).
+  Result<crypto::Nonce> new_nonce(int64_t now_ms);
+
+  // A show for `ctx`. For a refund, `refund_user_id` names the user whose J the rider proves.
+  // Errors: malformed, verification_failed (bad proof, unknown or used or expired nonce),
+  // sn_reused (a clone: traced and recorded before this returns), not_found (refund user).
+  Result<ShowOutcome> show(ByteView show_request, const ShowContext& ctx, int64_t now_ms,
+                           const std::optional<std::string>& refund_user_id = std::nullopt);
+
+  Result<std::vector<Violation>> violations();
+  // The J registered for a user (admin tracing, refund). not_found if none.
+  Result<Bytes> identity_of(std::string_view user_id);
+
+ private:
+  storage::Db& db_;
+  const crypto::Group& group_;
+  crypto::Issuer issuer_;
+  std::vector<crypto::IssuerPublicKey> pubs_;
+  crypto::Rng& rng_;
+};
+
+}  // namespace anoncode::privacy

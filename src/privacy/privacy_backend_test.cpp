@@ -1,0 +1,239 @@
+// The privacy backend as a rider and an attacker meet it, on SQLite and on PostgreSQL. Each test
+// reads as steps (STYLE.md, after GNU Taler), including the attacks.
+#include "privacy/privacy_backend.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "storage/test_databases.h"
+
+namespace anoncode::privacy {
+namespace {
+
+using crypto::Credential;
+using crypto::CredentialClient;
+using crypto::ShowOp;
+
+class PrivacyBackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    ANONCODE_REQUIRE_BACKEND(GetParam());
+    auto db = storage::Db::open(storage::testing::fresh_database_url(GetParam()));
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = std::move(*db);
+    std::vector<crypto::IssuerKey> keys;
+    keys.push_back(crypto::IssuerKey::generate(g(), rng_));
+    backend_ = std::make_unique<PrivacyBackend>(*db_, g(), std::move(keys), rng_);
+  }
+  const crypto::Group& g() const { return crypto::ristretto255(); }
+  const crypto::IssuerPublicKey& pub() const { return backend_->issuing_key(); }
+
+  Credential open(const std::string& user) {
+    auto started = CredentialClient::begin_open(pub(), open_context_hash(user), rng_);
+    auto resp = backend_->open(user, started.request.encode(), now_);
+    EXPECT_TRUE(resp.ok()) << resp.error().message;
+    auto cred = CredentialClient::finish_issue(started.pending,
+                                               *crypto::IssueResponse::decode(*resp), pub());
+    EXPECT_TRUE(cred.ok());
+    return *cred;
+  }
+
+  static ShowContext wallet_ctx(ShowOp op = ShowOp::kRequestCode, std::string b = "WALLETAAAAAAAAAAAAAAAAAA") {
+    return ShowContext{op, std::move(b), "1234567890123456789", 0, ""};
+  }
+
+  // A show request for `cred` under a fresh nonce, and the client's pending state.
+  CredentialClient::Shown make_show(const Credential& cred, const ShowContext& ctx) {
+    auto nonce = backend_->new_nonce(now_);
+    EXPECT_TRUE(nonce.ok());
+    auto shown = CredentialClient::show(cred, pub(), ctx.op, *nonce, ctx.hash(), rng_);
+    EXPECT_TRUE(shown.ok());
+    return *shown;
+  }
+
+  Credential renew(const CredentialClient::Shown& shown, const ShowOutcome& out) {
+    auto resp = crypto::IssueResponse::decode(out.issue_response);
+    EXPECT_TRUE(resp.ok());
+    auto next = CredentialClient::finish_issue(shown.pending, *resp, pub());
+    EXPECT_TRUE(next.ok());
+    return *next;
+  }
+
+  crypto::SeededRng rng_{"privacy-backend-test"};
+  std::unique_ptr<storage::Db> db_;
+  std::unique_ptr<PrivacyBackend> backend_;
+  int64_t now_ = 1'764'000'000'000;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, PrivacyBackendTest,
+                         ::testing::ValuesIn(storage::testing::test_backends()),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(PrivacyBackendTest, OpenThenShowAlongTheCredentialChain) {
+  Credential c = open("alice");
+  for (ShowOp op : {ShowOp::kRecharge, ShowOp::kRequestCode, ShowOp::kQuery}) {
+    auto shown = make_show(c, wallet_ctx(op));
+    auto out = backend_->show(shown.request.encode(), wallet_ctx(op), now_);
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    EXPECT_FALSE(out->replayed);
+    c = renew(shown, *out);
+  }
+  EXPECT_TRUE(backend_->violations()->empty());
+}
+
+TEST_P(PrivacyBackendTest, ARetriedRequestGetsTheStoredResponseAndIsNotAClone) {
+  Credential c = open("alice");
+  auto shown = make_show(c, wallet_ctx());
+  Bytes request = shown.request.encode();
+  auto first = backend_->show(request, wallet_ctx(), now_);
+  ASSERT_TRUE(first.ok());
+  // The reply is lost; the SDK sends the very same request again, even after the nonce expired.
+  auto again = backend_->show(request, wallet_ctx(), now_ + 120'000);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->issue_response, first->issue_response);
+  EXPECT_TRUE(backend_->violations()->empty());
+  renew(shown, *again);  // the stored response is a valid credential for the rider
+}
+
+TEST_P(PrivacyBackendTest, AClonedWalletIsTracedToItsOwnerAndNobodyElse) {
+  Credential alice = open("alice");
+  Credential bob = open("bob");
+  auto b1 = make_show(bob, wallet_ctx(ShowOp::kRequestCode, "BOBWALLETAAAAAAAAAAAAAAA"));
+  ASSERT_TRUE(backend_->show(b1.request.encode(), wallet_ctx(ShowOp::kRequestCode, "BOBWALLETAAAAAAAAAAAAAAA"), now_).ok());
+
+  // Alice's phone is copied; the original and the copy both show the same credential.
+  auto original = make_show(alice, wallet_ctx());
+  ASSERT_TRUE(backend_->show(original.request.encode(), wallet_ctx(), now_).ok());
+  auto copy = make_show(alice, wallet_ctx(ShowOp::kRecharge));
+  auto refused = backend_->show(copy.request.encode(), wallet_ctx(ShowOp::kRecharge), now_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kSnReused);
+
+  auto v = backend_->violations();
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->size(), 1u);
+  EXPECT_EQ((*v)[0].kind, "clone");
+  ASSERT_TRUE((*v)[0].user_id.has_value());
+  EXPECT_EQ(*(*v)[0].user_id, "alice");
+  EXPECT_EQ((*v)[0].wallet_b, "WALLETAAAAAAAAAAAAAAAAAA");
+}
+
+TEST_P(PrivacyBackendTest, BadNoncesAreRefusedAndChangeNothing) {
+  Credential c = open("carol");
+  // A nonce the backend never issued.
+  crypto::Nonce made_up{};
+  made_up[0] = 7;
+  auto forged = CredentialClient::show(c, pub(), ShowOp::kRequestCode, made_up, wallet_ctx().hash(), rng_);
+  auto r1 = backend_->show(forged->request.encode(), wallet_ctx(), now_);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.error().code, ErrorCode::kVerificationFailed);
+  // An expired one.
+  auto stale = make_show(c, wallet_ctx());
+  auto r2 = backend_->show(stale.request.encode(), wallet_ctx(), now_ + 61'000);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().code, ErrorCode::kVerificationFailed);
+  // Nothing was recorded: the credential still shows once, as a first show.
+  auto good = make_show(c, wallet_ctx());
+  auto r3 = backend_->show(good.request.encode(), wallet_ctx(), now_);
+  ASSERT_TRUE(r3.ok()) << r3.error().message;
+  EXPECT_FALSE(r3->replayed);
+  EXPECT_TRUE(backend_->violations()->empty());
+}
+
+TEST_P(PrivacyBackendTest, TamperedTruncatedOrMisboundShowsAreRefused) {
+  Credential c = open("dave");
+  auto shown = make_show(c, wallet_ctx());
+  Bytes request = shown.request.encode();
+  Bytes tampered = request;
+  tampered[request.size() / 2] ^= 1;
+  EXPECT_FALSE(backend_->show(tampered, wallet_ctx(), now_).ok());
+  EXPECT_EQ(backend_->show(ByteView(request).first(request.size() - 1), wallet_ctx(), now_).error().code,
+            ErrorCode::kMalformed);
+  EXPECT_EQ(backend_->show(Bytes{}, wallet_ctx(), now_).error().code, ErrorCode::kMalformed);
+  // Bound to another wallet, or presented as another operation.
+  EXPECT_EQ(backend_->show(request, wallet_ctx(ShowOp::kRequestCode, "OTHERWALLETAAAAAAAAAAAAA"), now_).error().code,
+            ErrorCode::kVerificationFailed);
+  EXPECT_EQ(backend_->show(request, wallet_ctx(ShowOp::kQuery), now_).error().code,
+            ErrorCode::kVerificationFailed);
+  // None of that burnt the nonce or the serial: the genuine request still goes through.
+  auto out = backend_->show(request, wallet_ctx(), now_);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_FALSE(out->replayed);
+}
+
+TEST_P(PrivacyBackendTest, OpeningTwiceWithAnotherIdentityIsAConflict) {
+  auto first = CredentialClient::begin_open(pub(), open_context_hash("erin"), rng_);
+  ASSERT_TRUE(backend_->open("erin", first.request.encode(), now_).ok());
+  // A retried open (lost reply) is fine.
+  EXPECT_TRUE(backend_->open("erin", first.request.encode(), now_).ok());
+  auto second = CredentialClient::begin_open(pub(), open_context_hash("erin"), rng_);
+  EXPECT_EQ(backend_->open("erin", second.request.encode(), now_).error().code, ErrorCode::kConflict);
+  // An open request made for one user cannot be used for another.
+  EXPECT_EQ(backend_->open("frank", second.request.encode(), now_).error().code,
+            ErrorCode::kVerificationFailed);
+  EXPECT_EQ(backend_->open("", first.request.encode(), now_).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_P(PrivacyBackendTest, ARefundProvesTheNamedUsersIdentity) {
+  Credential c = open("grace");
+  open("heidi");
+  ShowContext refund{ShowOp::kRefund, "WALLETAAAAAAAAAAAAAAAAAA", "1234567890123456789", 500, ""};
+  auto as_heidi = make_show(c, refund);
+  EXPECT_EQ(backend_->show(as_heidi.request.encode(), refund, now_, "heidi").error().code,
+            ErrorCode::kVerificationFailed);
+  EXPECT_EQ(backend_->show(as_heidi.request.encode(), refund, now_, "nobody").error().code,
+            ErrorCode::kNotFound);
+  auto out = backend_->show(as_heidi.request.encode(), refund, now_, "grace");
+  ASSERT_TRUE(out.ok()) << out.error().message;
+}
+
+TEST_P(PrivacyBackendTest, SixteenParallelShowsOfOneCredentialExactlyOneWins) {
+  Credential alice = open("alice");
+  std::vector<Bytes> requests;
+  for (int i = 0; i < 16; ++i) requests.push_back(make_show(alice, wallet_ctx()).request.encode());
+  std::atomic<int> ok{0}, reused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (const auto& req : requests) {
+    threads.emplace_back([&, req] {
+      auto r = backend_->show(req, wallet_ctx(), now_);
+      if (r.ok()) {
+        ++ok;
+      } else if (r.error().code == ErrorCode::kSnReused) {
+        ++reused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(reused.load(), 15);
+  EXPECT_EQ(other.load(), 0);
+  auto v = backend_->violations();
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->size(), 15u);
+  for (const auto& x : *v) EXPECT_EQ(x.user_id.value_or("?"), "alice");
+}
+
+TEST_P(PrivacyBackendTest, SixteenCopiesOfOneRequestAllGetTheSameResponse) {
+  Credential c = open("ivan");
+  Bytes req = make_show(c, wallet_ctx()).request.encode();
+  std::vector<Bytes> responses(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = backend_->show(req, wallet_ctx(), now_);
+      if (r.ok()) responses[i] = r->issue_response;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& r : responses) EXPECT_EQ(r, responses[0]);
+  EXPECT_FALSE(responses[0].empty());
+  EXPECT_TRUE(backend_->violations()->empty());
+}
+
+}  // namespace
+}  // namespace anoncode::privacy

@@ -1,0 +1,37 @@
+// What a show is bound to (DESIGN §3.3 "ctx"): the operation and the application fields the
+// rider's request carries. The SDK and the services compute the same hash from the same fields,
+// so a show made for one wallet, amount or user cannot be replayed for another.
+#pragma once
+
+#include <string>
+
+#include "crypto/credential.h"
+
+namespace anoncode::privacy {
+
+struct ShowContext {
+  crypto::ShowOp op = crypto::ShowOp::kRecharge;
+  std::string wallet_b;     // the anonymous wallet account B the operation acts on ("" if none)
+  std::string accountid;    // its accountid ("" if none)
+  int64_t amount = 0;       // fen, for recharge and refund; 0 otherwise
+  std::string extra;        // anything else the operation binds (e.g. the new wallet's B)
+
+  // ctx = SM3("anoncode/v1/ctx" || u8(op) || var(B) || var(accountid) || u64(amount) || var(extra))
+  crypto::ContextHash hash() const;
+};
+
+// The context of an open: the app's user id and the platform it opens on.
+crypto::ContextHash open_context_hash(std::string_view user_id);
+
+// The anonymous wallet account B of a wallet key (DESIGN §3.4): Base32 of the first 15 bytes of
+// SM3(the SM2 public key, 65 bytes uncompressed) — 24 characters, self-certifying.
+std::string wallet_account_of(ByteView wallet_public_key);
+
+// The refund context's `extra`: var(name) || var(id_number) || var(bank_account).
+std::string refund_extra(std::string_view name, std::string_view id_number,
+                         std::string_view bank_account);
+
+// The seed's certification_type for an operation (认证类型): 01 recharge, 02 request code, …
+std::string certification_type(crypto::ShowOp op);
+
+}  // namespace anoncode::privacy

@@ -1,0 +1,88 @@
+// A small SQL layer with two drivers, SQLite (embedded default, WAL) and PostgreSQL (libpq),
+// so the Store is written once (DESIGN §4: same schema, same test suite on both).
+//
+// SQL is written once for both: placeholders are $1, $2, … (PostgreSQL's native form; the
+// SQLite driver binds them by name), binary columns are declared BYTEA in migrations (the SQLite
+// driver reads BYTEA as BLOB), integers are BIGINT, text is TEXT, and upserts use
+// INSERT … ON CONFLICT … and RETURNING, which both support.
+//
+// Every change runs in `transact`, which retries a transaction the database aborted for a
+// conflict with a concurrent one (PostgreSQL serialization failure or deadlock, SQLite busy), so
+// callers write plain read-modify-write code and still never lose or create money.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/result.h"
+
+namespace anoncode::storage {
+
+// A parameter or a column value: NULL, a 64-bit integer, text, or bytes.
+using Value = std::variant<std::monostate, int64_t, std::string, Bytes>;
+
+struct Row {
+  std::vector<Value> cols;
+  bool is_null(size_t i) const { return std::holds_alternative<std::monostate>(cols.at(i)); }
+  // Typed access; a NULL or a value of another type is a bug in the query, so these throw.
+  int64_t i64(size_t i) const;
+  const std::string& text(size_t i) const;
+  const Bytes& blob(size_t i) const;
+};
+using Rows = std::vector<Row>;
+
+// Errors a driver returns:
+//  - kConflict with message "unique_violation" when a PRIMARY KEY or UNIQUE constraint refused a
+//    row (the SN registry relies on it: double spending is stopped by a key, not a read);
+//  - kUnavailable when the database cannot be reached or the transaction kept conflicting;
+//  - kInternal for anything else (a bad query is a bug).
+inline bool is_unique_violation(const Error& e) {
+  return e.code == ErrorCode::kConflict && e.message == "unique_violation";
+}
+
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  // Runs a statement; returns the number of rows changed.
+  virtual Result<int64_t> exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  virtual Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  // Convenience: at most one row.
+  Result<std::optional<Row>> query_one(std::string_view sql, const std::vector<Value>& params = {});
+};
+
+class Db {
+ public:
+  virtual ~Db() = default;
+
+  // "sqlite:/path/to/file.db", "sqlite::memory:", or a libpq URL "postgresql://…" /
+  // "postgres://…". Opening applies every pending migration.
+  static Result<std::unique_ptr<Db>> open(std::string_view url);
+
+  virtual std::string_view dialect() const = 0;  // "sqlite" or "postgresql"
+
+  // Runs fn in one transaction (SERIALIZABLE on PostgreSQL; BEGIN IMMEDIATE on SQLite) and
+  // commits when fn succeeds; rolls back when fn fails and returns fn's error. A transaction
+  // the database aborts for a conflict is retried (fn runs again from the start) up to 10 times.
+  // fn must therefore have no effects outside the transaction.
+  virtual Status transact(const std::function<Status(Tx&)>& fn) = 0;
+
+  // Versions of the applied migrations, ascending.
+  virtual Result<std::vector<int64_t>> applied_migrations() = 0;
+};
+
+// The migrations compiled into the binary (src/storage/migrations/NNNN_name.sql, in order).
+struct Migration {
+  int64_t version;
+  std::string name;
+  std::string sql;
+};
+const std::vector<Migration>& migrations();
+
+}  // namespace anoncode::storage
