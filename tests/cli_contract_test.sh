@@ -12,7 +12,11 @@ out=$("$bin" bench crypto --group sm2 --batch-seconds 0.001); rc=$?
 check "bench crypto exits 0" "$([[ $rc -eq 0 ]] && echo true)"
 check "bench crypto prints every figure" "$(jq -e '.group == "sm2" and (
   [.scalar_mult_us, .fixed_base_mult_us, .point_add_us, .client_show_us, .server_verify_issue_us,
-   .sm2_sign_us, .sm2_verify_us, .sm3_mb_s, .sm4_mb_s] | all(. > 0))' <<<"$out")"
+   .sm2_sign_us, .sm2_verify_us, .sm2_sign_openssl_us, .sm2_verify_openssl_us, .sm3_mb_s,
+   .sm4_mb_s] | all(. > 0))' <<<"$out")"
+
+out=$("$bin" bench crypto --group sm2-openssl --batch-seconds 0.001); rc=$?
+check "bench crypto on the OpenSSL SM2 reference group" "$([[ $rc -eq 0 ]] && jq -e '.group == "sm2-openssl" and .server_verify_issue_us > 0' <<<"$out")"
 
 out=$("$bin" bench crypto --group p256); rc=$?
 check "unknown group fails" "$([[ $rc -ne 0 ]] && echo true)"

@@ -11,5 +11,9 @@ namespace anoncode::cli {
 using Action = std::function<int()>;
 
 void add_bench_command(CLI::App& app, Action& action);
+void add_init_command(CLI::App& app, Action& action);
+void add_serve_command(CLI::App& app, Action& action);
+void add_admin_command(CLI::App& app, Action& action);
+void add_wallet_command(CLI::App& app, Action& action);
 
 }  // namespace anoncode::cli

@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "anoncode 0.1.0");
   cli::Action action;
+  cli::add_init_command(app, action);
+  cli::add_serve_command(app, action);
+  cli::add_admin_command(app, action);
+  cli::add_wallet_command(app, action);
   cli::add_bench_command(app, action);
   try {
     app.parse(argc, argv);

@@ -1,6 +1,8 @@
 #include "crypto/credential.h"
 
 #include <algorithm>
+#include <memory>
+#include <stdexcept>
 
 #include "crypto/sm3.h"
 
@@ -46,6 +48,21 @@ Statement show_statement(const Group& g, bool with_identity) {
   return st;
 }
 
+// One T per group, built on first use for every group in all_groups() and found by wire id.
+template <typename T, typename Make>
+const T& per_group(const Group& g, Make make) {
+  static const auto table = [&make] {
+    std::array<std::unique_ptr<const T>, 256> t{};
+    for (const Group* grp : all_groups()) {
+      t[static_cast<uint8_t>(grp->id())] = std::make_unique<const T>(make(*grp));
+    }
+    return t;
+  }();
+  const auto& item = table[static_cast<uint8_t>(g.id())];
+  if (!item) throw std::logic_error("credential: a group outside all_groups()");
+  return *item;
+}
+
 // The statements are built once per group; building one is cheap but not free.
 struct Statements {
   Statement open, issue, show, show_identity;
@@ -55,9 +72,7 @@ struct Statements {
         show(show_statement(g, false)),
         show_identity(show_statement(g, true)) {}
   static const Statements& of(const Group& g) {
-    static const Statements ristretto(ristretto255());
-    static const Statements sm2(sm2_openssl());
-    return g.id() == GroupId::kRistretto255 ? ristretto : sm2;
+    return per_group<Statements>(g, [](const Group& grp) { return Statements(grp); });
   }
 };
 
@@ -163,15 +178,15 @@ bool is_valid_show_op(uint8_t op) {
 }
 
 const Generators& Generators::of(const Group& g) {
-  auto make = [](const Group& grp) {
+  // Every generator is declared to the group as a fixed base, so that multiplying it (prover,
+  // issuer, verifier alike) uses precomputed tables where the group keeps them.
+  return per_group<Generators>(g, [](const Group& grp) {
     auto gen = [&](std::string_view name) {
-      return grp.hash_to_group_vartime("anoncode/v1/gen", as_bytes(name));
+      return grp.precompute(grp.hash_to_group_vartime("anoncode/v1/gen", as_bytes(name)));
     };
-    return Generators{grp.generator(), gen("H0"), gen("H1"), gen("H2"), gen("H3"), gen("G_J")};
-  };
-  static const Generators ristretto = make(ristretto255());
-  static const Generators sm2 = make(sm2_openssl());
-  return g.id() == GroupId::kRistretto255 ? ristretto : sm2;
+    return Generators{
+        grp.precompute(grp.generator()), gen("H0"), gen("H1"), gen("H2"), gen("H3"), gen("G_J")};
+  });
 }
 
 Point identity_commitment(const Group& g, const Scalar& sk) {
@@ -186,8 +201,9 @@ Scalar ds_challenge(const Group& g, const Nonce& nonce, ShowOp op) {
 
 // ---------------------------------------------------------------- issuer keys
 
+// W is a fixed base too: clients multiply it in every issue-proof check.
 IssuerPublicKey::IssuerPublicKey(const Group& g, Point W)
-    : group_(&g), W_(W), kid_(key_id_of(g, W)) {}
+    : group_(&g), W_(g.precompute(W)), kid_(key_id_of(g, W)) {}
 
 Bytes IssuerPublicKey::encode() const {
   return Writer(*group_, kTypeIssuerPublic).point(W_).take();
@@ -492,6 +508,12 @@ std::vector<Point> show_points(const Statement& st, const Group& g, const ShowRe
   std::array<Point, 1> p2{gen.H3};
   Point h1_minus_ch3 = g.sub(gen.H1, g.multi_mul_vartime(k2, p2));
   Point abar_minus_d = g.sub(req.A_bar, req.D);
+  // All three are about to be encoded into the transcript: one shared inversion on SM2.
+  std::array<Point, 3> computed{lhs2, h1_minus_ch3, abar_minus_d};
+  g.normalize(computed);
+  lhs2 = computed[0];
+  h1_minus_ch3 = computed[1];
+  abar_minus_d = computed[2];
   if (identity != nullptr) {
     return st.points({{"Abar-D", abar_minus_d},
                       {"A'", req.A_prime},
@@ -717,6 +739,11 @@ Result<IssueResponse> Issuer::issue(const KeyId& kid, const Point& Cn, Rng& rng)
   Point M = group_.add(group_.add(gen.B, Cn), group_.mul(resp.r2, gen.H0));
   resp.A = group_.mul(inv, M);
   Point X = group_.mul(key->x(), resp.A);
+  // Both are encoded next (X into the transcript, A there and into the response).
+  std::array<Point, 2> computed{resp.A, X};
+  group_.normalize(computed);
+  resp.A = computed[0];
+  X = computed[1];
   const Statement& st = Statements::of(group_).issue;
   Transcript t = issue_transcript(group_, kid, Cn, resp.e, resp.r2);
   auto points = st.points({{"W", key->public_key().W()}, {"B", gen.B}, {"X", X}, {"A", resp.A}});

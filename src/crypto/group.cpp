@@ -75,11 +75,11 @@ Result<const Group*> group_by_name(std::string_view name) {
     if (g->name() == name) return g;
   }
   return make_error(ErrorCode::kInvalidArgument,
-                    "unknown group '" + std::string(name) + "' (ristretto255, sm2)");
+                    "unknown group '" + std::string(name) + "' (ristretto255, sm2, sm2-openssl)");
 }
 
 std::vector<const Group*> all_groups() {
-  return {&ristretto255(), &sm2_openssl()};
+  return {&ristretto255(), &sm2(), &sm2_openssl()};
 }
 
 }  // namespace anoncode::crypto

@@ -1,6 +1,7 @@
 // Prime-order groups for the zero-knowledge layer (DESIGN §3.1), behind one interface chosen in
-// the configuration: ristretto255 (libsodium, the default) and the SM2 curve (OpenSSL EC_GROUP,
-// correct but slow; a fast backend follows).
+// the configuration: ristretto255 (libsodium, the default) and the SM2 curve, twice: "sm2" on our
+// own arithmetic (src/crypto/sm2p256/, fast, constant-time) and "sm2-openssl" on OpenSSL's
+// EC_GROUP (correct but slow; kept as the reference "sm2" is tested against).
 //
 // Scalars and points are plain values with fixed-size storage, so proofs can hold them in
 // vectors without allocation; what the bytes mean is up to the group that made them. Every
@@ -24,6 +25,7 @@ namespace anoncode::crypto {
 enum class GroupId : uint8_t {
   kRistretto255 = 1,
   kSm2OpenSsl = 2,
+  kSm2 = 3,  // the same curve and encodings as kSm2OpenSsl, on our own arithmetic
 };
 
 // A scalar mod q in the group's canonical 32-byte encoding (ristretto255: little-endian;
@@ -123,6 +125,17 @@ class Group {
   // accepted only when allow_identity is set.
   virtual Result<Point> decode_point(ByteView bytes, bool allow_identity = false) const = 0;
 
+  // Declares that `p` (public: a generator, an issuer key) will be multiplied often, so the
+  // group may build tables for it; mul() and multi_mul_vartime() then use them whenever they
+  // are given the returned representation of the point (equal to p). Thread-safe; the default
+  // keeps no tables and returns p.
+  virtual Point precompute(const Point& p) const { return p; }
+  // Rewrites points, in place, into the form the group encodes fastest; they stay equal. The
+  // SM2 backend makes them affine with one shared inversion, so a caller about to encode several
+  // computed points (a transcript, a response) pays one inversion instead of one each. Default:
+  // nothing.
+  virtual void normalize(std::span<Point> ps) const { (void)ps; }
+
   // HashToScalar(tag, m) = H64(tag || m) mod q (wide reduction, DESIGN §3.1).
   Scalar hash_to_scalar(std::string_view tag, ByteView message) const;
   // HashToGroup(tag, m): ristretto255 from-hash of H64(tag || m); try-and-increment on SM2.
@@ -130,9 +143,9 @@ class Group {
   virtual Point hash_to_group_vartime(std::string_view tag, ByteView message) const = 0;
 };
 
-// The groups, by wire id or by configuration name ("ristretto255", "sm2"). The SM2 backend on
-// OpenSSL is called "sm2" until the optimized one takes that name (then "sm2-openssl").
+// The groups, by wire id or by configuration name ("ristretto255", "sm2", "sm2-openssl").
 const Group& ristretto255();
+const Group& sm2();
 const Group& sm2_openssl();
 Result<const Group*> group_by_id(uint8_t id);
 Result<const Group*> group_by_name(std::string_view name);

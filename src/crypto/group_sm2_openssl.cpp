@@ -1,6 +1,7 @@
 // The SM2 curve (GB/T 32918.5 recommended parameters) as a prime-order group on OpenSSL's
-// EC_GROUP. Correct but slow: OpenSSL 3.0 has no fast path for this curve. It is kept as the
-// reference the optimized backend is tested against.
+// EC_GROUP, configuration name "sm2-openssl". Correct but slow: OpenSSL 3.0 has no fast path
+// for this curve. It is kept as the reference the optimized backend "sm2" (group_sm2.cpp) is
+// tested against.
 //
 // Internal point form: v[0] = 0 for the identity, else 0x04 || x || y (affine, 32-byte
 // big-endian coordinates). Wire form: SEC1 compressed, 33 bytes; the identity is 33 zero bytes.
@@ -82,7 +83,7 @@ class Sm2OpenSsl final : public Group {
   ~Sm2OpenSsl() override { EC_GROUP_free(group_); }
 
   GroupId id() const override { return GroupId::kSm2OpenSsl; }
-  std::string_view name() const override { return "sm2"; }
+  std::string_view name() const override { return "sm2-openssl"; }
   size_t point_size() const override { return 33; }
 
   Scalar scalar_from_u64(uint64_t v) const override {

@@ -156,9 +156,12 @@ TEST_P(GroupTest, HashToScalarAndGroupAreDeterministicAndSeparated) {
 }
 
 TEST(Sm2Group, GeneratorIsTheStandardOne) {
-  // GB/T 32918.5 base point G, x coordinate (y is even).
-  EXPECT_EQ(to_hex(sm2_openssl().encode_point(sm2_openssl().generator())),
-            "0232c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7");
+  // GB/T 32918.5 base point G, x coordinate (y is even), on both SM2 backends.
+  for (const Group* g : {&sm2(), &sm2_openssl()}) {
+    EXPECT_EQ(to_hex(g->encode_point(g->generator())),
+              "0232c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7")
+        << g->name();
+  }
 }
 
 TEST(Ristretto255, GeneratorIsTheStandardOne) {
@@ -169,10 +172,14 @@ TEST(Ristretto255, GeneratorIsTheStandardOne) {
 
 TEST(Groups, LookupByNameAndId) {
   EXPECT_EQ(group_by_name("ristretto255").value(), &ristretto255());
-  EXPECT_EQ(group_by_name("sm2").value(), &sm2_openssl());
+  EXPECT_EQ(group_by_name("sm2").value(), &sm2());
+  EXPECT_EQ(group_by_name("sm2-openssl").value(), &sm2_openssl());
   EXPECT_EQ(group_by_name("p256").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(group_by_id(1).value(), &ristretto255());
+  EXPECT_EQ(group_by_id(2).value(), &sm2_openssl());
+  EXPECT_EQ(group_by_id(3).value(), &sm2());
   EXPECT_EQ(group_by_id(9).error().code, ErrorCode::kMalformed);
+  EXPECT_EQ(all_groups().size(), 3u);
 }
 
 TEST(SeededRng, IsReproducibleAndSeedDependent) {

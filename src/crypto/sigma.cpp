@@ -84,17 +84,21 @@ SigmaProof SigmaProof::prove(const Statement& st, std::span<const Point> points,
   for (size_t i = 0; i < st.var_count(); ++i) blinds.push_back(g.random_scalar(rng));
 
   st.absorb_instance(transcript, points);
+  std::vector<Point> commitments;
+  commitments.reserve(st.relations_.size());
   for (const auto& rel : st.relations_) {
     Point t;
     for (size_t i = 0; i < rel.terms.size(); ++i) {
       const auto& term = rel.terms[i];
-      // Blinds are secret: constant-time multiplication.
+      // Blinds are secret: constant-time multiplication (on precomputed tables for generators).
       Scalar k = term.negate ? g.neg(blinds[term.var]) : blinds[term.var];
       Point kp = g.mul(k, points[term.point]);
       t = i == 0 ? kp : g.add(t, kp);
     }
-    transcript.append_point(g, "T", t);
+    commitments.push_back(t);
   }
+  g.normalize(commitments);  // all encoded next: one shared inversion where the group needs one
+  for (const Point& t : commitments) transcript.append_point(g, "T", t);
   SigmaProof proof;
   proof.challenge_ = transcript.challenge(g, "challenge");
   proof.responses_.reserve(st.var_count());
@@ -111,6 +115,8 @@ bool SigmaProof::verify(const Statement& st, std::span<const Point> points,
   st.absorb_instance(transcript, points);
   std::vector<Scalar> ks;
   std::vector<Point> ps;
+  std::vector<Point> commitments;
+  commitments.reserve(st.relations_.size());
   for (const auto& rel : st.relations_) {
     ks.clear();
     ps.clear();
@@ -120,8 +126,10 @@ bool SigmaProof::verify(const Statement& st, std::span<const Point> points,
     }
     ks.push_back(challenge_);
     ps.push_back(points[rel.lhs]);
-    transcript.append_point(g, "T", g.multi_mul_vartime(ks, ps));
+    commitments.push_back(g.multi_mul_vartime(ks, ps));
   }
+  g.normalize(commitments);  // all encoded next: one shared inversion where the group needs one
+  for (const Point& t : commitments) transcript.append_point(g, "T", t);
   Scalar c = transcript.challenge(g, "challenge");
   return c.ct_equal(challenge_);
 }

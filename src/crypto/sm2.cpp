@@ -13,6 +13,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "crypto/sm2_fast.h"
+
 namespace anoncode::crypto {
 namespace {
 
@@ -191,7 +193,7 @@ Result<Bytes> der_to_raw(ByteView der) {
 Result<Sm2PublicKey> Sm2PublicKey::from_bytes(ByteView encoded) {
   ANONCODE_TRY(Bytes point, canonical_point(encoded));
   ANONCODE_TRY(EvpPkeyPtr key, build_pkey(point, nullptr));
-  return Sm2PublicKey(std::move(key));
+  return Sm2PublicKey(std::move(key), sm2_fast_public_key(point));
 }
 
 Result<Sm2PublicKey> Sm2PublicKey::from_pem(std::string_view pem) {
@@ -228,10 +230,19 @@ std::string Sm2PublicKey::to_pem() const {
 
 // --- private key --------------------------------------------------------------------------
 
+Result<Sm2PrivateKey> Sm2PrivateKey::wrap(EvpPkeyPtr k) {
+  Sm2PrivateKey key(std::move(k));
+  const SecretBytes d = key.export_secret();
+  ANONCODE_TRY(Bytes pub, encode_public(key.key_.get()));
+  key.fast_ = sm2_fast_private_key(d.expose_secret());
+  key.fast_public_ = sm2_fast_public_key(pub);
+  return key;
+}
+
 Result<Sm2PrivateKey> Sm2PrivateKey::generate() {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "SM2"));
   if (!key) return ossl_error(ErrorCode::kInternal, "sm2: key generation failed");
-  return Sm2PrivateKey(std::move(key));
+  return wrap(std::move(key));
 }
 
 Result<Sm2PrivateKey> Sm2PrivateKey::from_bytes(const SecretBytes& d) {
@@ -258,7 +269,7 @@ Result<Sm2PrivateKey> Sm2PrivateKey::from_bytes(const SecretBytes& d) {
   }
   ANONCODE_TRY(Bytes pub_bytes, point_to_bytes(pub.get(), ctx.get()));
   ANONCODE_TRY(EvpPkeyPtr key, build_pkey(pub_bytes, scalar.get()));
-  return Sm2PrivateKey(std::move(key));
+  return wrap(std::move(key));
 }
 
 Result<Sm2PrivateKey> Sm2PrivateKey::from_pem(const SecretBytes& pem) {
@@ -320,6 +331,22 @@ Sm2PublicKey Sm2PrivateKey::public_key() const {
 // --- signatures ---------------------------------------------------------------------------
 
 Result<Bytes> sm2_sign(const Sm2PrivateKey& key, ByteView message) {
+  return sm2_fast_sign(key.fast(), key.fast_public(), message);
+}
+
+Status sm2_verify(const Sm2PublicKey& key, ByteView message, ByteView signature) {
+  if (!sm2_fast_verify_vartime(key.fast(), message, signature)) {
+    return make_error(ErrorCode::kBadSignature, "sm2: bad signature");
+  }
+  return {};
+}
+
+Result<Bytes> sm2_sign_with_nonce_for_test(const Sm2PrivateKey& key, ByteView message,
+                                           const SecretBytes& k) {
+  return sm2_fast_sign(key.fast(), key.fast_public(), message, &k);
+}
+
+Result<Bytes> sm2_sign_openssl(const Sm2PrivateKey& key, ByteView message) {
   MdCtxPtr md(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by md
   uint8_t der[80];               // DER of two 32-byte integers is at most 72 bytes
@@ -335,7 +362,7 @@ Result<Bytes> sm2_sign(const Sm2PrivateKey& key, ByteView message) {
   return der_to_raw(ByteView(der, der_len));
 }
 
-Status sm2_verify(const Sm2PublicKey& key, ByteView message, ByteView signature) {
+Status sm2_verify_openssl(const Sm2PublicKey& key, ByteView message, ByteView signature) {
   auto bad = [] { return ossl_error(ErrorCode::kBadSignature, "sm2: bad signature"); };
   if (signature.size() != kSm2SignatureSize) return bad();
   BnPtr r(BN_bin2bn(signature.data(), kScalarSize, nullptr));

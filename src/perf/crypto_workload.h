@@ -36,9 +36,11 @@ class CryptoWorkload {
   std::unique_ptr<crypto::Issuer> issuer_;
   std::unique_ptr<crypto::Credential> cred_;
   std::unique_ptr<crypto::ShowRequest> show_;
+  Bytes show_bytes_;  // the show as the server receives it
   crypto::ContextHash ctx_{};
   std::unique_ptr<crypto::Sm2PrivateKey> sm2_key_;
-  Bytes sm2_sig_, message_, bulk_, iv_;
+  std::unique_ptr<crypto::Sm2PublicKey> sm2_pub_;  // parsed once, as a verifier keeps it
+  Bytes sm2_sig_, sm2_sig_openssl_, message_, bulk_, iv_;
   SecretBytes sm4_key_;
 };
 

@@ -16,7 +16,9 @@ constexpr int64_t kNonceLifetimeMs = 60'000;
 // Used nonces are kept an hour for the record, then swept when new ones are made.
 constexpr int64_t kNonceRetentionMs = 3'600'000;
 
-Error verification_failed() { return make_error(ErrorCode::kVerificationFailed, "verification failed"); }
+Error verification_failed() {
+  return make_error(ErrorCode::kVerificationFailed, "verification failed");
+}
 
 Bytes scalar_bytes(const crypto::Group& g, const crypto::Scalar& s) {
   auto a = g.encode_scalar(s);
@@ -43,10 +45,15 @@ PrivacyBackend::PrivacyBackend(storage::Db& db, const crypto::Group& group,
   }
 }
 
-const crypto::IssuerPublicKey& PrivacyBackend::issuing_key() const { return pubs_.front(); }
-std::vector<crypto::IssuerPublicKey> PrivacyBackend::public_keys() const { return pubs_; }
+const crypto::IssuerPublicKey& PrivacyBackend::issuing_key() const {
+  return pubs_.front();
+}
+std::vector<crypto::IssuerPublicKey> PrivacyBackend::public_keys() const {
+  return pubs_;
+}
 
-Result<Bytes> PrivacyBackend::open(std::string_view user_id, ByteView open_request, int64_t now_ms) {
+Result<Bytes> PrivacyBackend::open(std::string_view user_id, ByteView open_request,
+                                   int64_t now_ms) {
   if (user_id.empty() || user_id.size() > 64) {
     return make_error(ErrorCode::kInvalidArgument, "user_id must be 1 to 64 characters");
   }
@@ -63,9 +70,9 @@ Result<Bytes> PrivacyBackend::open(std::string_view user_id, ByteView open_reque
       }
       return {};
     }
-    auto inserted = tx.exec(
-        "INSERT INTO userid_records (user_id, j, creation_date) VALUES ($1, $2, $3)",
-        {std::string(user_id), j, now_ms});
+    auto inserted =
+        tx.exec("INSERT INTO userid_records (user_id, j, creation_date) VALUES ($1, $2, $3)",
+                {std::string(user_id), j, now_ms});
     if (!inserted && storage::is_unique_violation(inserted.error())) {
       return make_error(ErrorCode::kConflict, "identity commitment already registered");
     }
@@ -80,8 +87,8 @@ Result<crypto::Nonce> PrivacyBackend::new_nonce(int64_t now_ms) {
   crypto::Nonce n{};
   rng_.fill(n);
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_CHECK(tx.exec("DELETE FROM show_nonces WHERE expires_at < $1",
-                           {now_ms - kNonceRetentionMs}));
+    ANONCODE_CHECK(
+        tx.exec("DELETE FROM show_nonces WHERE expires_at < $1", {now_ms - kNonceRetentionMs}));
     ANONCODE_CHECK(tx.exec("INSERT INTO show_nonces (nonce, expires_at) VALUES ($1, $2)",
                            {Bytes(n.begin(), n.end()), now_ms + kNonceLifetimeMs}));
     return {};
@@ -146,9 +153,11 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
                                           {group_.encode_point(traced->J)}));
         if (u) user = u->text(0);
       }
-      ANONCODE_CHECK(tx.exec("UPDATE show_nonces SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL",
-                             {nonce, now_ms}));
-      ANONCODE_CHECK(tx.exec("UPDATE certification_transactions SET state = '01' WHERE sn = $1", {sn}));
+      ANONCODE_CHECK(
+          tx.exec("UPDATE show_nonces SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL",
+                  {nonce, now_ms}));
+      ANONCODE_CHECK(
+          tx.exec("UPDATE certification_transactions SET state = '01' WHERE sn = $1", {sn}));
       std::string detail = "first show on wallet " + (seen->is_null(4) ? "" : seen->text(4)) +
                            (traced ? "" : "; equal challenges, not traceable");
       ANONCODE_CHECK(tx.exec(
@@ -159,13 +168,15 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
       return {};
     }
     // A first show: its nonce must be one we issued, unused and unexpired.
-    ANONCODE_TRY(auto n, tx.query_one("SELECT expires_at, used_at FROM show_nonces WHERE nonce = $1",
-                                      {nonce}));
+    ANONCODE_TRY(
+        auto n,
+        tx.query_one("SELECT expires_at, used_at FROM show_nonces WHERE nonce = $1", {nonce}));
     if (!n || !n->is_null(1) || n->i64(0) < now_ms) {
       refusal = verification_failed();
       return {};
     }
-    ANONCODE_CHECK(tx.exec("UPDATE show_nonces SET used_at = $2 WHERE nonce = $1", {nonce, now_ms}));
+    ANONCODE_CHECK(
+        tx.exec("UPDATE show_nonces SET used_at = $2 WHERE nonce = $1", {nonce, now_ms}));
     ANONCODE_TRY(IssueResponse resp, issuer_.issue(v.kid, v.Cn, rng_));
     out.issue_response = resp.encode();
     ANONCODE_CHECK(tx.exec(
@@ -187,10 +198,9 @@ Result<std::vector<Violation>> PrivacyBackend::violations() {
     ANONCODE_TRY(auto rows, tx.query("SELECT id, kind, user_id, b, accountid, detected_at "
                                      "FROM violations ORDER BY detected_at, id"));
     for (const auto& r : rows) {
-      out.push_back(Violation{r.text(0), r.text(1),
-                              r.is_null(2) ? std::nullopt : std::optional<std::string>(r.text(2)),
-                              r.is_null(3) ? "" : r.text(3), r.is_null(4) ? "" : r.text(4),
-                              r.i64(5)});
+      out.push_back(Violation{
+          r.text(0), r.text(1), r.is_null(2) ? std::nullopt : std::optional<std::string>(r.text(2)),
+          r.is_null(3) ? "" : r.text(3), r.is_null(4) ? "" : r.text(4), r.i64(5)});
     }
     return {};
   }));

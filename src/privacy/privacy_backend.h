@@ -31,8 +31,8 @@ struct Violation {
 };
 
 struct ShowOutcome {
-  Bytes issue_response;  // the next credential (IssueResponse encoding)
-  bool replayed = false; // true when this was a retry of an already accepted request
+  Bytes issue_response;   // the next credential (IssueResponse encoding)
+  bool replayed = false;  // true when this was a retry of an already accepted request
 };
 
 class PrivacyBackend {

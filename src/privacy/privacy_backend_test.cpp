@@ -40,7 +40,8 @@ class PrivacyBackendTest : public ::testing::TestWithParam<std::string> {
     return *cred;
   }
 
-  static ShowContext wallet_ctx(ShowOp op = ShowOp::kRequestCode, std::string b = "WALLETAAAAAAAAAAAAAAAAAA") {
+  static ShowContext wallet_ctx(ShowOp op = ShowOp::kRequestCode,
+                                std::string b = "WALLETAAAAAAAAAAAAAAAAAA") {
     return ShowContext{op, std::move(b), "1234567890123456789", 0, ""};
   }
 
@@ -102,7 +103,10 @@ TEST_P(PrivacyBackendTest, AClonedWalletIsTracedToItsOwnerAndNobodyElse) {
   Credential alice = open("alice");
   Credential bob = open("bob");
   auto b1 = make_show(bob, wallet_ctx(ShowOp::kRequestCode, "BOBWALLETAAAAAAAAAAAAAAA"));
-  ASSERT_TRUE(backend_->show(b1.request.encode(), wallet_ctx(ShowOp::kRequestCode, "BOBWALLETAAAAAAAAAAAAAAA"), now_).ok());
+  ASSERT_TRUE(backend_
+                  ->show(b1.request.encode(),
+                         wallet_ctx(ShowOp::kRequestCode, "BOBWALLETAAAAAAAAAAAAAAA"), now_)
+                  .ok());
 
   // Alice's phone is copied; the original and the copy both show the same credential.
   auto original = make_show(alice, wallet_ctx());
@@ -126,7 +130,8 @@ TEST_P(PrivacyBackendTest, BadNoncesAreRefusedAndChangeNothing) {
   // A nonce the backend never issued.
   crypto::Nonce made_up{};
   made_up[0] = 7;
-  auto forged = CredentialClient::show(c, pub(), ShowOp::kRequestCode, made_up, wallet_ctx().hash(), rng_);
+  auto forged =
+      CredentialClient::show(c, pub(), ShowOp::kRequestCode, made_up, wallet_ctx().hash(), rng_);
   auto r1 = backend_->show(forged->request.encode(), wallet_ctx(), now_);
   ASSERT_FALSE(r1.ok());
   EXPECT_EQ(r1.error().code, ErrorCode::kVerificationFailed);
@@ -150,12 +155,16 @@ TEST_P(PrivacyBackendTest, TamperedTruncatedOrMisboundShowsAreRefused) {
   Bytes tampered = request;
   tampered[request.size() / 2] ^= 1;
   EXPECT_FALSE(backend_->show(tampered, wallet_ctx(), now_).ok());
-  EXPECT_EQ(backend_->show(ByteView(request).first(request.size() - 1), wallet_ctx(), now_).error().code,
-            ErrorCode::kMalformed);
+  EXPECT_EQ(
+      backend_->show(ByteView(request).first(request.size() - 1), wallet_ctx(), now_).error().code,
+      ErrorCode::kMalformed);
   EXPECT_EQ(backend_->show(Bytes{}, wallet_ctx(), now_).error().code, ErrorCode::kMalformed);
   // Bound to another wallet, or presented as another operation.
-  EXPECT_EQ(backend_->show(request, wallet_ctx(ShowOp::kRequestCode, "OTHERWALLETAAAAAAAAAAAAA"), now_).error().code,
-            ErrorCode::kVerificationFailed);
+  EXPECT_EQ(
+      backend_->show(request, wallet_ctx(ShowOp::kRequestCode, "OTHERWALLETAAAAAAAAAAAAA"), now_)
+          .error()
+          .code,
+      ErrorCode::kVerificationFailed);
   EXPECT_EQ(backend_->show(request, wallet_ctx(ShowOp::kQuery), now_).error().code,
             ErrorCode::kVerificationFailed);
   // None of that burnt the nonce or the serial: the genuine request still goes through.
@@ -170,11 +179,13 @@ TEST_P(PrivacyBackendTest, OpeningTwiceWithAnotherIdentityIsAConflict) {
   // A retried open (lost reply) is fine.
   EXPECT_TRUE(backend_->open("erin", first.request.encode(), now_).ok());
   auto second = CredentialClient::begin_open(pub(), open_context_hash("erin"), rng_);
-  EXPECT_EQ(backend_->open("erin", second.request.encode(), now_).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(backend_->open("erin", second.request.encode(), now_).error().code,
+            ErrorCode::kConflict);
   // An open request made for one user cannot be used for another.
   EXPECT_EQ(backend_->open("frank", second.request.encode(), now_).error().code,
             ErrorCode::kVerificationFailed);
-  EXPECT_EQ(backend_->open("", first.request.encode(), now_).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(backend_->open("", first.request.encode(), now_).error().code,
+            ErrorCode::kInvalidArgument);
 }
 
 TEST_P(PrivacyBackendTest, ARefundProvesTheNamedUsersIdentity) {

@@ -11,10 +11,10 @@ namespace anoncode::privacy {
 
 struct ShowContext {
   crypto::ShowOp op = crypto::ShowOp::kRecharge;
-  std::string wallet_b;     // the anonymous wallet account B the operation acts on ("" if none)
-  std::string accountid;    // its accountid ("" if none)
-  int64_t amount = 0;       // fen, for recharge and refund; 0 otherwise
-  std::string extra;        // anything else the operation binds (e.g. the new wallet's B)
+  std::string wallet_b;   // the anonymous wallet account B the operation acts on ("" if none)
+  std::string accountid;  // its accountid ("" if none)
+  int64_t amount = 0;     // fen, for recharge and refund; 0 otherwise
+  std::string extra;      // anything else the operation binds (e.g. the new wallet's B)
 
   // ctx = SM3("anoncode/v1/ctx" || u8(op) || var(B) || var(accountid) || u64(amount) || var(extra))
   crypto::ContextHash hash() const;

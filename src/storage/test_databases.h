@@ -22,7 +22,9 @@ inline const char* pg_base_url() {
 
 // "sqlite", and "postgresql" when a test server is configured; a missing server is reported by
 // the PostgreSQL instances themselves (GTEST_SKIP), so the list is the same on every machine.
-inline std::vector<std::string> test_backends() { return {"sqlite", "postgresql"}; }
+inline std::vector<std::string> test_backends() {
+  return {"sqlite", "postgresql"};
+}
 
 inline std::string unique_name(const std::string& prefix) {
   static std::atomic<int> counter{0};
@@ -59,8 +61,8 @@ inline std::string fresh_database_url(const std::string& backend) {
 }  // namespace anoncode::storage::testing
 
 // Skips the current test when it is a PostgreSQL instance and no server is configured.
-#define ANONCODE_REQUIRE_BACKEND(backend)                                                  \
-  do {                                                                                      \
+#define ANONCODE_REQUIRE_BACKEND(backend)                                                    \
+  do {                                                                                       \
     if ((backend) == "postgresql" && ::anoncode::storage::testing::pg_base_url() == nullptr) \
-      GTEST_SKIP() << "PostgreSQL: set ANONCODE_TEST_PG_URL (scripts/test does)";           \
+      GTEST_SKIP() << "PostgreSQL: set ANONCODE_TEST_PG_URL (scripts/test does)";            \
   } while (0)

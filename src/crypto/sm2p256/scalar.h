@@ -7,8 +7,10 @@
 
 namespace anoncode::crypto::sm2p256 {
 
-inline constexpr Modulus kN = detail::make_modulus(0x53BBF40939D54123, 0x7203DF6B21C6052B,
-                                                   0xFFFFFFFFFFFFFFFF, 0xFFFFFFFEFFFFFFFF);
+// Hidden: position-independent code then reaches it RIP-relative, which the assembly in
+// mont_x86_64.h needs (no register to spare for a GOT address).
+inline constexpr Modulus kN __attribute__((visibility("hidden"))) = detail::make_modulus(
+    0x53BBF40939D54123, 0x7203DF6B21C6052B, 0xFFFFFFFFFFFFFFFF, 0xFFFFFFFEFFFFFFFF);
 
 // A scalar mod n, plain form, fully reduced.
 struct Sc {

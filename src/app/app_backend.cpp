@@ -1,0 +1,418 @@
+// seed 000 §1 app backend (APP 后端): riders, whitelist, open, backup/restore, terminals
+#include "app/app_backend.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "app/terminal_keys.h"
+#include "crypto/sm3.h"
+#include "server/auth.h"
+
+namespace anoncode::app {
+
+using storage::Tx;
+
+namespace {
+
+constexpr uint8_t kPiiVersion = 1;
+constexpr const char* kChannelId = "000001";  // chnl_id: the city's app
+constexpr const char* kBizId = "anoncode";    // biz_id: the app platform number
+constexpr const char* kWhitelistAllSetting = "whitelist_all";
+constexpr size_t kVerifierSize = 32;
+
+bool is_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == ':' || c == '@';
+}
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// Checks a field's shape; the message names the field, never the value (personal data).
+template <typename Pred>
+Status check_field(std::string_view field, std::string_view value, size_t max_len, Pred ok_char,
+                   std::string_view what) {
+  bool ok =
+      !value.empty() && value.size() <= max_len && std::all_of(value.begin(), value.end(), ok_char);
+  if (!ok) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        std::string(field) + " must be 1 to " + std::to_string(max_len) + " " + std::string(what));
+  }
+  return {};
+}
+
+Status check_user_id(std::string_view user_id) {
+  return check_field("user_id", user_id, 64, is_id_char, "of A-Z a-z 0-9 - _ . : @");
+}
+Status check_name(std::string_view name) {
+  // UTF-8 names (e.g. Chinese); only control characters are refused.
+  return check_field(
+      "name", name, 64, [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; },
+      "bytes of printable UTF-8");
+}
+Status check_id_number(std::string_view id) {
+  return check_field("id_number", id, 32, is_alnum, "letters or digits");
+}
+Status check_phone(std::string_view phone) {
+  return check_field(
+      "phone", phone, 20, [](char c) { return (c >= '0' && c <= '9') || c == '+' || c == '-'; },
+      "digits, + or -");
+}
+Status check_card_no(std::string_view card) {
+  return check_field("card_no", card, 32, is_alnum, "letters or digits");
+}
+Status check_terminal_field(std::string_view field, std::string_view v) {
+  return check_field(
+      field, v, 32, [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; },
+      "of A-Z a-z 0-9 - _ .");
+}
+
+Bytes pii_aad(std::string_view user_id) {
+  ByteWriter w;
+  w.raw(as_bytes("anoncode/v1/pii")).var(as_bytes(user_id));
+  return std::move(w).take();
+}
+
+std::string random_hex(crypto::Rng& rng, size_t n) {
+  Bytes b(n);
+  rng.fill(b);
+  return to_hex(b);
+}
+
+bool ct_equal(ByteView a, ByteView b) {
+  return a.size() == b.size() && (a.empty() || sodium_memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+Error no_backup() {
+  return make_error(ErrorCode::kNotFound, "no backup for this phone number");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AppBackend>> AppBackend::create(storage::Db& db,
+                                                       privacy::PrivacyBackend& privacy,
+                                                       const SecretBytes& pii_key,
+                                                       crypto::Rng& rng) {
+  if (pii_key.size() != crypto::Sm4Aead::kMasterKeySize) {
+    return make_error(ErrorCode::kInvalidArgument, "the personal-data key must be 32 bytes");
+  }
+  ANONCODE_TRY(crypto::Sm4Aead aead, crypto::Sm4Aead::create(pii_key));
+  return std::unique_ptr<AppBackend>(new AppBackend(db, privacy, pii_key, std::move(aead), rng));
+}
+
+// HMAC-SM3 under pii_key, domain-separated from the Sm4Aead subkeys derived from the same key.
+Bytes AppBackend::id_lookup(std::string_view id_number) const {
+  ByteWriter w;
+  w.raw(as_bytes("anoncode/v1/id-lookup")).raw(as_bytes(id_number));
+  auto mac = crypto::hmac_sm3(pii_key_, w.bytes());
+  return Bytes(mac.begin(), mac.end());
+}
+
+Result<AppUser> AppBackend::unseal_user(std::string_view user_id, ByteView sealed) const {
+  ANONCODE_TRY(SecretBytes plain, aead_.open(sealed, pii_aad(user_id)));
+  ByteReader r(plain.expose_secret());
+  ANONCODE_TRY(uint8_t version, r.u8());
+  if (version != kPiiVersion)
+    return make_error(ErrorCode::kInternal, "unknown personal-data version");
+  AppUser u;
+  u.user_id = std::string(user_id);
+  for (std::string* field : {&u.name, &u.id_number, &u.phone, &u.card_no}) {
+    ANONCODE_TRY(ByteView v, r.var(256));
+    field->assign(v.begin(), v.end());
+  }
+  ANONCODE_CHECK(r.finish());
+  return u;
+}
+
+Result<SecretBytes> AppBackend::add_user(const AppUser& user, int64_t now_ms) {
+  ANONCODE_CHECK(check_user_id(user.user_id));
+  ANONCODE_CHECK(check_name(user.name));
+  ANONCODE_CHECK(check_id_number(user.id_number));
+  ANONCODE_CHECK(check_phone(user.phone));
+  ANONCODE_CHECK(check_card_no(user.card_no));
+
+  ByteWriter w;
+  w.u8(kPiiVersion)
+      .var(as_bytes(user.name))
+      .var(as_bytes(user.id_number))
+      .var(as_bytes(user.phone))
+      .var(as_bytes(user.card_no));
+  Bytes plain = std::move(w).take();
+  auto sealed = aead_.seal(plain, pii_aad(user.user_id));
+  sodium_memzero(plain.data(), plain.size());
+  if (!sealed) return sealed.error();
+
+  SecretBytes token = server::new_token();
+  auto hash = server::token_hash(token);
+  Bytes token_hash(hash.begin(), hash.end());
+  Bytes lookup = id_lookup(user.id_number);
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    auto inserted = tx.exec(
+        "INSERT INTO app_users (user_id, app_token_hash, pii, id_lookup, created_at) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        {user.user_id, token_hash, *sealed, lookup, now_ms});
+    if (!inserted && storage::is_unique_violation(inserted.error())) {
+      return make_error(ErrorCode::kConflict, "this user id is already registered");
+    }
+    if (!inserted) return inserted.error();
+    return {};
+  }));
+  return token;
+}
+
+Result<std::string> AppBackend::authenticate(std::string_view app_token) {
+  auto unauthorized = [] {
+    return make_error(ErrorCode::kUnauthorized, "missing or wrong app token");
+  };
+  if (app_token.empty() || app_token.size() > 128) return unauthorized();
+  auto hash = server::token_hash(app_token);
+  Bytes presented(hash.begin(), hash.end());
+  std::optional<std::string> user_id;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT user_id, app_token_hash FROM app_users "
+                                        "WHERE app_token_hash = $1",
+                                        {presented}));
+    if (row && ct_equal(row->blob(1), presented)) user_id = row->text(0);
+    return {};
+  }));
+  if (!user_id) return unauthorized();
+  return *user_id;
+}
+
+Result<AppUser> AppBackend::user(std::string_view user_id) {
+  std::optional<Bytes> sealed;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT pii FROM app_users WHERE user_id = $1",
+                                        {std::string(user_id)}));
+    if (row) sealed = row->blob(0);
+    return {};
+  }));
+  if (!sealed) return make_error(ErrorCode::kNotFound, "no such user");
+  return unseal_user(user_id, *sealed);
+}
+
+Result<std::string> AppBackend::resolve_user(std::string_view name, std::string_view id_number) {
+  auto nobody = [] {
+    return make_error(ErrorCode::kNotFound, "no registered user with this name and ID number");
+  };
+  if (!check_name(name).ok() || !check_id_number(id_number).ok()) return nobody();
+  storage::Rows rows;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(rows, tx.query("SELECT user_id, pii FROM app_users WHERE id_lookup = $1 "
+                                "ORDER BY user_id",
+                                {id_lookup(id_number)}));
+    return {};
+  }));
+  for (const auto& row : rows) {
+    ANONCODE_TRY(AppUser u, unseal_user(row.text(0), row.blob(1)));
+    if (ct_equal(as_bytes(u.name), as_bytes(name)) &&
+        ct_equal(as_bytes(u.id_number), as_bytes(id_number))) {
+      return u.user_id;
+    }
+  }
+  return nobody();
+}
+
+// --- whitelist ---
+
+Result<Whitelist> AppBackend::read_whitelist(Tx& tx) {
+  Whitelist wl;
+  ANONCODE_TRY(auto all, tx.query_one("SELECT value FROM settings WHERE name = $1",
+                                      {std::string(kWhitelistAllSetting)}));
+  wl.all = all && all->text(0) == "1";
+  ANONCODE_TRY(auto rows, tx.query("SELECT user_id FROM whitelist ORDER BY user_id"));
+  for (const auto& r : rows) wl.users.push_back(r.text(0));
+  return wl;
+}
+
+Result<Whitelist> AppBackend::whitelist() {
+  Whitelist wl;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(wl, read_whitelist(tx));
+    return {};
+  }));
+  return wl;
+}
+
+Result<Whitelist> AppBackend::whitelist_add(const std::vector<std::string>& user_ids,
+                                            int64_t now_ms) {
+  for (const auto& u : user_ids) ANONCODE_CHECK(check_user_id(u));
+  Whitelist wl;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    for (const auto& u : user_ids) {
+      ANONCODE_CHECK(
+          tx.exec("INSERT INTO whitelist (user_id, added_at) VALUES ($1, $2) ON CONFLICT (user_id) "
+                  "DO NOTHING",
+                  {u, now_ms}));
+    }
+    ANONCODE_TRY(wl, read_whitelist(tx));
+    return {};
+  }));
+  return wl;
+}
+
+Result<Whitelist> AppBackend::whitelist_remove(const std::vector<std::string>& user_ids) {
+  for (const auto& u : user_ids) ANONCODE_CHECK(check_user_id(u));
+  Whitelist wl;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    for (const auto& u : user_ids) {
+      ANONCODE_CHECK(tx.exec("DELETE FROM whitelist WHERE user_id = $1", {u}));
+    }
+    ANONCODE_TRY(wl, read_whitelist(tx));
+    return {};
+  }));
+  return wl;
+}
+
+Result<Whitelist> AppBackend::whitelist_set_all(bool on) {
+  Whitelist wl;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(
+        tx.exec("INSERT INTO settings (name, value) VALUES ($1, $2) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                {std::string(kWhitelistAllSetting), std::string(on ? "1" : "0")}));
+    ANONCODE_TRY(wl, read_whitelist(tx));
+    return {};
+  }));
+  return wl;
+}
+
+Result<bool> AppBackend::is_whitelisted(std::string_view user_id) {
+  bool listed = false;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto all, tx.query_one("SELECT value FROM settings WHERE name = $1",
+                                        {std::string(kWhitelistAllSetting)}));
+    if (all && all->text(0) == "1") {
+      listed = true;
+      return {};
+    }
+    ANONCODE_TRY(auto row, tx.query_one("SELECT 1 FROM whitelist WHERE user_id = $1",
+                                        {std::string(user_id)}));
+    listed = row.has_value();
+    return {};
+  }));
+  return listed;
+}
+
+// --- open ---
+
+// seed 000 §2.1 open (开通)
+Result<Bytes> AppBackend::open(std::string_view user_id, ByteView open_request, int64_t now_ms) {
+  ANONCODE_TRY(bool listed, is_whitelisted(user_id));
+  if (!listed) {
+    return make_error(ErrorCode::kNotWhitelisted,
+                      "the anonymous code is not open to this user yet");
+  }
+  ANONCODE_TRY(AppUser u, user(user_id));
+  // The privacy backend registers J under the user id (a retry with the same J is answered
+  // again; another J is a conflict) and issues the first credential.
+  ANONCODE_TRY(Bytes response, privacy_.open(user_id, open_request, now_ms));
+  // The opening record names the rider's ordinary card, never an anonymous wallet (DESIGN §4).
+  auto open_id_digest = crypto::sm3(as_bytes(u.card_no));
+  std::string open_id = to_hex(open_id_digest);
+  std::string bind_id = random_hex(rng_, 16);
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(tx.exec(
+        "INSERT INTO anonymous_code_user_relationship (bind_id, chnl_id, open_id, card_no, "
+        "card_type, biz_id, user_id, create_time, modi_time, state) "
+        "VALUES ($1, $2, $3, $4, 'N', $5, $6, $7, $7, '0') ON CONFLICT (user_id) DO NOTHING",
+        {bind_id, std::string(kChannelId), open_id, u.card_no, std::string(kBizId),
+         std::string(user_id), now_ms}));
+    return {};
+  }));
+  return response;
+}
+
+// --- backup and restore ---
+
+// seed 000 §2.8 backup (钱包备份)
+Status AppBackend::backup(std::string_view user_id, std::string_view phone, ByteView blob,
+                          ByteView verifier, int64_t now_ms) {
+  if (verifier.size() != kVerifierSize) {
+    return make_error(ErrorCode::kMalformed, "verifier must be 32 bytes");
+  }
+  if (blob.empty()) return make_error(ErrorCode::kInvalidArgument, "the backup is empty");
+  ANONCODE_TRY(AppUser u, user(user_id));
+  // Only under the rider's own number, so nobody can replace someone else's backup.
+  if (!ct_equal(as_bytes(u.phone), as_bytes(phone))) {
+    return make_error(ErrorCode::kForbidden, "the phone number is not this account's");
+  }
+  Bytes b(blob.begin(), blob.end());
+  Bytes v(verifier.begin(), verifier.end());
+  return db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(tx.exec(
+        "INSERT INTO wallet_backups (phone, blob, verifier, created_at, released_at, consumed_at) "
+        "VALUES ($1, $2, $3, $4, NULL, NULL) ON CONFLICT (phone) DO UPDATE SET "
+        "blob = excluded.blob, verifier = excluded.verifier, created_at = excluded.created_at, "
+        "released_at = NULL, consumed_at = NULL",
+        {std::string(phone), b, v, now_ms}));
+    return {};
+  });
+}
+
+// seed 000 §2.9 restore (钱包恢复): released to a proof of the key, consumed on confirmation
+Result<Bytes> AppBackend::restore(std::string_view phone, ByteView key_proof, int64_t now_ms) {
+  auto presented = crypto::sm3(key_proof);
+  Bytes blob;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT blob, verifier FROM wallet_backups "
+                                        "WHERE phone = $1 AND consumed_at IS NULL",
+                                        {std::string(phone)}));
+    if (!row) return no_backup();
+    if (!ct_equal(row->blob(1), presented)) {
+      return make_error(ErrorCode::kVerificationFailed, "verification failed");
+    }
+    ANONCODE_CHECK(tx.exec(
+        "UPDATE wallet_backups SET released_at = $2 WHERE phone = $1 AND released_at IS NULL",
+        {std::string(phone), now_ms}));
+    blob = row->blob(0);
+    return {};
+  }));
+  return blob;
+}
+
+Status AppBackend::confirm_restore(std::string_view phone, ByteView key_proof, int64_t now_ms) {
+  auto presented = crypto::sm3(key_proof);
+  return db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT verifier FROM wallet_backups "
+                                        "WHERE phone = $1 AND consumed_at IS NULL",
+                                        {std::string(phone)}));
+    if (!row) return no_backup();
+    if (!ct_equal(row->blob(0), presented)) {
+      return make_error(ErrorCode::kVerificationFailed, "verification failed");
+    }
+    // The ciphertext goes with the confirmation: the server copy is invalid from now on.
+    ANONCODE_CHECK(
+        tx.exec("UPDATE wallet_backups SET consumed_at = $2, blob = $3, "
+                "released_at = COALESCE(released_at, $2) WHERE phone = $1",
+                {std::string(phone), now_ms, Bytes{}}));
+    return {};
+  });
+}
+
+// --- terminals ---
+
+Result<NewTerminal> AppBackend::add_terminal(std::string_view terminal, std::string_view merchant,
+                                             int64_t now_ms) {
+  ANONCODE_CHECK(check_terminal_field("terminal", terminal));
+  ANONCODE_CHECK(check_terminal_field("merchant", merchant));
+  NewTerminal out{std::string(terminal), std::string(merchant), SecretBytes(kTerminalKeyBytes)};
+  rng_.fill(out.key.expose_secret_mut());
+  ANONCODE_TRY(Bytes sealed, seal_terminal_key(aead_, terminal, out.key));
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    auto inserted = tx.exec(
+        "INSERT INTO terminals (terminal, merchant, key_sealed, created_at) "
+        "VALUES ($1, $2, $3, $4)",
+        {out.terminal, out.merchant, sealed, now_ms});
+    if (!inserted && storage::is_unique_violation(inserted.error())) {
+      return make_error(ErrorCode::kConflict, "this terminal is already registered");
+    }
+    if (!inserted) return inserted.error();
+    return {};
+  }));
+  return out;
+}
+
+}  // namespace anoncode::app

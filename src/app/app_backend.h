@@ -1,0 +1,120 @@
+// The app backend (APP 后端, seed 000 §1, DESIGN §1–§2): the app's riders and their personal
+// data, the whitelist of who sees the anonymous code, opening records, wallet backups, the POS
+// terminals an administrator registers, and the identity look-up a refund needs.
+//
+// Personal data (name, ID number, phone, ordinary card number) is kept only sealed with Sm4Aead
+// under the configured personal-data key (`pii_key`), bound to its user id; the ID number is
+// also kept as an HMAC-SM3 under that key (`id_lookup`) so a refund can find the user without
+// decrypting everyone. App tokens are kept as SM3 hashes. Nothing here links a user to an
+// anonymous wallet (DESIGN §4): the opening record names the rider's ordinary card.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret.h"
+#include "crypto/group.h"
+#include "crypto/sm4.h"
+#include "privacy/privacy_backend.h"
+#include "storage/db.h"
+
+namespace anoncode::app {
+
+// A rider of the app. Personal data: never logged, never in an error message.
+struct AppUser {
+  std::string user_id;
+  std::string name;
+  std::string id_number;
+  std::string phone;
+  std::string card_no;  // the rider's ordinary cloud-card number (云卡)
+};
+
+// 白名单: everyone, or the listed users.
+struct Whitelist {
+  bool all = false;
+  std::vector<std::string> users;  // sorted
+};
+
+struct NewTerminal {
+  std::string terminal;
+  std::string merchant;
+  SecretBytes key;  // 32 bytes, returned once
+};
+
+class AppBackend {
+ public:
+  // `pii_key`: 32 bytes (the data directory's pii_key file).
+  static Result<std::unique_ptr<AppBackend>> create(storage::Db& db,
+                                                    privacy::PrivacyBackend& privacy,
+                                                    const SecretBytes& pii_key,
+                                                    crypto::Rng& rng = crypto::OsRng::instance());
+
+  // --- riders ---
+  // Registers a rider; returns its app token (base64url text, shown once). `conflict` if the
+  // user id exists; `invalid_argument` for ill-formed fields.
+  Result<SecretBytes> add_user(const AppUser& user, int64_t now_ms);
+  // The user id an app token belongs to; `unauthorized` otherwise.
+  Result<std::string> authenticate(std::string_view app_token);
+  // The rider's record, decrypted; `not_found` if unknown.
+  Result<AppUser> user(std::string_view user_id);
+  // For a refund (seed 000 §2.11): the user registered with this name and ID number, found by
+  // id_lookup and confirmed on the decrypted name; `not_found` if nobody is.
+  Result<std::string> resolve_user(std::string_view name, std::string_view id_number);
+
+  // --- whitelist (白名单) ---
+  Result<Whitelist> whitelist();
+  Result<Whitelist> whitelist_add(const std::vector<std::string>& user_ids, int64_t now_ms);
+  Result<Whitelist> whitelist_remove(const std::vector<std::string>& user_ids);
+  Result<Whitelist> whitelist_set_all(bool on);
+  Result<bool> is_whitelisted(std::string_view user_id);
+
+  // --- open (开通, seed 000 §2.1) ---
+  // For a whitelisted rider: registers J with the privacy backend and writes the opening
+  // record; returns the first credential (IssueResponse). `not_whitelisted`; `conflict` if the
+  // rider already opened with another credential; a retry of the same open is answered again.
+  Result<Bytes> open(std::string_view user_id, ByteView open_request, int64_t now_ms);
+
+  // --- backup and restore (钱包备份 / 恢复, seed 000 §2.8–2.9) ---
+  // Stores (or replaces) the encrypted wallet under the rider's own phone number; `forbidden`
+  // if the phone is not the rider's. `verifier` = SM3(key_proof), 32 bytes.
+  Status backup(std::string_view user_id, std::string_view phone, ByteView blob, ByteView verifier,
+                int64_t now_ms);
+  // The blob, to whoever proves the passphrase-derived key; any number of times until
+  // confirmed. `not_found` without a live backup, `verification_failed` for a wrong proof (the
+  // backup survives).
+  Result<Bytes> restore(std::string_view phone, ByteView key_proof, int64_t now_ms);
+  // Consumes the server copy; afterwards restore is `not_found`.
+  Status confirm_restore(std::string_view phone, ByteView key_proof, int64_t now_ms);
+
+  // --- terminals (POS 机, registered by an administrator) ---
+  // A new terminal of `merchant` with a fresh 32-byte MAC key, stored sealed under pii_key
+  // (terminal_keys.h); `conflict` if the terminal exists.
+  Result<NewTerminal> add_terminal(std::string_view terminal, std::string_view merchant,
+                                   int64_t now_ms);
+
+  privacy::PrivacyBackend& privacy() { return privacy_; }
+
+ private:
+  AppBackend(storage::Db& db, privacy::PrivacyBackend& privacy, SecretBytes pii_key,
+             crypto::Sm4Aead aead, crypto::Rng& rng)
+      : db_(db),
+        privacy_(privacy),
+        pii_key_(std::move(pii_key)),
+        aead_(std::move(aead)),
+        rng_(rng) {}
+
+  Bytes id_lookup(std::string_view id_number) const;
+  Result<AppUser> unseal_user(std::string_view user_id, ByteView sealed) const;
+  Result<Whitelist> read_whitelist(storage::Tx& tx);
+
+  storage::Db& db_;
+  privacy::PrivacyBackend& privacy_;
+  SecretBytes pii_key_;
+  crypto::Sm4Aead aead_;
+  crypto::Rng& rng_;
+};
+
+}  // namespace anoncode::app

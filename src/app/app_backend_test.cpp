@@ -1,0 +1,469 @@
+// The app backend as riders, administrators and attackers meet it: over real HTTP on 127.0.0.1
+// against a server started in this process, on SQLite and on PostgreSQL. Each test reads as
+// steps (STYLE.md, after GNU Taler), including the attacks.
+#include "app/app_backend.h"
+
+#include <gtest/gtest.h>
+
+#include "app/app_http.h"
+#include "app/terminal_keys.h"
+#include "crypto/sm3.h"
+#include "privacy/privacy_http.h"
+#include "server/http_client.h"
+#include "server/log.h"
+#include "storage/test_databases.h"
+
+namespace anoncode::app {
+namespace {
+
+using crypto::CredentialClient;
+using nlohmann::json;
+
+constexpr const char* kAdminToken = "admin-token-for-the-app-backend-test-0000000";
+constexpr const char* kServiceToken = "service-token-for-the-app-backend-test-00000";
+
+struct Rider {
+  std::string user_id, app_token;
+};
+
+class AppBackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    ANONCODE_REQUIRE_BACKEND(GetParam());
+    server::set_log_level(server::LogLevel::kWarn);
+    auto db = storage::Db::open(storage::testing::fresh_database_url(GetParam()));
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = std::move(*db);
+    std::vector<crypto::IssuerKey> keys;
+    keys.push_back(crypto::IssuerKey::generate(crypto::ristretto255(), rng_));
+    privacy_ = std::make_unique<privacy::PrivacyBackend>(*db_, crypto::ristretto255(),
+                                                         std::move(keys), rng_);
+    pii_key_ = SecretBytes(32);
+    rng_.fill(pii_key_.expose_secret_mut());
+    auto app = AppBackend::create(*db_, *privacy_, pii_key_, rng_);
+    ASSERT_TRUE(app.ok()) << app.error().message;
+    app_ = std::move(*app);
+
+    server_ = std::make_unique<server::HttpServer>(server::ServerOptions{"127.0.0.1", 0, 4});
+    auto now = [this] { return now_; };
+    privacy::register_privacy_routes(*server_, *privacy_,
+                                     server::token_hash(std::string_view(kServiceToken)), now);
+    register_app_routes(*server_, *app_, now);
+    register_admin_routes(*server_, *app_, server::token_hash(std::string_view(kAdminToken)), now);
+    ASSERT_TRUE(server_->start().ok());
+    auto client = server::HttpClient::create(server_->url());
+    ASSERT_TRUE(client.ok());
+    client_ = std::make_unique<server::HttpClient>(std::move(*client));
+  }
+  void TearDown() override {
+    client_.reset();  // closes its keep-alive connection, so the stop does not wait for it
+    if (server_) server_->stop();
+  }
+
+  server::HttpReply post(const std::string& path, const json& body,
+                         std::optional<std::string> bearer = std::nullopt) {
+    auto r = client_->post(path, body, bearer);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : server::HttpReply{};
+  }
+  server::HttpReply admin_post(const std::string& path, const json& body) {
+    return post(path, body, std::string(kAdminToken));
+  }
+  static std::string code(const server::HttpReply& r) {
+    return r.body.contains("error") ? r.body["error"].value("code", "") : "";
+  }
+
+  Rider add_user(const std::string& user_id, const std::string& name = "张三",
+                 const std::string& id_number = "11010519491231002X",
+                 const std::string& phone = "13800138000",
+                 const std::string& card_no = "3104000012345678") {
+    auto r = admin_post("/admin/v1/users", {{"user_id", user_id},
+                                            {"name", name},
+                                            {"id_number", id_number},
+                                            {"phone", phone},
+                                            {"card_no", card_no}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Rider{r.body.value("user_id", ""), r.body.value("app_token", "")};
+  }
+
+  const crypto::IssuerPublicKey& pub() const { return privacy_->issuing_key(); }
+
+  // The SDK's side of open: a new rider secret, committed for this user.
+  CredentialClient::Started begin_open(const std::string& user_id) {
+    return CredentialClient::begin_open(pub(), privacy::open_context_hash(user_id), rng_);
+  }
+  server::HttpReply open(const Rider& rider, const CredentialClient::Started& started) {
+    return post("/app/v1/open", {{"request", to_base64url(started.request.encode())}},
+                rider.app_token);
+  }
+  crypto::Credential finish(const CredentialClient::Started& started,
+                            const server::HttpReply& reply) {
+    auto bytes = from_base64url(reply.body.value("response", ""));
+    EXPECT_TRUE(bytes.ok());
+    auto resp = crypto::IssueResponse::decode(*bytes);
+    EXPECT_TRUE(resp.ok());
+    auto cred = CredentialClient::finish_issue(started.pending, *resp, pub());
+    EXPECT_TRUE(cred.ok());
+    return *cred;
+  }
+
+  crypto::SeededRng rng_{"app-backend-test"};
+  std::unique_ptr<storage::Db> db_;
+  std::unique_ptr<privacy::PrivacyBackend> privacy_;
+  SecretBytes pii_key_;
+  std::unique_ptr<AppBackend> app_;
+  std::unique_ptr<server::HttpServer> server_;
+  std::unique_ptr<server::HttpClient> client_;
+  int64_t now_ = 1'764'000'000'000;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, AppBackendTest,
+                         ::testing::ValuesIn(storage::testing::test_backends()),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(AppBackendTest, OpenNeedsTheWhitelistAndHappensOnce) {
+  Rider alice = add_user("alice");
+  ASSERT_FALSE(alice.app_token.empty());
+
+  // The whitelist is off for everyone and alice is not on it: refused.
+  auto all_off = admin_post("/admin/v1/whitelist/all", {{"on", false}});
+  ASSERT_EQ(all_off.status, 200);
+  EXPECT_EQ(all_off.body["whitelist"]["all"], false);
+  auto started = begin_open("alice");
+  auto refused = open(alice, started);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(code(refused), "not_whitelisted");
+
+  // On the list: opened, and the response is a credential the SDK accepts.
+  auto listed = admin_post("/admin/v1/whitelist/add", {{"user_id", "alice"}});
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.body["whitelist"]["users"], json::array({"alice"}));
+  auto opened = open(alice, started);
+  ASSERT_EQ(opened.status, 200) << opened.body;
+  EXPECT_EQ(opened.body["status"], "opened");
+  finish(started, opened);
+
+  // The opening record names alice's ordinary card, never a wallet.
+  std::optional<storage::Row> rel;
+  ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                   ANONCODE_TRY(rel,
+                                tx.query_one("SELECT card_no, open_id, state FROM "
+                                             "anonymous_code_user_relationship WHERE user_id = $1",
+                                             {std::string("alice")}));
+                   return {};
+                 })
+                  .ok());
+  ASSERT_TRUE(rel.has_value());
+  EXPECT_EQ(rel->text(0), "3104000012345678");
+  EXPECT_EQ(rel->text(1), to_hex(crypto::sm3(std::string_view("3104000012345678"))));
+  EXPECT_EQ(rel->text(2), "0");
+
+  // The same request again (a lost reply) is answered again.
+  auto retried = open(alice, started);
+  EXPECT_EQ(retried.status, 200) << retried.body;
+  // Another credential for the same rider is a conflict.
+  auto second = open(alice, begin_open("alice"));
+  EXPECT_EQ(second.status, 409);
+  EXPECT_EQ(code(second), "conflict");
+}
+
+TEST_P(AppBackendTest, WhitelistOfListsAndOfEveryone) {
+  Rider bob = add_user("bob", "李四", "110105194912310011", "13900139000", "3104000099990000");
+  auto list = admin_post("/admin/v1/whitelist/add", {{"user_ids", {"u3", "u1", "u2"}}});
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body["whitelist"]["users"], json::array({"u1", "u2", "u3"}));
+  auto removed = admin_post("/admin/v1/whitelist/remove", {{"user_ids", {"u2"}}});
+  EXPECT_EQ(removed.body["whitelist"]["users"], json::array({"u1", "u3"}));
+  auto got = client_->get("/admin/v1/whitelist", std::string(kAdminToken));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->body, (json{{"whitelist", {{"all", false}, {"users", {"u1", "u3"}}}}}));
+
+  // bob is not listed, but "all" opens the code to everyone.
+  EXPECT_EQ(code(open(bob, begin_open("bob"))), "not_whitelisted");
+  auto all_on = admin_post("/admin/v1/whitelist/all", {{"on", true}});
+  EXPECT_EQ(all_on.body["whitelist"]["all"], true);
+  auto opened = open(bob, begin_open("bob"));
+  EXPECT_EQ(opened.status, 200) << opened.body;
+
+  auto bad = admin_post("/admin/v1/whitelist/add", {{"user_ids", json::array()}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(code(bad), "invalid_argument");
+  auto bad_on = admin_post("/admin/v1/whitelist/all", {{"on", "yes"}});
+  EXPECT_EQ(code(bad_on), "invalid_argument");
+}
+
+TEST_P(AppBackendTest, WrongTokensAreRefused) {
+  Rider alice = add_user("alice");
+  ASSERT_EQ(admin_post("/admin/v1/whitelist/all", {{"on", true}}).status, 200);
+  auto started = begin_open("alice");
+  auto body = json{{"request", to_base64url(started.request.encode())}};
+  for (const std::optional<std::string>& token :
+       {std::optional<std::string>{}, std::optional<std::string>{"not-a-token"},
+        std::optional<std::string>{kAdminToken}}) {
+    auto r = post("/app/v1/open", body, token);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(code(r), "unauthorized");
+  }
+  auto backup =
+      post("/app/v1/backup",
+           {{"phone", "13800138000"}, {"blob", "AAAA"}, {"verifier", to_base64url(Bytes(32))}},
+           std::string("wrong"));
+  EXPECT_EQ(backup.status, 401);
+  // Admin routes want the admin token, not a rider's.
+  auto as_rider = post("/admin/v1/whitelist/all", {{"on", true}}, alice.app_token);
+  EXPECT_EQ(as_rider.status, 401);
+  auto no_token = client_->get("/admin/v1/violations");
+  ASSERT_TRUE(no_token.ok());
+  EXPECT_EQ(no_token->status, 401);
+  // The service endpoints want the service token.
+  auto service = post("/privacy/v1/open", {{"user_id", "alice"}, {"request", body["request"]}},
+                      std::string(kAdminToken));
+  EXPECT_EQ(service.status, 401);
+  // And the refused open changed nothing: alice can still open.
+  EXPECT_EQ(open(alice, started).status, 200);
+}
+
+TEST_P(AppBackendTest, BackupIsReleasedToTheRightKeyUntilConfirmed) {
+  Rider alice = add_user("alice");
+  Bytes blob = to_bytes(std::string_view("the encrypted wallet state"));
+  Bytes key_proof(32, 0x5a), wrong_proof(32, 0xa5);
+  auto verifier = crypto::sm3(ByteView(key_proof));
+  json backup = {
+      {"phone", "13800138000"}, {"blob", to_base64url(blob)}, {"verifier", to_base64url(verifier)}};
+  auto backed = post("/app/v1/backup", backup, alice.app_token);
+  ASSERT_EQ(backed.status, 200) << backed.body;
+  EXPECT_EQ(backed.body, (json{{"status", "backed_up"}}));
+
+  // Only under the rider's own phone number.
+  Rider mallory = add_user("mallory", "王五", "110105194912310022", "13700137000", "31040000");
+  auto hijack = post("/app/v1/backup", backup, mallory.app_token);
+  EXPECT_EQ(hijack.status, 403);
+  EXPECT_EQ(code(hijack), "forbidden");
+
+  json wrong = {{"phone", "13800138000"}, {"key_proof", to_base64url(wrong_proof)}};
+  json right = {{"phone", "13800138000"}, {"key_proof", to_base64url(key_proof)}};
+  // A wrong passphrase is refused and burns nothing.
+  auto refused = post("/app/v1/restore", wrong);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(code(refused), "verification_failed");
+  EXPECT_EQ(code(post("/app/v1/restore/confirm", wrong)), "verification_failed");
+  // The right one gets the blob, as often as it asks before confirming.
+  for (int i = 0; i < 2; ++i) {
+    auto restored = post("/app/v1/restore", right);
+    ASSERT_EQ(restored.status, 200) << restored.body;
+    EXPECT_EQ(restored.body["blob"], to_base64url(blob));
+  }
+  auto confirmed = post("/app/v1/restore/confirm", right);
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  EXPECT_EQ(confirmed.body, (json{{"status", "restored"}}));
+  // Consumed: the server copy is gone.
+  auto again = post("/app/v1/restore", right);
+  EXPECT_EQ(again.status, 404);
+  EXPECT_EQ(code(again), "not_found");
+  EXPECT_EQ(post("/app/v1/restore/confirm", right).status, 404);
+  std::optional<storage::Row> row;
+  ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                   ANONCODE_TRY(row,
+                                tx.query_one("SELECT blob FROM wallet_backups WHERE phone = $1",
+                                             {std::string("13800138000")}));
+                   return {};
+                 })
+                  .ok());
+  ASSERT_TRUE(row.has_value());
+  EXPECT_TRUE(row->blob(0).empty());
+
+  // No backup at all, and malformed proofs.
+  EXPECT_EQ(
+      post("/app/v1/restore", {{"phone", "13900000000"}, {"key_proof", right["key_proof"]}}).status,
+      404);
+  EXPECT_EQ(code(post("/app/v1/restore", {{"phone", "13800138000"}, {"key_proof", "AAAA"}})),
+            "malformed");
+  EXPECT_EQ(code(post("/app/v1/restore", {{"phone", "13800138000"}})), "invalid_argument");
+
+  // A new backup after a restore is live again.
+  EXPECT_EQ(post("/app/v1/backup", backup, alice.app_token).status, 200);
+  EXPECT_EQ(post("/app/v1/restore", right).status, 200);
+}
+
+TEST_P(AppBackendTest, PersonalDataIsNotStoredInClear) {
+  Rider alice =
+      add_user("alice", "Alice Zhang", "110105194912310033", "13812345678", "3104000077776666");
+  storage::Rows rows;
+  ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                   ANONCODE_TRY(rows, tx.query("SELECT user_id, app_token_hash, pii, id_lookup, "
+                                               "created_at FROM app_users"));
+                   return {};
+                 })
+                  .ok());
+  ASSERT_EQ(rows.size(), 1u);
+  std::string everything;
+  for (size_t i = 0; i < 4; ++i) {
+    if (i == 0) {
+      everything += rows[0].text(0);
+    } else {
+      const Bytes& b = rows[0].blob(i);
+      everything.append(b.begin(), b.end());
+    }
+  }
+  for (const char* pii : {"Alice Zhang", "110105194912310033", "13812345678", "3104000077776666",
+                          "Alice", "138123"}) {
+    EXPECT_EQ(everything.find(pii), std::string::npos) << pii;
+  }
+  EXPECT_EQ(everything.find(alice.app_token), std::string::npos);
+  // The sealed record opens only with the key, and decrypts to what was registered.
+  auto u = app_->user("alice");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->name, "Alice Zhang");
+  EXPECT_EQ(u->card_no, "3104000077776666");
+}
+
+TEST_P(AppBackendTest, ARefundFindsItsUserByNameAndIdNumber) {
+  add_user("alice", "张三", "11010519491231002X");
+  add_user("carol", "赵六", "11010519491231002X");  // the same ID number, another name
+  auto found = app_->resolve_user("张三", "11010519491231002X");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_EQ(*found, "alice");
+  EXPECT_EQ(*app_->resolve_user("赵六", "11010519491231002X"), "carol");
+  EXPECT_EQ(app_->resolve_user("李四", "11010519491231002X").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(app_->resolve_user("张三", "110105194912310000").error().code, ErrorCode::kNotFound);
+  // The message never repeats what was asked.
+  EXPECT_EQ(app_->resolve_user("张三", "110105194912310000").error().message.find("1101"),
+            std::string::npos);
+}
+
+TEST_P(AppBackendTest, UsersAndTerminalsAreRegisteredOnce) {
+  add_user("alice");
+  auto dup = admin_post(
+      "/admin/v1/users",
+      {{"user_id", "alice"}, {"name", "x"}, {"id_number", "1"}, {"phone", "1"}, {"card_no", "1"}});
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(code(dup), "conflict");
+  auto bad = admin_post("/admin/v1/users", {{"user_id", "has space"},
+                                            {"name", "x"},
+                                            {"id_number", "1"},
+                                            {"phone", "1"},
+                                            {"card_no", "1"}});
+  EXPECT_EQ(code(bad), "invalid_argument");
+  auto missing = admin_post("/admin/v1/users", {{"user_id", "dave"}});
+  EXPECT_EQ(code(missing), "invalid_argument");
+
+  auto t = admin_post("/admin/v1/terminals", {{"terminal", "T001"}, {"merchant", "BIZ01"}});
+  ASSERT_EQ(t.status, 200) << t.body;
+  EXPECT_EQ(t.body["terminal"], "T001");
+  EXPECT_EQ(t.body["merchant"], "BIZ01");
+  auto key = from_base64url(t.body.value("terminal_key", ""));
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->size(), 32u);
+  auto again = admin_post("/admin/v1/terminals", {{"terminal", "T001"}, {"merchant", "BIZ02"}});
+  EXPECT_EQ(again.status, 409);
+
+  // The key is kept sealed under the personal-data key, bound to its terminal.
+  std::optional<storage::Row> row;
+  ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                   ANONCODE_TRY(row, tx.query_one("SELECT merchant, key_sealed FROM terminals "
+                                                  "WHERE terminal = $1",
+                                                  {std::string("T001")}));
+                   return {};
+                 })
+                  .ok());
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->text(0), "BIZ01");
+  auto aead = crypto::Sm4Aead::create(pii_key_);
+  ASSERT_TRUE(aead.ok());
+  auto opened = open_terminal_key(*aead, "T001", row->blob(1));
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(Bytes(opened->expose_secret().begin(), opened->expose_secret().end()), *key);
+  EXPECT_FALSE(open_terminal_key(*aead, "T002", row->blob(1)).ok());
+}
+
+TEST_P(AppBackendTest, PrivacyEndpointsAndAViolationInTheAdminList) {
+  // Params: what an SDK needs to start.
+  auto params = client_->get("/privacy/v1/params");
+  ASSERT_TRUE(params.ok());
+  ASSERT_EQ(params->status, 200);
+  EXPECT_EQ(params->body["group"], "ristretto255");
+  EXPECT_EQ(params->body["issuing_kid"], to_hex(pub().kid()));
+  auto key_bytes = from_base64url(params->body["keys"][0].value("public_key", ""));
+  ASSERT_TRUE(key_bytes.ok());
+  auto decoded = crypto::IssuerPublicKey::decode(*key_bytes);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->kid(), pub().kid());
+
+  Rider alice = add_user("alice");
+  ASSERT_EQ(admin_post("/admin/v1/whitelist/add", {{"user_id", "alice"}}).status, 200);
+  auto started = begin_open("alice");
+  crypto::Credential cred = finish(started, open(alice, started));
+
+  auto violations = client_->get("/admin/v1/violations", std::string(kAdminToken));
+  ASSERT_TRUE(violations.ok());
+  EXPECT_EQ(violations->body, (json{{"violations", json::array()}}));
+
+  // A show through the service endpoint, then the same credential again (a cloned phone).
+  privacy::ShowContext ctx{crypto::ShowOp::kRequestCode, "WALLETAAAAAAAAAAAAAAAAAA",
+                           "1234567890123456789", 0, std::string("\x00\x01\xff", 3)};
+  json context = {{"op", 2},
+                  {"wallet", ctx.wallet_b},
+                  {"accountid", ctx.accountid},
+                  {"amount", 0},
+                  {"extra", to_base64url(as_bytes(ctx.extra))}};
+  auto show_once = [&]() {
+    auto nonce_reply = post("/privacy/v1/nonce", json::object());
+    EXPECT_EQ(nonce_reply.status, 200);
+    EXPECT_EQ(nonce_reply.body["expires_at"], now_ + 60'000);
+    auto nonce_bytes = from_base64url(nonce_reply.body.value("nonce", ""));
+    EXPECT_TRUE(nonce_bytes.ok() && nonce_bytes->size() == 32);
+    crypto::Nonce nonce{};
+    std::copy(nonce_bytes->begin(), nonce_bytes->end(), nonce.begin());
+    auto shown = CredentialClient::show(cred, pub(), ctx.op, nonce, ctx.hash(), rng_);
+    EXPECT_TRUE(shown.ok());
+    return post("/privacy/v1/show",
+                {{"request", to_base64url(shown->request.encode())}, {"context", context}},
+                std::string(kServiceToken));
+  };
+  auto first = show_once();
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.body["replayed"], false);
+  auto clone = show_once();
+  EXPECT_EQ(clone.status, 409);
+  EXPECT_EQ(code(clone), "sn_reused");
+
+  violations = client_->get("/admin/v1/violations", std::string(kAdminToken));
+  ASSERT_TRUE(violations.ok());
+  ASSERT_EQ(violations->body["violations"].size(), 1u) << violations->body;
+  const json& v = violations->body["violations"][0];
+  EXPECT_EQ(v["user_id"], "alice");
+  EXPECT_EQ(v["wallet"], "WALLETAAAAAAAAAAAAAAAAAA");
+  EXPECT_EQ(v["accountid"], "1234567890123456789");
+  EXPECT_EQ(v["kind"], "clone");
+  EXPECT_EQ(v["detected_at"], now_);
+
+  // A show bound to another context (here: another amount) is refused.
+  auto nonce_reply = post("/privacy/v1/nonce", json::object());
+  auto nonce_bytes = from_base64url(nonce_reply.body.value("nonce", ""));
+  ASSERT_TRUE(nonce_bytes.ok());
+  crypto::Nonce nonce{};
+  std::copy(nonce_bytes->begin(), nonce_bytes->end(), nonce.begin());
+  auto shown = CredentialClient::show(cred, pub(), ctx.op, nonce, ctx.hash(), rng_);
+  ASSERT_TRUE(shown.ok());
+  context["amount"] = 5;
+  auto misbound = post("/privacy/v1/show",
+                       {{"request", to_base64url(shown->request.encode())}, {"context", context}},
+                       std::string(kServiceToken));
+  EXPECT_EQ(misbound.status, 403);
+  EXPECT_EQ(code(misbound), "verification_failed");
+
+  auto bad_extra =
+      post("/privacy/v1/show",
+           {{"request", "AAAA"},
+            {"context", {{"op", 2}, {"wallet", ""}, {"accountid", ""}, {"extra", "!!"}}}},
+           std::string(kServiceToken));
+  EXPECT_EQ(code(bad_extra), "malformed");
+  auto bad_op =
+      post("/privacy/v1/show",
+           {{"request", "AAAA"}, {"context", {{"op", 9}, {"wallet", ""}, {"accountid", ""}}}},
+           std::string(kServiceToken));
+  EXPECT_EQ(code(bad_op), "invalid_argument");
+}
+
+}  // namespace
+}  // namespace anoncode::app

@@ -1,0 +1,152 @@
+#include "app/app_http.h"
+
+#include <sodium.h>
+
+#include "server/json_fields.h"
+
+namespace anoncode::app {
+
+using nlohmann::json;
+using server::Request;
+
+namespace {
+
+constexpr size_t kMaxOpenRequest = 4096;
+constexpr size_t kMaxBackupBlob = 48 * 1024;  // under the 64 KiB body limit once in base64url
+
+json whitelist_json(const Whitelist& wl) {
+  return json{{"whitelist", {{"all", wl.all}, {"users", wl.users}}}};
+}
+
+// {"user_id":U} or {"user_ids":[…]}
+Result<std::vector<std::string>> user_ids_of(const json& body) {
+  if (body.contains("user_ids")) return server::required_string_array(body, "user_ids", 10000, 64);
+  ANONCODE_TRY(std::string one, server::required_string(body, "user_id", 64));
+  return std::vector<std::string>{one};
+}
+
+// The rider an app token names.
+Result<std::string> app_user_of(AppBackend& app, const Request& req) {
+  auto token = server::bearer_token(req);
+  if (!token) return make_error(ErrorCode::kUnauthorized, "missing or wrong app token");
+  return app.authenticate(*token);
+}
+
+std::string secret_text(const SecretBytes& s) {
+  return std::string(reinterpret_cast<const char*>(s.expose_secret().data()), s.size());
+}
+
+}  // namespace
+
+void register_app_routes(server::HttpServer& http, AppBackend& app, server::NowMs now) {
+  // seed 000 §2.1 open (开通)
+  http.route("POST", "/app/v1/open", [&app, now](const Request& req) -> Result<json> {
+    ANONCODE_TRY(std::string user_id, app_user_of(app, req));
+    ANONCODE_TRY(json body, req.json_body());
+    ANONCODE_TRY(Bytes request, server::required_bytes(body, "request", kMaxOpenRequest));
+    ANONCODE_TRY(Bytes response, app.open(user_id, request, now()));
+    return json{{"status", "opened"}, {"response", to_base64url(response)}};
+  });
+
+  // seed 000 §2.8 backup (钱包备份)
+  http.route("POST", "/app/v1/backup", [&app, now](const Request& req) -> Result<json> {
+    ANONCODE_TRY(std::string user_id, app_user_of(app, req));
+    ANONCODE_TRY(json body, req.json_body());
+    ANONCODE_TRY(std::string phone, server::required_string(body, "phone", 20));
+    ANONCODE_TRY(Bytes blob, server::required_bytes(body, "blob", kMaxBackupBlob));
+    ANONCODE_TRY(Bytes verifier, server::required_bytes(body, "verifier", 32, 32));
+    ANONCODE_CHECK(app.backup(user_id, phone, blob, verifier, now()));
+    return json{{"status", "backed_up"}};
+  });
+
+  // seed 000 §2.9 restore (钱包恢复)
+  http.route("POST", "/app/v1/restore", [&app, now](const Request& req) -> Result<json> {
+    ANONCODE_TRY(json body, req.json_body());
+    ANONCODE_TRY(std::string phone, server::required_string(body, "phone", 20));
+    ANONCODE_TRY(Bytes proof, server::required_bytes(body, "key_proof", 32, 32));
+    ANONCODE_TRY(Bytes blob, app.restore(phone, proof, now()));
+    return json{{"blob", to_base64url(blob)}};
+  });
+
+  http.route("POST", "/app/v1/restore/confirm", [&app, now](const Request& req) -> Result<json> {
+    ANONCODE_TRY(json body, req.json_body());
+    ANONCODE_TRY(std::string phone, server::required_string(body, "phone", 20));
+    ANONCODE_TRY(Bytes proof, server::required_bytes(body, "key_proof", 32, 32));
+    ANONCODE_CHECK(app.confirm_restore(phone, proof, now()));
+    return json{{"status", "restored"}};
+  });
+}
+
+void register_admin_routes(server::HttpServer& http, AppBackend& app,
+                           const server::TokenHash& admin_token_hash, server::NowMs now) {
+  // Every admin route checks the admin token first.
+  auto admin = [&http, admin_token_hash](std::string_view method, std::string_view path,
+                                         server::Handler handler) {
+    http.route(method, path, [admin_token_hash, handler](const Request& req) -> Result<json> {
+      ANONCODE_CHECK(server::require_bearer(req, admin_token_hash));
+      return handler(req);
+    });
+  };
+
+  admin("POST", "/admin/v1/users", [&app, now](const Request& req) -> Result<json> {
+    ANONCODE_TRY(json body, req.json_body());
+    AppUser u;
+    ANONCODE_TRY(u.user_id, server::required_string(body, "user_id", 64));
+    ANONCODE_TRY(u.name, server::required_string(body, "name", 64));
+    ANONCODE_TRY(u.id_number, server::required_string(body, "id_number", 32));
+    ANONCODE_TRY(u.phone, server::required_string(body, "phone", 20));
+    ANONCODE_TRY(u.card_no, server::required_string(body, "card_no", 32));
+    ANONCODE_TRY(SecretBytes token, app.add_user(u, now()));
+    return json{{"user_id", u.user_id}, {"app_token", secret_text(token)}};
+  });
+
+  admin("GET", "/admin/v1/whitelist", [&app](const Request&) -> Result<json> {
+    ANONCODE_TRY(Whitelist wl, app.whitelist());
+    return whitelist_json(wl);
+  });
+  admin("POST", "/admin/v1/whitelist/add", [&app, now](const Request& req) -> Result<json> {
+    ANONCODE_TRY(json body, req.json_body());
+    ANONCODE_TRY(auto ids, user_ids_of(body));
+    ANONCODE_TRY(Whitelist wl, app.whitelist_add(ids, now()));
+    return whitelist_json(wl);
+  });
+  admin("POST", "/admin/v1/whitelist/remove", [&app](const Request& req) -> Result<json> {
+    ANONCODE_TRY(json body, req.json_body());
+    ANONCODE_TRY(auto ids, user_ids_of(body));
+    ANONCODE_TRY(Whitelist wl, app.whitelist_remove(ids));
+    return whitelist_json(wl);
+  });
+  admin("POST", "/admin/v1/whitelist/all", [&app](const Request& req) -> Result<json> {
+    ANONCODE_TRY(json body, req.json_body());
+    ANONCODE_TRY(bool on, server::required_bool(body, "on"));
+    ANONCODE_TRY(Whitelist wl, app.whitelist_set_all(on));
+    return whitelist_json(wl);
+  });
+
+  admin("POST", "/admin/v1/terminals", [&app, now](const Request& req) -> Result<json> {
+    ANONCODE_TRY(json body, req.json_body());
+    ANONCODE_TRY(std::string terminal, server::required_string(body, "terminal", 32));
+    ANONCODE_TRY(std::string merchant, server::required_string(body, "merchant", 32));
+    ANONCODE_TRY(NewTerminal t, app.add_terminal(terminal, merchant, now()));
+    return json{{"terminal", t.terminal},
+                {"merchant", t.merchant},
+                {"terminal_key", to_base64url(t.key.expose_secret())}};
+  });
+
+  // seed 000 §2.6 violation tracing (违规追踪): what tracing found
+  admin("GET", "/admin/v1/violations", [&app](const Request&) -> Result<json> {
+    ANONCODE_TRY(auto found, app.privacy().violations());
+    json list = json::array();
+    for (const auto& v : found) {
+      list.push_back({{"id", v.id},
+                      {"user_id", v.user_id ? json(*v.user_id) : json(nullptr)},
+                      {"wallet", v.wallet_b},
+                      {"accountid", v.accountid},
+                      {"kind", v.kind},
+                      {"detected_at", v.detected_at}});
+    }
+    return json{{"violations", list}};
+  });
+}
+
+}  // namespace anoncode::app

@@ -1,0 +1,23 @@
+// The app backend's HTTP endpoints (docs/API.md "App backend /app/v1" and the user, whitelist,
+// terminal and violation parts of "Admin /admin/v1").
+#pragma once
+
+#include "app/app_backend.h"
+#include "server/auth.h"
+#include "server/clock.h"
+#include "server/http_server.h"
+
+namespace anoncode::app {
+
+// /app/v1/open and /app/v1/backup (app token), /app/v1/restore and /restore/confirm (the
+// key proof authenticates: a new phone has no token yet).
+void register_app_routes(server::HttpServer& http, AppBackend& app,
+                         server::NowMs now = server::system_now_ms);
+
+// /admin/v1/users, /admin/v1/whitelist*, /admin/v1/terminals, /admin/v1/violations (admin
+// token).
+void register_admin_routes(server::HttpServer& http, AppBackend& app,
+                           const server::TokenHash& admin_token_hash,
+                           server::NowMs now = server::system_now_ms);
+
+}  // namespace anoncode::app

@@ -1,0 +1,182 @@
+// `anoncode admin [--server URL] --token T <action>`: the administrator's calls to /admin/v1
+// (DESIGN §6, docs/API.md). Each prints the server's JSON answer; a server error is printed
+// unchanged as the error object; an unreachable server is `unavailable`.
+#include <cctype>
+#include <ctime>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "server/http_client.h"
+
+namespace anoncode::cli {
+
+namespace {
+
+struct AdminOptions {
+  std::string server = "http://127.0.0.1:8080";
+  std::string token;
+  std::string user_id, name, id_number, phone, card_no;
+  std::vector<std::string> user_ids;
+  std::string on_off;
+  std::string terminal, merchant;
+  std::string now;
+};
+AdminOptions o;
+
+// Prints a reply: the body on success; the server's error object as it came otherwise.
+int print_reply(const Result<server::HttpReply>& reply) {
+  if (!reply) return print_error(reply.error());
+  if (reply->ok()) return print_ok(reply->body);
+  Error e = server::reply_error(*reply);
+  if (e.code == ErrorCode::kInternal && !reply->body.contains("error")) return print_error(e);
+  std::cout << reply->body.dump() << std::endl;
+  return e.code == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+int call(const std::string& method, const std::string& path,
+         const nlohmann::json& body = nlohmann::json::object()) {
+  auto client = server::HttpClient::create(o.server);
+  if (!client) return print_error(client.error());
+  if (method == "GET") return print_reply(client->get(path, o.token));
+  return print_reply(client->post(path, body, o.token));
+}
+
+nlohmann::json user_ids_body() {
+  if (o.user_ids.size() == 1) return {{"user_id", o.user_ids[0]}};
+  return {{"user_ids", o.user_ids}};
+}
+
+// "2025-11-25T06:51:00Z" or "2025-11-25T06:51:00.123Z" (UTC), or Unix milliseconds.
+Result<int64_t> parse_time_ms(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
+      text.size() <= 15) {
+    return static_cast<int64_t>(std::stoll(text));
+  }
+  std::tm tm{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  int64_t ms = 0;
+  if (rest != nullptr && *rest == '.') {
+    ++rest;
+    int digits = 0;
+    while (*rest >= '0' && *rest <= '9') {
+      if (digits < 3) ms = ms * 10 + (*rest - '0');
+      ++digits;
+      ++rest;
+    }
+    if (digits == 0) rest = nullptr;
+    for (; digits > 0 && digits < 3; ++digits) ms *= 10;
+  }
+  if (rest == nullptr || std::string(rest) != "Z") {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--now must be ISO 8601 UTC (2025-11-25T06:51:00Z) or Unix milliseconds");
+  }
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+}  // namespace
+
+void add_admin_command(CLI::App& app, Action& action) {
+  auto* admin = app.add_subcommand("admin", "administration: users, whitelist, terminals, …");
+  admin->add_option("--server", o.server, "the server's URL");
+  admin->add_option("--token", o.token, "the admin token (or ANONCODE_ADMIN_TOKEN)")
+      ->envname("ANONCODE_ADMIN_TOKEN")
+      ->required();
+  admin->require_subcommand(1);
+
+  auto* user = admin->add_subcommand("user", "app users");
+  user->require_subcommand(1);
+  auto* user_add = user->add_subcommand("add", "register an app user; prints its app token");
+  user_add->add_option("--user-id", o.user_id)->required();
+  user_add->add_option("--name", o.name)->required();
+  user_add->add_option("--id-number", o.id_number)->required();
+  user_add->add_option("--phone", o.phone)->required();
+  user_add->add_option("--card-no", o.card_no, "the user's ordinary cloud-card number")->required();
+  user_add->callback([&action] {
+    action = [] {
+      return call("POST", "/admin/v1/users",
+                  {{"user_id", o.user_id},
+                   {"name", o.name},
+                   {"id_number", o.id_number},
+                   {"phone", o.phone},
+                   {"card_no", o.card_no}});
+    };
+  });
+
+  auto* wl = admin->add_subcommand("whitelist", "who sees the anonymous code (白名单)");
+  wl->require_subcommand(1);
+  auto* wl_add = wl->add_subcommand("add", "add users");
+  wl_add->add_option("user_ids", o.user_ids, "user ids")->required();
+  wl_add->callback([&action] {
+    action = [] { return call("POST", "/admin/v1/whitelist/add", user_ids_body()); };
+  });
+  auto* wl_remove = wl->add_subcommand("remove", "remove users");
+  wl_remove->add_option("user_ids", o.user_ids, "user ids")->required();
+  wl_remove->callback([&action] {
+    action = [] { return call("POST", "/admin/v1/whitelist/remove", user_ids_body()); };
+  });
+  auto* wl_all = wl->add_subcommand("all", "open the anonymous code to everyone, or not");
+  wl_all->add_option("state", o.on_off, "on or off")
+      ->required()
+      ->check(CLI::IsMember({"on", "off"}));
+  wl_all->callback([&action] {
+    action = [] { return call("POST", "/admin/v1/whitelist/all", {{"on", o.on_off == "on"}}); };
+  });
+  wl->add_subcommand("list", "the whitelist")->callback([&action] {
+    action = [] { return call("GET", "/admin/v1/whitelist"); };
+  });
+
+  auto* terminal = admin->add_subcommand("terminal", "POS terminals");
+  terminal->require_subcommand(1);
+  auto* terminal_add =
+      terminal->add_subcommand("add", "register a terminal; prints its key (shown once)");
+  terminal_add->add_option("--terminal", o.terminal)->required();
+  terminal_add->add_option("--merchant", o.merchant, "the anonymous-code merchant (bizid)")
+      ->required();
+  terminal_add->callback([&action] {
+    action = [] {
+      return call("POST", "/admin/v1/terminals",
+                  {{"terminal", o.terminal}, {"merchant", o.merchant}});
+    };
+  });
+
+  admin->add_subcommand("violations", "cloned wallets found by tracing (违规追踪)")
+      ->callback([&action] { action = [] { return call("GET", "/admin/v1/violations"); }; });
+
+  auto* trace = admin->add_subcommand("trace", "a traced user's wallets and transactions");
+  trace->add_option("--user-id", o.user_id)->required();
+  trace->callback([&action] {
+    action = [] {
+      std::string q;
+      for (unsigned char ch : o.user_id) {  // percent-encode all but unreserved characters
+        if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+          q += static_cast<char>(ch);
+        } else {
+          static const char* hex = "0123456789ABCDEF";
+          q += '%';
+          q += hex[ch >> 4];
+          q += hex[ch & 15];
+        }
+      }
+      return call("GET", "/admin/v1/trace?user_id=" + q);
+    };
+  });
+
+  auto* refill = admin->add_subcommand("refill", "the strong-mode refill job (钱包余额返充)");
+  refill->require_subcommand(1);
+  auto* refill_run = refill->add_subcommand("run", "move every due balance now");
+  refill_run->add_option("--now", o.now, "act as if at this time (ISO 8601 UTC)");
+  refill_run->callback([&action] {
+    action = [] {
+      nlohmann::json body = nlohmann::json::object();
+      if (!o.now.empty()) {
+        auto t = parse_time_ms(o.now);
+        if (!t) return print_error(t.error());
+        body["now"] = *t;
+      }
+      return call("POST", "/admin/v1/refill/run", body);
+    };
+  });
+}
+
+}  // namespace anoncode::cli

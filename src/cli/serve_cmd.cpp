@@ -1,0 +1,278 @@
+// `anoncode serve --data DIR [--listen HOST:PORT] [--db URL] [--services LIST]`: every service in
+// one process, or a chosen subset, on one database (DESIGN §5). Logs JSON lines on stderr; stops
+// gracefully on SIGINT or SIGTERM (requests in progress finish) and then prints
+// {"status":"stopped"}.
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "app/app_backend.h"
+#include "app/app_http.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "crypto/credential.h"
+#include "crypto/sm2.h"
+#include "crypto/sm3.h"
+#include "platform/platform.h"
+#include "platform/platform_api.h"
+#include "posfront/posfront.h"
+#include "privacy/privacy_backend.h"
+#include "privacy/privacy_http.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/http_server.h"
+#include "server/log.h"
+#include "storage/db.h"
+
+namespace anoncode::cli {
+
+namespace {
+
+const std::set<std::string>& known_services() {
+  static const std::set<std::string> all = {"privacy", "app", "platform", "posfront", "admin"};
+  return all;
+}
+
+Result<std::set<std::string>> parse_services(const std::string& list) {
+  if (list.empty() || list == "all") return known_services();
+  std::set<std::string> out;
+  std::stringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    if (known_services().count(item) == 0) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "unknown service '" + item + "' (privacy, app, platform, posfront, admin)");
+    }
+    out.insert(item);
+  }
+  if (out.empty()) return make_error(ErrorCode::kInvalidArgument, "--services names no service");
+  return out;
+}
+
+// The platform finds a refund's user through the app backend's registered riders.
+class AppIdentityDirectory final : public platform::IdentityDirectory {
+ public:
+  explicit AppIdentityDirectory(app::AppBackend& app) : app_(app) {}
+  Result<std::string> user_for(std::string_view name, std::string_view id_number) override {
+    return app_.resolve_user(name, id_number);
+  }
+
+ private:
+  app::AppBackend& app_;
+};
+
+// Publishes the platform's QR key for POS terminals: valid from its first publication (kept
+// across restarts, so codes signed before a restart stay valid) for a year from now.
+Status publish_platform_key(platform::CodePlatform& p, const crypto::Sm2PrivateKey& key) {
+  constexpr int64_t kYearMs = 365LL * 86'400'000;
+  auto digest = crypto::sm3(ByteView(key.public_key().to_bytes()));
+  int64_t now = server::system_now_ms();
+  int64_t valid_from = now;
+  ANONCODE_TRY(auto published, p.keys());
+  for (const auto& k : published) {
+    if (std::equal(k.kid.begin(), k.kid.end(), digest.begin())) valid_from = k.valid_from;
+  }
+  return p.publish_signing_key(valid_from, now + kYearMs);
+}
+
+using nlohmann::json;
+
+// docs/API.md "Code platform" and "POS front": the platform's JSON functions, one per route. An
+// error reply keeps the rider's next credential ("response") and gets its code's status.
+void register_platform_routes(server::HttpServer& http, platform::CodePlatform& p) {
+  using Fn = platform::JsonReply (*)(platform::CodePlatform&, const json&, int64_t);
+  auto wallet_op = [&http, &p](std::string_view path, Fn fn) {
+    http.route("POST", path, [&p, fn](const server::Request& req) -> Result<json> {
+      ANONCODE_TRY(json body, req.json_body());
+      return fn(p, body, server::system_now_ms()).body();
+    });
+  };
+  wallet_op("/platform/v1/recharge", platform::recharge_json);
+  wallet_op("/platform/v1/code", platform::code_json);
+  wallet_op("/platform/v1/history", platform::history_json);
+  wallet_op("/platform/v1/refund", platform::refund_json);
+  wallet_op("/platform/v1/close", platform::close_json);
+  http.route("GET", "/platform/v1/keys",
+             [&p](const server::Request&) -> Result<json> { return platform::keys_json(p); });
+}
+
+void register_platform_admin_routes(server::HttpServer& http, platform::CodePlatform& p,
+                                    const server::TokenHash& admin_token_hash) {
+  // seed 000 §2.8 refill job, run by an administrator (or a scheduler calling this route)
+  http.route("POST", "/admin/v1/refill/run",
+             [&p, admin_token_hash](const server::Request& req) -> Result<json> {
+               ANONCODE_CHECK(server::require_bearer(req, admin_token_hash));
+               ANONCODE_TRY(json body, req.json_body());
+               return platform::refill_run_json(p, body, server::system_now_ms());
+             });
+  // TODO(platform): GET /admin/v1/trace?user_id=U once the platform exposes it.
+}
+
+void register_posfront_routes(server::HttpServer& http, posfront::PosFront& front) {
+  http.route("POST", "/posfront/v1/sync", [&front](const server::Request& req) -> Result<json> {
+    ANONCODE_TRY(json body, req.json_body());
+    return front.sync_json(body, server::system_now_ms());
+  });
+  http.route("POST", "/posfront/v1/batches", [&front](const server::Request& req) -> Result<json> {
+    ANONCODE_TRY(json body, req.json_body());
+    return front.batches_json(body, server::system_now_ms());
+  });
+}
+
+struct ServeOptions {
+  std::string data, listen, db, services = "all";
+};
+
+// Stops the server on SIGINT/SIGTERM. The signals are blocked in every thread (set before any
+// thread starts) and taken by sigwait here, so the stop runs as ordinary code, not in a handler.
+class SignalStopper {
+ public:
+  explicit SignalStopper(server::HttpServer& http) : http_(http) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] {
+      int sig = 0;
+      sigwait(&set_, &sig);
+      if (!done_) {
+        server::log_info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+        http_.stop();
+      }
+    });
+  }
+  ~SignalStopper() {
+    // Serving ended by itself: wake the waiting thread.
+    done_ = true;
+    pthread_kill(thread_.native_handle(), SIGTERM);
+    thread_.join();
+  }
+
+ private:
+  server::HttpServer& http_;
+  sigset_t set_{};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+int serve(const ServeOptions& o) {
+  auto config = server::load_config(o.data);
+  if (!config) return print_error(config.error());
+  server::Config c = *config;
+  if (!o.listen.empty()) c.listen = o.listen;
+  if (!o.db.empty()) c.db_url = o.db;
+  auto services = parse_services(o.services);
+  if (!services) return print_error(services.error());
+  auto listen = server::parse_listen(c.listen);
+  if (!listen) return print_error(listen.error());
+  auto secrets = server::load_secrets(c.data_dir);
+  if (!secrets) return print_error(secrets.error());
+
+  auto group = crypto::group_by_name(c.group);
+  if (!group) return print_error(group.error());
+  auto issuer = crypto::IssuerKey::decode_secret(secrets->issuer_key);
+  if (!issuer) return print_error(make_error(ErrorCode::kMalformed, "issuer_key does not decode"));
+  if (&issuer->public_key().group() != *group) {
+    return print_error(make_error(ErrorCode::kInvalidArgument,
+                                  "issuer_key is for group " +
+                                      std::string(issuer->public_key().group().name()) +
+                                      " but the configuration says " + c.group));
+  }
+
+  auto db = storage::Db::open(c.db_url);
+  if (!db) return print_error(db.error());
+  storage::Db& database = **db;
+
+  std::vector<crypto::IssuerKey> keys;
+  keys.push_back(*issuer);
+  privacy::PrivacyBackend privacy(database, **group, std::move(keys));
+  auto app = app::AppBackend::create(database, privacy, secrets->pii_key);
+  if (!app) return print_error(app.error());
+
+  server::ServerOptions opts;
+  opts.host = listen->first;
+  opts.port = listen->second;
+  opts.threads = static_cast<size_t>(c.threads);
+  server::HttpServer http(opts);
+  http.set_health_check([&database]() -> Status {
+    return database.transact([](storage::Tx& tx) -> Status {
+      ANONCODE_CHECK(tx.query("SELECT 1"));
+      return {};
+    });
+  });
+
+  const auto& s = *services;
+  if (s.count("privacy")) {
+    privacy::register_privacy_routes(http, privacy, server::token_hash(secrets->service_token));
+  }
+  if (s.count("app")) app::register_app_routes(http, **app);
+  if (s.count("admin")) {
+    app::register_admin_routes(http, **app, server::token_hash(secrets->admin_token));
+  }
+  // The code platform and the POS front (which forwards rides to the platform in-process). The
+  // payment channels are the bundled SIMULATOR (platform/payment_channel.h): a deployment plugs
+  // in the real ones.
+  auto signing_key = crypto::Sm2PrivateKey::from_pem(secrets->platform_key_pem);
+  if (!signing_key) {
+    return print_error(make_error(ErrorCode::kMalformed, "platform_key.pem does not decode"));
+  }
+  auto pii_aead = crypto::Sm4Aead::create(secrets->pii_key);
+  if (!pii_aead) return print_error(pii_aead.error());
+  AppIdentityDirectory identities(**app);
+  platform::PlatformOptions platform_options;
+  platform_options.refill_delay_ms = c.refill_delay_seconds * 1000;
+  platform_options.code_lifetime_ms = c.code_validity_seconds * 1000;
+  platform::CodePlatform code_platform(database, privacy, *signing_key,
+                                       platform::PaymentChannels::simulated(), identities,
+                                       *pii_aead, platform_options);
+  if (auto st = publish_platform_key(code_platform, *signing_key); !st) {
+    return print_error(st.error());
+  }
+  posfront::PosFront pos_front(database, code_platform, *pii_aead);
+  if (s.count("platform")) {
+    register_platform_routes(http, code_platform);
+    server::log_warn("simulated_payment_channels",
+                     {{"channels", {"020001", "010002", "010001"}},
+                      {"note", "payments are simulated; plug in real channels to take money"}});
+  }
+  if (s.count("posfront")) register_posfront_routes(http, pos_front);
+  if (s.count("admin")) {
+    register_platform_admin_routes(http, code_platform, server::token_hash(secrets->admin_token));
+  }
+  std::vector<std::string> running(s.begin(), s.end());
+
+  auto port = http.bind();
+  if (!port) return print_error(port.error());
+  Status served;
+  {
+    SignalStopper stopper(http);
+    server::log_info("listening", {{"url", http.url()},
+                                   {"services", running},
+                                   {"group", c.group},
+                                   {"database", std::string(database.dialect())}});
+    served = http.serve();
+  }
+  if (!served) return print_error(served.error());
+  server::log_info("stopped");
+  return print_ok({{"status", "stopped"}});
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Action& action) {
+  static ServeOptions o;
+  auto* cmd = app.add_subcommand("serve", "run the services (logs JSON lines on stderr)");
+  cmd->add_option("--data", o.data, "the data directory (anoncode init)")->required();
+  cmd->add_option("--listen", o.listen, "HOST:PORT (default: the configuration's)");
+  cmd->add_option("--db", o.db, "database URL (default: the configuration's)");
+  cmd->add_option("--services", o.services,
+                  "all, or a comma-separated subset of privacy,app,platform,posfront,admin");
+  cmd->callback([&action] { action = [] { return serve(o); }; });
+}
+
+}  // namespace anoncode::cli

@@ -1,0 +1,1157 @@
+// seed 000 §2.3–§2.6, §2.8, §2.11, §2.12: the code platform (码平台)
+#include "platform/platform.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "crypto/sm3.h"
+#include "pos/qr_payload.h"
+
+namespace anoncode::platform {
+
+using storage::Row;
+using storage::Tx;
+using storage::Value;
+
+namespace {
+
+constexpr std::string_view kWalletCols =
+    "b, accountid, balance, total_recharge_amount, total_consume_amount, creation_date, "
+    "is_locked, is_deactivated, strong, user_id, previous_b, superseded_by, wallet_public_key";
+
+std::optional<std::string> opt_text(const Row& r, size_t i) {
+  return r.is_null(i) ? std::nullopt : std::optional<std::string>(r.text(i));
+}
+
+WalletRecord wallet_from_row(const Row& r) {
+  WalletRecord w;
+  w.b = r.text(0);
+  w.accountid = r.text(1);
+  w.balance = r.i64(2);
+  w.total_recharge_amount = r.i64(3);
+  w.total_consume_amount = r.i64(4);
+  w.creation_date = r.i64(5);
+  w.locked = r.text(6) == "1";
+  w.deactivated = r.text(7) == "1";
+  w.strong = r.text(8) == "1";
+  w.user_id = opt_text(r, 9);
+  w.previous_b = opt_text(r, 10);
+  w.superseded_by = opt_text(r, 11);
+  w.wallet_public_key = r.blob(12);
+  return w;
+}
+
+Result<std::optional<WalletRecord>> load_wallet(Tx& tx, std::string_view b) {
+  ANONCODE_TRY(auto row, tx.query_one(std::string("SELECT ") + std::string(kWalletCols) +
+                                          " FROM anonymous_wallet_accounts WHERE b = $1",
+                                      {std::string(b)}));
+  if (!row) return std::optional<WalletRecord>();
+  return std::optional<WalletRecord>(wallet_from_row(*row));
+}
+
+// The head of an accountid's chain: the record no later record of the same accountid replaced.
+Result<std::optional<WalletRecord>> load_head(Tx& tx, std::string_view accountid) {
+  ANONCODE_TRY(auto rows, tx.query(std::string("SELECT ") + std::string(kWalletCols) +
+                                       " FROM anonymous_wallet_accounts "
+                                       "WHERE accountid = $1 AND superseded_by IS NULL",
+                                   {std::string(accountid)}));
+  if (rows.empty()) return std::optional<WalletRecord>();
+  if (rows.size() > 1) {
+    return make_error(ErrorCode::kInternal, "an accountid has more than one head record");
+  }
+  return std::optional<WalletRecord>(wallet_from_row(rows[0]));
+}
+
+Bytes request_hash_of(ByteView show) {
+  auto d = crypto::sm3(show);
+  return Bytes(d.begin(), d.end());
+}
+
+ErrorCode code_from_name(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(ErrorCode::kInternal); ++i) {
+    auto code = static_cast<ErrorCode>(i);
+    if (error_code_name(code) == name) return code;
+  }
+  return ErrorCode::kInternal;
+}
+
+nlohmann::json error_json(const Error& e) {
+  return {{"error", {{"code", std::string(e.code_name())}, {"message", e.message}}}};
+}
+
+Error wallet_locked() {
+  return make_error(ErrorCode::kForbidden, "this wallet is locked after a violation");
+}
+Error wallet_inactive() {
+  return make_error(ErrorCode::kConflict, "this wallet was superseded by a recharge or closed");
+}
+Error amount_out_of_range(int64_t max) {
+  return make_error(ErrorCode::kInvalidArgument,
+                    "amount must be between 1 and " + std::to_string(max) + " fen");
+}
+
+std::string var_concat(std::initializer_list<std::string_view> parts) {
+  ByteWriter w;
+  for (auto p : parts) w.var(as_bytes(p));
+  const Bytes& b = w.bytes();
+  return std::string(b.begin(), b.end());
+}
+
+// Stored outcomes of idempotent operations: {"ok":{…}} or {"error":{"code","message"}}.
+nlohmann::json to_json(const RechargeResult& r) {
+  return {{"wallet", r.wallet},
+          {"accountid", r.accountid},
+          {"balance", r.balance},
+          {"order_id", r.order_id}};
+}
+RechargeResult recharge_from_json(const nlohmann::json& j) {
+  return {j.at("wallet").get<std::string>(), j.at("accountid").get<std::string>(),
+          j.at("balance").get<int64_t>(), j.at("order_id").get<std::string>()};
+}
+nlohmann::json to_json(const RefundResult& r) {
+  return {{"refunded", r.refunded}, {"balance", r.balance}};
+}
+RefundResult refund_from_json(const nlohmann::json& j) {
+  return {j.at("refunded").get<int64_t>(), j.at("balance").get<int64_t>()};
+}
+nlohmann::json to_json(const CloseResult& r) {
+  return {{"status", r.status}, {"accountid", r.accountid}};
+}
+CloseResult close_from_json(const nlohmann::json& j) {
+  return {j.at("status").get<std::string>(), j.at("accountid").get<std::string>()};
+}
+
+template <typename T>
+WalletOutcome<T> outcome_from_stored(const nlohmann::json& stored, std::optional<Bytes> response,
+                                     T (*parse)(const nlohmann::json&)) {
+  if (stored.value("state", "") != "done") {
+    return {make_error(ErrorCode::kConflict, "this request is still being processed"),
+            std::move(response)};
+  }
+  const auto& result = stored.at("result");
+  if (result.contains("ok")) return {parse(result.at("ok")), std::move(response)};
+  const auto& e = result.at("error");
+  return {make_error(code_from_name(e.value("code", "internal")), e.value("message", "")),
+          std::move(response)};
+}
+
+}  // namespace
+
+std::string wallet_account_of(ByteView wallet_public_key) {
+  auto digest = crypto::sm3(wallet_public_key);
+  return to_base32(ByteView(digest.data(), 15));
+}
+
+bool is_valid_wallet_account(std::string_view b) {
+  if (b.size() != kWalletAccountSize) return false;
+  for (char c : b) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'))) return false;
+  }
+  return true;
+}
+
+std::string_view history_type_name(HistoryType t) {
+  return t == HistoryType::kRecharge ? "recharge" : "ride";
+}
+
+privacy::ShowContext recharge_context(const RechargeRequest& r) {
+  return {crypto::ShowOp::kRecharge, r.auth.wallet, "", r.amount, r.previous_wallet};
+}
+privacy::ShowContext code_context(std::string_view b, std::string_view accountid) {
+  return {crypto::ShowOp::kRequestCode, std::string(b), std::string(accountid), 0, ""};
+}
+privacy::ShowContext history_context(std::string_view b, std::string_view accountid,
+                                     HistoryType type) {
+  return {crypto::ShowOp::kQuery, std::string(b), std::string(accountid), 0,
+          std::string(history_type_name(type))};
+}
+privacy::ShowContext refund_context(std::string_view b, std::string_view accountid,
+                                    const RefundRequest& r) {
+  return {crypto::ShowOp::kRefund, std::string(b), std::string(accountid), r.amount,
+          var_concat({r.name, r.id_number, r.bank_account})};
+}
+privacy::ShowContext close_context(std::string_view b, std::string_view accountid) {
+  return {crypto::ShowOp::kClose, std::string(b), std::string(accountid), 0, ""};
+}
+
+CodePlatform::CodePlatform(storage::Db& db, privacy::PrivacyBackend& privacy,
+                           crypto::Sm2PrivateKey signing_key, PaymentChannels channels,
+                           IdentityDirectory& identities, crypto::Sm4Aead pii,
+                           PlatformOptions options, crypto::Rng& rng)
+    : db_(db),
+      privacy_(privacy),
+      signing_key_(std::move(signing_key)),
+      signing_kid_(pos::platform_key_id(signing_key_.public_key())),
+      channels_(std::move(channels)),
+      identities_(identities),
+      pii_(std::move(pii)),
+      options_(options),
+      rng_(rng) {}
+
+// --- small helpers ---
+
+std::string CodePlatform::random_digits(size_t n) {
+  std::string out;
+  out.reserve(n);
+  std::lock_guard lock(rng_mu_);
+  while (out.size() < n) {
+    uint8_t b[16];
+    rng_.fill(b);
+    for (uint8_t x : b) {
+      if (x >= 250 || out.size() == n) continue;  // 250 = 25·10: rejection keeps digits uniform
+      out.push_back(static_cast<char>('0' + x % 10));
+    }
+  }
+  return out;
+}
+
+std::string CodePlatform::random_id(std::string_view prefix) {
+  Bytes b(12);
+  {
+    std::lock_guard lock(rng_mu_);
+    rng_.fill(b);
+  }
+  return std::string(prefix) + to_hex(b);
+}
+
+Result<std::string> CodePlatform::new_accountid(Tx& tx) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    std::string id = random_digits(pos::kAccountIdSize);
+    if (id[0] == '0') continue;  // a cloud-card number does not start with 0
+    ANONCODE_TRY(
+        auto taken,
+        tx.query_one("SELECT 1 FROM anonymous_wallet_accounts WHERE accountid = $1", {id}));
+    if (!taken) return id;
+  }
+  return make_error(ErrorCode::kInternal, "cannot find a free accountid");
+}
+
+Result<WalletRecord> CodePlatform::wallet(std::string_view b) {
+  std::optional<WalletRecord> w;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(w, load_wallet(tx, b));
+    return {};
+  }));
+  if (!w) return make_error(ErrorCode::kNotFound, "no such wallet");
+  return *w;
+}
+
+Result<WalletRecord> CodePlatform::head_of(std::string_view accountid) {
+  std::optional<WalletRecord> w;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(w, load_head(tx, accountid));
+    return {};
+  }));
+  if (!w) return make_error(ErrorCode::kNotFound, "no such account");
+  return *w;
+}
+
+Status CodePlatform::verify_wallet_signature(const WalletRecord& w, const WalletAuth& auth) {
+  auto key = crypto::Sm2PublicKey::from_bytes(w.wallet_public_key);
+  if (!key.ok()) return make_error(ErrorCode::kInternal, "a stored wallet key does not parse");
+  auto digest = crypto::sm3(auth.show);
+  return crypto::sm2_verify(*key, digest, auth.wallet_signature);
+}
+
+// The wallet `signer_b` exists and signed the show.
+Result<WalletRecord> CodePlatform::authorize(const WalletAuth& auth, std::string_view signer_b) {
+  if (auth.show.empty()) return make_error(ErrorCode::kInvalidArgument, "show is required");
+  if (!is_valid_wallet_account(signer_b)) {
+    return make_error(ErrorCode::kInvalidArgument, "a wallet account is 24 base32 characters");
+  }
+  auto w = wallet(signer_b);
+  if (!w.ok()) return w.error();
+  ANONCODE_CHECK(verify_wallet_signature(*w, auth));
+  return w;
+}
+
+Result<std::optional<nlohmann::json>> CodePlatform::stored_outcome(const Bytes& request_hash) {
+  std::optional<nlohmann::json> out;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out.reset();
+    ANONCODE_TRY(auto row, tx.query_one("SELECT state, result FROM platform_requests "
+                                        "WHERE request_hash = $1",
+                                        {request_hash}));
+    if (row) {
+      nlohmann::json stored{{"state", row->text(0)}};
+      if (row->text(0) == "done") {
+        auto parsed = nlohmann::json::parse(row->text(1), nullptr, false);
+        if (parsed.is_discarded()) return make_error(ErrorCode::kInternal, "stored outcome");
+        stored["result"] = std::move(parsed);
+      }
+      out = std::move(stored);
+    }
+    return {};
+  }));
+  return out;
+}
+
+Status CodePlatform::finish_request(const Bytes& request_hash, std::string_view op,
+                                    const nlohmann::json& outcome, int64_t now_ms) {
+  return db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(tx.exec(
+        "INSERT INTO platform_requests (request_hash, op, state, result, created_at, updated_at) "
+        "VALUES ($1, $2, 'done', $3, $4, $4) "
+        "ON CONFLICT (request_hash) DO UPDATE SET state = 'done', result = $3, updated_at = $4",
+        {request_hash, std::string(op), outcome.dump(), now_ms}));
+    return {};
+  });
+}
+
+Result<privacy::ShowOutcome> CodePlatform::show(const WalletAuth& auth,
+                                                const privacy::ShowContext& ctx, int64_t now_ms,
+                                                std::vector<std::string> wallets_to_lock,
+                                                const std::optional<std::string>& refund_user) {
+  auto out = privacy_.show(auth.show, ctx, now_ms, refund_user);
+  if (!out.ok() && out.error().code == ErrorCode::kSnReused) {
+    lock_cloned(ctx.wallet_b, wallets_to_lock, now_ms);
+  }
+  return out;
+}
+
+// seed 000 §2.7: the privacy backend traced the clone and wrote the violation (with the user id
+// when J matched a registered user); the platform locks the wallet the cheater acted on and
+// records the user on it, so the admin console lists it with its transactions.
+void CodePlatform::lock_cloned(const std::string& ctx_b, const std::vector<std::string>& wallets,
+                               int64_t /*now_ms*/) {
+  (void)db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto user, tx.query_one("SELECT user_id FROM violations WHERE kind = 'clone' "
+                                         "AND b = $1 AND user_id IS NOT NULL "
+                                         "ORDER BY detected_at DESC, id DESC LIMIT 1",
+                                         {ctx_b}));
+    Value user_id = user ? Value(user->text(0)) : Value();
+    for (const auto& b : wallets) {
+      if (b.empty()) continue;
+      ANONCODE_CHECK(
+          tx.exec("UPDATE anonymous_wallet_accounts SET is_locked = '1', "
+                  "user_id = COALESCE(user_id, $2) WHERE b = $1",
+                  {b, user_id}));
+    }
+    return {};
+  });
+}
+
+// --- keys ---
+
+Status CodePlatform::publish_signing_key(int64_t valid_from, int64_t valid_until) {
+  if (valid_until < valid_from) return make_error(ErrorCode::kInvalidArgument, "empty validity");
+  return db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(
+        tx.exec("INSERT INTO platform_keys (kid, public_key, valid_from, valid_until) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (kid) DO UPDATE SET valid_from = $3, "
+                "valid_until = $4",
+                {Bytes(signing_kid_.begin(), signing_kid_.end()),
+                 signing_key_.public_key().to_bytes(), valid_from, valid_until}));
+    return {};
+  });
+}
+
+Result<std::vector<pos::PlatformPublicKey>> CodePlatform::keys() {
+  std::vector<pos::PlatformPublicKey> out;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out.clear();
+    ANONCODE_TRY(auto rows, tx.query("SELECT kid, public_key, valid_from, valid_until "
+                                     "FROM platform_keys ORDER BY valid_from, kid"));
+    for (const auto& r : rows) {
+      pos::PlatformPublicKey k;
+      if (r.blob(0).size() != k.kid.size()) return make_error(ErrorCode::kInternal, "kid size");
+      std::copy(r.blob(0).begin(), r.blob(0).end(), k.kid.begin());
+      k.public_key = r.blob(1);
+      k.valid_from = r.i64(2);
+      k.valid_until = r.i64(3);
+      out.push_back(std::move(k));
+    }
+    return {};
+  }));
+  return out;
+}
+
+// --- recharge ---
+
+// seed 000 §2.3 recharge, §2.8 strong mode; DESIGN §2.2, §2.7
+WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, int64_t now_ms) {
+  using Out = WalletOutcome<RechargeResult>;
+  auto refuse = [](Error e) { return Out{std::move(e), std::nullopt}; };
+
+  // 1. The request's own fields, and B1's signature.
+  if (r.amount <= 0 || r.amount > options_.max_amount) {
+    return refuse(amount_out_of_range(options_.max_amount));
+  }
+  PaymentChannel* channel = is_known_channel(r.channel) ? channels_.find(r.channel) : nullptr;
+  if (channel == nullptr) {
+    return refuse(make_error(ErrorCode::kInvalidArgument, "unknown payment channel"));
+  }
+  if (r.new_wallet_public_key.size() != crypto::kSm2PublicKeySize) {
+    return refuse(make_error(ErrorCode::kInvalidArgument, "the wallet public key is 65 bytes"));
+  }
+  auto new_key = crypto::Sm2PublicKey::from_bytes(r.new_wallet_public_key);
+  if (!new_key.ok()) return refuse(new_key.error());
+  if (wallet_account_of(r.new_wallet_public_key) != r.auth.wallet) {
+    return refuse(make_error(ErrorCode::kInvalidArgument,
+                             "the wallet account is not derived from its public key"));
+  }
+  if (r.auth.show.empty())
+    return refuse(make_error(ErrorCode::kInvalidArgument, "show is required"));
+  if (r.previous_wallet == r.auth.wallet) {
+    return refuse(make_error(ErrorCode::kInvalidArgument, "a recharge opens a new wallet"));
+  }
+  std::optional<WalletRecord> prev;
+  if (!r.previous_wallet.empty()) {
+    auto p = authorize(r.auth, r.previous_wallet);
+    if (!p.ok()) return refuse(p.error());
+    prev = std::move(*p);
+  }
+  const Bytes hash = request_hash_of(r.auth.show);
+  const privacy::ShowContext ctx = recharge_context(r);
+
+  // A retried request gets its first outcome.
+  auto stored = stored_outcome(hash);
+  if (!stored.ok()) return refuse(stored.error());
+  if (*stored) {
+    auto again = privacy_.show(r.auth.show, ctx, now_ms);
+    if (!again.ok()) return refuse(again.error());
+    return outcome_from_stored<RechargeResult>(**stored, again->issue_response, recharge_from_json);
+  }
+
+  // 2. Business rules that do not depend on the show.
+  if (prev && prev->locked) return refuse(wallet_locked());
+  if (prev && prev->deactivated) return refuse(wallet_inactive());
+  auto existing = wallet(r.auth.wallet);
+  if (existing.ok()) {
+    return refuse(make_error(ErrorCode::kConflict, "this wallet account exists already"));
+  }
+  if (existing.error().code != ErrorCode::kNotFound) return refuse(existing.error());
+
+  // 3. The show (spends the serial).
+  auto shown = show(r.auth, ctx, now_ms, {r.previous_wallet, r.auth.wallet});
+  if (!shown.ok()) return refuse(shown.error());
+  const Bytes response = shown->issue_response;
+  auto failed = [&](Error e) {
+    (void)finish_request(hash, "recharge", error_json(e), now_ms);
+    return Out{std::move(e), response};
+  };
+
+  // 4. Claim the request, so a concurrent copy of it does not pay twice.
+  bool claimed_elsewhere = false;
+  const std::string order_id = "RC" + random_digits(18);
+  auto claimed = db_.transact([&](Tx& tx) -> Status {
+    claimed_elsewhere = false;
+    ANONCODE_TRY(auto row,
+                 tx.query_one("SELECT 1 FROM platform_requests WHERE request_hash = $1", {hash}));
+    if (row) {
+      claimed_elsewhere = true;
+      return {};
+    }
+    ANONCODE_CHECK(
+        tx.exec("INSERT INTO platform_requests (request_hash, op, state, created_at, "
+                "updated_at) VALUES ($1, 'recharge', 'pending', $2, $2)",
+                {hash, now_ms}));
+    ANONCODE_CHECK(
+        tx.exec("INSERT INTO payment_orders (order_id, channel, amount, state, "
+                "created_at) VALUES ($1, $2, $3, 'created', $4)",
+                {order_id, r.channel, r.amount, now_ms}));
+    return {};
+  });
+  if (!claimed.ok()) return Out{claimed.error(), response};
+  if (claimed_elsewhere) {
+    auto s = stored_outcome(hash);
+    if (!s.ok() || !*s)
+      return Out{make_error(ErrorCode::kConflict, "request in progress"), response};
+    return outcome_from_stored<RechargeResult>(**s, response, recharge_from_json);
+  }
+
+  // 5. The payment: nothing is credited unless the channel confirms it.
+  auto pay_no = channel->create_order(order_id, r.amount);
+  Status paid = pay_no.ok() ? channel->confirm(order_id) : Status(pay_no.error());
+  if (!paid.ok()) {
+    (void)db_.transact([&](Tx& tx) -> Status {
+      return tx.exec("UPDATE payment_orders SET state = 'failed' WHERE order_id = $1", {order_id})
+                     .ok()
+                 ? Status()
+                 : Status(make_error(ErrorCode::kInternal, "order state"));
+    });
+    return failed(
+        make_error(ErrorCode::kUnavailable, "the payment channel did not confirm the payment"));
+  }
+
+  // 6. Credit, in one transaction.
+  RechargeResult res;
+  auto credited = db_.transact([&](Tx& tx) -> Status {
+    res = RechargeResult{};
+    ANONCODE_TRY(int64_t n, tx.exec("UPDATE payment_orders SET state = 'paid' "
+                                    "WHERE order_id = $1 AND state = 'created'",
+                                    {order_id}));
+    if (n != 1) return make_error(ErrorCode::kConflict, "the order was already settled");
+    std::optional<WalletRecord> old;
+    if (prev) {
+      ANONCODE_TRY(old, load_wallet(tx, prev->b));
+      if (!old) return make_error(ErrorCode::kNotFound, "no such wallet");
+      if (old->locked) return wallet_locked();
+      if (old->deactivated) return wallet_inactive();
+    }
+    ANONCODE_TRY(auto clash, load_wallet(tx, r.auth.wallet));
+    if (clash) return make_error(ErrorCode::kConflict, "this wallet account exists already");
+    const bool carry = old.has_value() && !r.strong;  // normal mode: same accountid, balance on
+    if (carry) {
+      res.accountid = old->accountid;
+    } else {
+      ANONCODE_TRY(res.accountid, new_accountid(tx));
+    }
+    res.wallet = r.auth.wallet;
+    res.order_id = order_id;
+    res.balance = carry ? old->balance + r.amount : r.amount;
+    const int64_t total_recharge = carry ? old->total_recharge_amount + r.amount : r.amount;
+    const int64_t total_consume = carry ? old->total_consume_amount : 0;
+    ANONCODE_CHECK(tx.exec(
+        "INSERT INTO anonymous_wallet_accounts (b, total_recharge_amount, total_consume_amount, "
+        "balance, accountid, creation_date, wallet_public_key, previous_b, strong) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        {res.wallet, total_recharge, total_consume, res.balance, res.accountid, now_ms,
+         new_key->to_bytes(), old ? Value(old->b) : Value(), std::string(r.strong ? "1" : "0")}));
+    if (old) {
+      // Normal mode: the old record is superseded within its accountid. Strong mode: it stays
+      // the head of its own accountid (late rides still land on it) until the refill moves it.
+      ANONCODE_TRY(int64_t m, tx.exec("UPDATE anonymous_wallet_accounts SET is_deactivated = '1', "
+                                      "superseded_by = $2 WHERE b = $1 AND is_deactivated = '0'",
+                                      {old->b, carry ? Value(res.wallet) : Value()}));
+      if (m != 1) return wallet_inactive();
+      if (r.strong) {
+        ANONCODE_CHECK(tx.exec(
+            "INSERT INTO purse_refund_record (id, register_date, accountid_old, accountid_new, "
+            "due_at, modify_date, state) VALUES ($1, $2, $3, $4, $5, $2, '00')",
+            {"PR" + random_digits(14), now_ms, old->accountid, res.accountid,
+             now_ms + options_.refill_delay_ms}));
+      }
+    }
+    ANONCODE_CHECK(
+        tx.exec("INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, accountid, "
+                "transaction_date, amount, transaction_type, account_type, order_id, state) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, '01', '01', $8, '02')",
+                {random_id("T"), r.channel, res.wallet, pay_no.value(), res.accountid, now_ms,
+                 r.amount, order_id}));
+    ANONCODE_CHECK(
+        tx.exec("UPDATE platform_requests SET state = 'done', result = $2, "
+                "updated_at = $3 WHERE request_hash = $1",
+                {hash, nlohmann::json{{"ok", to_json(res)}}.dump(), now_ms}));
+    return {};
+  });
+  if (!credited.ok()) {
+    // Paid but not credited (the wallet changed under us): the order is kept for the operator
+    // to return the payment.
+    (void)db_.transact([&](Tx& tx) -> Status {
+      return tx.exec("UPDATE payment_orders SET state = 'uncredited' WHERE order_id = $1",
+                     {order_id})
+                     .ok()
+                 ? Status()
+                 : Status(make_error(ErrorCode::kInternal, "order state"));
+    });
+    return failed(credited.error());
+  }
+  return Out{res, response};
+}
+
+// --- request code ---
+
+// seed 000 §2.4 request code
+WalletOutcome<CodeResult> CodePlatform::request_code(const WalletAuth& auth, int64_t now_ms) {
+  using Out = WalletOutcome<CodeResult>;
+  auto refuse = [](Error e) { return Out{std::move(e), std::nullopt}; };
+  auto w = authorize(auth, auth.wallet);
+  if (!w.ok()) return refuse(w.error());
+  if (w->locked) return refuse(wallet_locked());
+  if (w->deactivated) return refuse(wallet_inactive());
+  if (w->balance <= 0) {
+    return refuse(make_error(ErrorCode::kInsufficientBalance, "recharge before requesting a code"));
+  }
+  auto shown = show(auth, code_context(w->b, w->accountid), now_ms, {w->b});
+  if (!shown.ok()) return refuse(shown.error());
+  const Bytes response = shown->issue_response;
+
+  const int64_t expires_at = now_ms + options_.code_lifetime_ms;
+  std::string sequence;
+  auto stored = db_.transact([&](Tx& tx) -> Status {
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      sequence = "nm" + random_digits(14);
+      ANONCODE_TRY(auto taken,
+                   tx.query_one("SELECT 1 FROM code_requests WHERE sequence = $1", {sequence}));
+      if (!taken) {
+        ANONCODE_CHECK(
+            tx.exec("INSERT INTO code_requests (sequence, b, accountid, issued_at, "
+                    "expires_at, used_count) VALUES ($1, $2, $3, $4, $5, 0)",
+                    {sequence, w->b, w->accountid, now_ms, expires_at}));
+        return {};
+      }
+    }
+    return make_error(ErrorCode::kInternal, "cannot find a free sequence");
+  });
+  if (!stored.ok()) return Out{stored.error(), response};
+  auto payload = pos::sign_qr_payload(signing_key_, sequence, w->accountid, now_ms, expires_at);
+  if (!payload.ok()) return Out{payload.error(), response};
+  return Out{CodeResult{payload->encode(), sequence, w->accountid, expires_at}, response};
+}
+
+// --- history ---
+
+// seed 000 §2.6 query
+WalletOutcome<History> CodePlatform::history(const WalletAuth& auth, HistoryType type,
+                                             int64_t now_ms) {
+  using Out = WalletOutcome<History>;
+  auto refuse = [](Error e) { return Out{std::move(e), std::nullopt}; };
+  auto w = authorize(auth, auth.wallet);
+  if (!w.ok()) return refuse(w.error());
+  if (w->locked) return refuse(wallet_locked());
+  auto shown = show(auth, history_context(w->b, w->accountid, type), now_ms, {w->b});
+  if (!shown.ok()) return refuse(shown.error());
+  const Bytes response = shown->issue_response;
+
+  History h;
+  auto read = db_.transact([&](Tx& tx) -> Status {
+    h = History{};
+    h.wallet = w->b;
+    h.accountid = w->accountid;
+    ANONCODE_TRY(auto head, load_head(tx, w->accountid));
+    h.balance = head ? head->balance : w->balance;
+    if (type == HistoryType::kRecharge) {
+      ANONCODE_TRY(auto rows,
+                   tx.query("SELECT txn_id, transaction_type, b, paychannel, order_id, state, "
+                            "amount, transaction_date FROM wallet_transactions "
+                            "WHERE accountid = $1 AND transaction_type <> '02' "
+                            "ORDER BY transaction_date DESC, txn_id DESC LIMIT $2",
+                            {w->accountid, options_.history_limit}));
+      for (const auto& r : rows) {
+        h.money.push_back({r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5),
+                           r.i64(6), r.i64(7), w->accountid});
+      }
+    } else {
+      ANONCODE_TRY(auto rows,
+                   tx.query("SELECT t.txn_id, r.sequence, r.terminal, r.merchant, t.b, "
+                            "r.counter, t.amount, r.scanned_at, r.settled_at, r.copy_risk "
+                            "FROM rides r JOIN wallet_transactions t ON t.txn_id = r.txn_id "
+                            "WHERE r.accountid = $1 "
+                            "ORDER BY r.scanned_at DESC, r.terminal DESC, r.counter DESC LIMIT $2",
+                            {w->accountid, options_.history_limit}));
+      for (const auto& r : rows) {
+        h.rides.push_back({r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.i64(5),
+                           r.i64(6), r.i64(7), r.i64(8), r.text(9) == "1"});
+      }
+    }
+    return {};
+  });
+  if (!read.ok()) return Out{read.error(), response};
+  return Out{std::move(h), response};
+}
+
+// --- refund ---
+
+// seed 000 §2.11 refund; DESIGN §2.10
+WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t now_ms) {
+  using Out = WalletOutcome<RefundResult>;
+  auto refuse = [](Error e) { return Out{std::move(e), std::nullopt}; };
+  if (r.amount <= 0 || r.amount > options_.max_amount) {
+    return refuse(amount_out_of_range(options_.max_amount));
+  }
+  if (r.name.empty() || r.name.size() > 64 || r.id_number.empty() || r.id_number.size() > 32 ||
+      r.bank_account.empty() || r.bank_account.size() > 64) {
+    return refuse(
+        make_error(ErrorCode::kInvalidArgument, "name, id_number and bank_account are required"));
+  }
+  auto w = authorize(r.auth, r.auth.wallet);
+  if (!w.ok()) return refuse(w.error());
+  // Who the rider says it is. An unknown person is refused like a wrong one, so the refund
+  // endpoint does not tell anonymous callers who is registered.
+  auto user = identities_.user_for(r.name, r.id_number);
+  if (!user.ok()) {
+    if (user.error().code != ErrorCode::kNotFound) return refuse(user.error());
+    return refuse(make_error(ErrorCode::kVerificationFailed, "verification failed"));
+  }
+  const Bytes hash = request_hash_of(r.auth.show);
+  const privacy::ShowContext ctx = refund_context(w->b, w->accountid, r);
+
+  auto stored = stored_outcome(hash);
+  if (!stored.ok()) return refuse(stored.error());
+  if (*stored) {
+    auto again = privacy_.show(r.auth.show, ctx, now_ms, *user);
+    if (!again.ok()) return refuse(again.error());
+    return outcome_from_stored<RefundResult>(**stored, again->issue_response, refund_from_json);
+  }
+
+  if (w->locked) return refuse(wallet_locked());
+  if (w->deactivated) return refuse(wallet_inactive());
+  if (r.amount > w->balance) {
+    return refuse(make_error(ErrorCode::kInsufficientBalance, "the refund exceeds the balance"));
+  }
+  // A code still valid and not yet used could be scanned after the refund: wait for it to expire.
+  bool code_outstanding = false;
+  auto checked = db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT 1 FROM code_requests WHERE accountid = $1 AND "
+                                        "used_count = 0 AND expires_at >= $2 LIMIT 1",
+                                        {w->accountid, now_ms}));
+    code_outstanding = row.has_value();
+    return {};
+  });
+  if (!checked.ok()) return refuse(checked.error());
+  if (code_outstanding) {
+    return refuse(make_error(ErrorCode::kConflict,
+                             "a ride code of this wallet is still valid; refund after it expires"));
+  }
+
+  auto shown = show(r.auth, ctx, now_ms, {w->b}, *user);
+  if (!shown.ok()) return refuse(shown.error());
+  const Bytes response = shown->issue_response;
+  auto failed = [&](Error e) {
+    (void)finish_request(hash, "refund", error_json(e), now_ms);
+    return Out{std::move(e), response};
+  };
+
+  // Deduct first (the balance check is atomic with it), then pay out; a refused payout is
+  // reversed.
+  const std::string refund_id = "RF" + random_digits(18);
+  const std::string txn_id = random_id("T");
+  auto sealed = pii_.seal(as_bytes(r.bank_account), as_bytes(refund_id));
+  if (!sealed.ok()) return failed(sealed.error());
+  bool claimed_elsewhere = false;
+  auto deducted = db_.transact([&](Tx& tx) -> Status {
+    claimed_elsewhere = false;
+    ANONCODE_TRY(auto row,
+                 tx.query_one("SELECT 1 FROM platform_requests WHERE request_hash = $1", {hash}));
+    if (row) {
+      claimed_elsewhere = true;
+      return {};
+    }
+    ANONCODE_TRY(auto cur, load_wallet(tx, w->b));
+    if (!cur) return make_error(ErrorCode::kNotFound, "no such wallet");
+    if (cur->locked) return wallet_locked();
+    if (cur->deactivated) return wallet_inactive();
+    if (r.amount > cur->balance) {
+      return make_error(ErrorCode::kInsufficientBalance, "the refund exceeds the balance");
+    }
+    ANONCODE_CHECK(
+        tx.exec("INSERT INTO platform_requests (request_hash, op, state, created_at, "
+                "updated_at) VALUES ($1, 'refund', 'pending', $2, $2)",
+                {hash, now_ms}));
+    ANONCODE_CHECK(
+        tx.exec("UPDATE anonymous_wallet_accounts SET balance = balance - $2 "
+                "WHERE b = $1",
+                {w->b, r.amount}));
+    ANONCODE_CHECK(tx.exec(
+        "INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, accountid, "
+        "transaction_date, amount, transaction_type, account_type, order_id, state) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, '04', '01', $4, '01')",
+        {txn_id, channels_.payout_channel, w->b, refund_id, w->accountid, now_ms, r.amount}));
+    ANONCODE_CHECK(tx.exec(
+        "INSERT INTO refunds (refund_id, user_id, b, accountid, amount, bank_account_sealed, "
+        "created_at, state, txn_id) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)",
+        {refund_id, *user, w->b, w->accountid, r.amount, *sealed, now_ms, txn_id}));
+    return {};
+  });
+  if (!deducted.ok()) return failed(deducted.error());
+  if (claimed_elsewhere) {
+    auto s = stored_outcome(hash);
+    if (!s.ok() || !*s)
+      return Out{make_error(ErrorCode::kConflict, "request in progress"), response};
+    return outcome_from_stored<RefundResult>(**s, response, refund_from_json);
+  }
+
+  PaymentChannel* payout = channels_.find(channels_.payout_channel);
+  auto transfer =
+      payout != nullptr
+          ? payout->pay_out(refund_id, r.amount, r.bank_account)
+          : Result<std::string>(make_error(ErrorCode::kUnavailable, "no payout channel"));
+  RefundResult res;
+  if (transfer.ok()) {
+    auto done = db_.transact([&](Tx& tx) -> Status {
+      ANONCODE_CHECK(
+          tx.exec("UPDATE refunds SET state = 'paid', payout_ref = $2 "
+                  "WHERE refund_id = $1",
+                  {refund_id, *transfer}));
+      ANONCODE_CHECK(
+          tx.exec("UPDATE wallet_transactions SET state = '00' WHERE txn_id = $1", {txn_id}));
+      ANONCODE_TRY(auto cur, load_wallet(tx, w->b));
+      res = RefundResult{r.amount, cur ? cur->balance : 0};
+      ANONCODE_CHECK(
+          tx.exec("UPDATE platform_requests SET state = 'done', result = $2, "
+                  "updated_at = $3 WHERE request_hash = $1",
+                  {hash, nlohmann::json{{"ok", to_json(res)}}.dump(), now_ms}));
+      return {};
+    });
+    if (!done.ok()) return Out{done.error(), response};
+    return Out{res, response};
+  }
+  // The payout was refused: give the money back to the wallet.
+  Error refused =
+      make_error(ErrorCode::kUnavailable, "the payout was not accepted; nothing was refunded");
+  auto reversed = db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(
+        tx.exec("UPDATE anonymous_wallet_accounts SET balance = balance + $2 "
+                "WHERE b = $1",
+                {w->b, r.amount}));
+    ANONCODE_CHECK(
+        tx.exec("UPDATE refunds SET state = 'reversed' WHERE refund_id = $1", {refund_id}));
+    ANONCODE_CHECK(
+        tx.exec("UPDATE wallet_transactions SET state = '09' WHERE txn_id = $1", {txn_id}));
+    ANONCODE_CHECK(
+        tx.exec("UPDATE platform_requests SET state = 'done', result = $2, "
+                "updated_at = $3 WHERE request_hash = $1",
+                {hash, error_json(refused).dump(), now_ms}));
+    return {};
+  });
+  if (!reversed.ok()) return Out{reversed.error(), response};
+  return Out{refused, response};
+}
+
+// --- close ---
+
+// seed 000 §2.12 close
+WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t now_ms) {
+  using Out = WalletOutcome<CloseResult>;
+  auto refuse = [](Error e) { return Out{std::move(e), std::nullopt}; };
+  auto w = authorize(auth, auth.wallet);
+  if (!w.ok()) return refuse(w.error());
+  const Bytes hash = request_hash_of(auth.show);
+  const privacy::ShowContext ctx = close_context(w->b, w->accountid);
+
+  auto stored = stored_outcome(hash);
+  if (!stored.ok()) return refuse(stored.error());
+  if (*stored) {
+    auto again = privacy_.show(auth.show, ctx, now_ms);
+    if (!again.ok()) return refuse(again.error());
+    return outcome_from_stored<CloseResult>(**stored, again->issue_response, close_from_json);
+  }
+
+  if (w->locked) return refuse(wallet_locked());
+  if (w->deactivated) return refuse(wallet_inactive());
+  Error refund_first = make_error(ErrorCode::kConflict, "the balance is not zero: refund it first");
+  if (w->balance != 0) return refuse(refund_first);
+  Error refill_pending = make_error(ErrorCode::kConflict,
+                                    "a balance refill into this wallet is pending; close after it");
+  bool pending = false;
+  auto checked = db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT 1 FROM purse_refund_record "
+                                        "WHERE accountid_new = $1 AND state = '00' LIMIT 1",
+                                        {w->accountid}));
+    pending = row.has_value();
+    return {};
+  });
+  if (!checked.ok()) return refuse(checked.error());
+  if (pending) return refuse(refill_pending);
+
+  auto shown = show(auth, ctx, now_ms, {w->b});
+  if (!shown.ok()) return refuse(shown.error());
+  const Bytes response = shown->issue_response;
+
+  CloseResult res{"closed", w->accountid};
+  bool claimed_elsewhere = false;
+  auto closed = db_.transact([&](Tx& tx) -> Status {
+    claimed_elsewhere = false;
+    ANONCODE_TRY(auto row,
+                 tx.query_one("SELECT 1 FROM platform_requests WHERE request_hash = $1", {hash}));
+    if (row) {
+      claimed_elsewhere = true;
+      return {};
+    }
+    ANONCODE_TRY(auto cur, load_wallet(tx, w->b));
+    if (!cur) return make_error(ErrorCode::kNotFound, "no such wallet");
+    if (cur->locked) return wallet_locked();
+    if (cur->deactivated) return wallet_inactive();
+    if (cur->balance != 0) return refund_first;
+    ANONCODE_CHECK(
+        tx.exec("UPDATE anonymous_wallet_accounts SET is_deactivated = '1' "
+                "WHERE b = $1",
+                {w->b}));
+    ANONCODE_CHECK(
+        tx.exec("INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, accountid, "
+                "transaction_date, amount, transaction_type, account_type, order_id, state) "
+                "VALUES ($1, '', $2, '', $3, $4, 0, '05', '01', '', '00')",
+                {random_id("T"), w->b, w->accountid, now_ms}));
+    ANONCODE_CHECK(tx.exec(
+        "INSERT INTO platform_requests (request_hash, op, state, result, created_at, updated_at) "
+        "VALUES ($1, 'close', 'done', $2, $3, $3)",
+        {hash, nlohmann::json{{"ok", to_json(res)}}.dump(), now_ms}));
+    return {};
+  });
+  if (!closed.ok()) {
+    Error e = closed.error();
+    (void)finish_request(hash, "close", error_json(e), now_ms);
+    return Out{std::move(e), response};
+  }
+  if (claimed_elsewhere) {
+    auto s = stored_outcome(hash);
+    if (!s.ok() || !*s)
+      return Out{make_error(ErrorCode::kConflict, "request in progress"), response};
+    return outcome_from_stored<CloseResult>(**s, response, close_from_json);
+  }
+  return Out{res, response};
+}
+
+// --- deduction ---
+
+// seed 000 §2.5 offline scan and deduction: the platform side
+Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
+                                                 std::string_view merchant,
+                                                 const std::vector<RideUpload>& rides,
+                                                 int64_t now_ms) {
+  if (terminal.empty() || merchant.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "terminal and merchant are required");
+  }
+  // Verify every payload first, outside the transaction (pure and the costly part): a POS
+  // checked it offline, the platform checks again — a terminal can only charge codes it saw.
+  ANONCODE_TRY(auto published, keys());
+  struct Verdict {
+    std::optional<pos::QrPayload> qr;
+    std::string reason;  // "" if the payload verified
+  };
+  std::vector<Verdict> verdicts;
+  verdicts.reserve(rides.size());
+  for (const auto& ride : rides) {
+    Verdict v;
+    auto qr = pos::QrPayload::decode(ride.payload);
+    if (!qr.ok()) {
+      v.reason = "malformed";
+    } else {
+      std::optional<crypto::Sm2PublicKey> key;
+      if (qr->kid == signing_kid_) {
+        key = signing_key_.public_key();
+      } else {
+        for (const auto& k : published) {
+          if (k.kid != qr->kid) continue;
+          auto parsed = crypto::Sm2PublicKey::from_bytes(k.public_key);
+          if (parsed.ok()) key = *parsed;
+        }
+      }
+      if (!key) {
+        v.reason = "unknown_key";
+      } else if (!pos::verify_qr_signature(*qr, *key).ok()) {
+        v.reason = "bad_signature";
+      } else if (ride.amount <= 0 || ride.amount > options_.max_ride_amount) {
+        v.reason = "invalid_amount";
+      } else if (ride.counter < 0) {
+        v.reason = "invalid_counter";
+      } else {
+        v.qr = *qr;
+      }
+    }
+    verdicts.push_back(std::move(v));
+  }
+
+  SettleSummary sum;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    sum = SettleSummary{};
+    const std::string term(terminal), merch(merchant);
+    for (size_t i = 0; i < rides.size(); ++i) {
+      const RideUpload& ride = rides[i];
+      const Verdict& v = verdicts[i];
+      ANONCODE_TRY(auto seen,
+                   tx.query_one("SELECT 1 FROM rides WHERE terminal = $1 AND counter = $2 "
+                                "UNION ALL "
+                                "SELECT 1 FROM rejected_rides WHERE terminal = $1 AND counter = $2",
+                                {term, ride.counter}));
+      if (seen) {
+        ++sum.duplicates;
+        continue;
+      }
+      auto reject = [&](const std::string& reason) -> Status {
+        ANONCODE_CHECK(
+            tx.exec("INSERT INTO rejected_rides (terminal, counter, merchant, payload, "
+                    "amount, scanned_at, received_at, reason) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    {term, ride.counter, merch, ride.payload, ride.amount, ride.scanned_at, now_ms,
+                     reason}));
+        ++sum.rejected;
+        return {};
+      };
+      if (!v.qr) {
+        ANONCODE_CHECK(reject(v.reason));
+        continue;
+      }
+      const pos::QrPayload& qr = *v.qr;
+      ANONCODE_TRY(auto code, tx.query_one("SELECT accountid, used_count FROM code_requests "
+                                           "WHERE sequence = $1",
+                                           {qr.sequence}));
+      if (!code || code->text(0) != qr.accountid) {
+        ANONCODE_CHECK(reject("unknown_code"));
+        continue;
+      }
+      // The record charged: the head of the code's accountid — the active record, or, when the
+      // wallet was closed or moved to a strong-mode successor, the record that still holds the
+      // accountid's balance. Locked, deactivated and empty wallets are charged all the same: the
+      // ride happened offline (balance may go negative).
+      ANONCODE_TRY(auto head, load_head(tx, qr.accountid));
+      if (!head) {
+        ANONCODE_CHECK(reject("unknown_wallet"));
+        continue;
+      }
+      const int64_t used_before = code->i64(1);
+      const bool copy_risk = used_before > 0;
+      ANONCODE_CHECK(
+          tx.exec("UPDATE code_requests SET used_count = used_count + 1 "
+                  "WHERE sequence = $1",
+                  {qr.sequence}));
+      ANONCODE_CHECK(
+          tx.exec("UPDATE anonymous_wallet_accounts SET balance = balance - $2, "
+                  "total_consume_amount = total_consume_amount + $2 WHERE b = $1",
+                  {head->b, ride.amount}));
+      const std::string txn_id = random_id("T");
+      ANONCODE_CHECK(
+          tx.exec("INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, accountid, "
+                  "transaction_date, amount, transaction_type, account_type, order_id, state) "
+                  "VALUES ($1, '', $2, $3, $4, $5, $6, '02', '01', $3, '00')",
+                  {txn_id, head->b, qr.sequence, qr.accountid, ride.scanned_at, ride.amount}));
+      ANONCODE_CHECK(
+          tx.exec("INSERT INTO rides (terminal, counter, merchant, sequence, accountid, b, amount, "
+                  "scanned_at, settled_at, copy_risk, txn_id) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                  {term, ride.counter, merch, qr.sequence, qr.accountid, head->b, ride.amount,
+                   ride.scanned_at, now_ms, std::string(copy_risk ? "1" : "0"), txn_id}));
+      if (copy_risk) {
+        // 复制风险: the code was used before. Logged where the admin console lists violations.
+        ANONCODE_CHECK(tx.exec(
+            "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail) "
+            "VALUES ($1, 'copy', NULL, NULL, $2, $3, $4, $5)",
+            {random_id("V"), head->b, qr.accountid, now_ms,
+             "code " + qr.sequence + " used " + std::to_string(used_before + 1) +
+                 " times; terminal " + term + " counter " + std::to_string(ride.counter)}));
+      }
+      ++sum.uploaded;
+    }
+    return {};
+  }));
+  return sum;
+}
+
+// --- tracing ---
+
+// seed 000 §2.7: the wallets a traced cheater's user id was written on, their whole chains
+Result<Trace> CodePlatform::trace(std::string_view user_id) {
+  Trace out;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out = Trace{};
+    ANONCODE_TRY(auto seeds, tx.query("SELECT DISTINCT accountid FROM anonymous_wallet_accounts "
+                                      "WHERE user_id = $1 ORDER BY accountid",
+                                      {std::string(user_id)}));
+    std::vector<std::string> accounts, todo;
+    for (const auto& r : seeds) todo.push_back(r.text(0));
+    // Strong-mode refills link accountids of one rider: follow them both ways.
+    while (!todo.empty() && accounts.size() < 1000) {
+      std::string acc = todo.back();
+      todo.pop_back();
+      if (std::find(accounts.begin(), accounts.end(), acc) != accounts.end()) continue;
+      accounts.push_back(acc);
+      ANONCODE_TRY(auto linked, tx.query("SELECT accountid_new FROM purse_refund_record "
+                                         "WHERE accountid_old = $1 UNION "
+                                         "SELECT accountid_old FROM purse_refund_record "
+                                         "WHERE accountid_new = $1",
+                                         {acc}));
+      for (const auto& r : linked) todo.push_back(r.text(0));
+    }
+    for (const auto& acc : accounts) {
+      ANONCODE_TRY(auto rows, tx.query(std::string("SELECT ") + std::string(kWalletCols) +
+                                           " FROM anonymous_wallet_accounts WHERE accountid = $1 "
+                                           "ORDER BY creation_date, b",
+                                       {acc}));
+      for (const auto& r : rows) out.wallets.push_back(wallet_from_row(r));
+      ANONCODE_TRY(auto txns,
+                   tx.query("SELECT txn_id, transaction_type, b, paychannel, order_id, state, "
+                            "amount, transaction_date, accountid FROM wallet_transactions "
+                            "WHERE accountid = $1 ORDER BY transaction_date, txn_id",
+                            {acc}));
+      for (const auto& r : txns) {
+        out.transactions.push_back({r.text(0), r.text(1), r.text(2), r.text(3), r.text(4),
+                                    r.text(5), r.i64(6), r.i64(7), r.text(8)});
+      }
+    }
+    std::stable_sort(out.wallets.begin(), out.wallets.end(),
+                     [](const WalletRecord& a, const WalletRecord& b) {
+                       return a.creation_date < b.creation_date;
+                     });
+    std::stable_sort(out.transactions.begin(), out.transactions.end(),
+                     [](const MoneyRecord& a, const MoneyRecord& b) { return a.at < b.at; });
+    return {};
+  }));
+  return out;
+}
+
+// --- refill ---
+
+// seed 000 §2.8 钱包余额返充
+Result<int64_t> CodePlatform::run_refill(int64_t now_ms) {
+  std::vector<std::string> due;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    due.clear();
+    ANONCODE_TRY(auto rows, tx.query("SELECT id FROM purse_refund_record "
+                                     "WHERE state = '00' AND due_at <= $1 ORDER BY due_at, id",
+                                     {now_ms}));
+    for (const auto& r : rows) due.push_back(r.text(0));
+    return {};
+  }));
+  // Nodes running at once start at different places, so they seldom contend for one record.
+  if (due.size() > 1) {
+    uint64_t start = 0;
+    {
+      std::lock_guard lock(rng_mu_);
+      rng_.fill(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&start), sizeof start));
+    }
+    std::rotate(due.begin(), due.begin() + static_cast<ptrdiff_t>(start % due.size()), due.end());
+  }
+
+  int64_t moved = 0;
+  std::optional<Error> first_error;
+  for (const auto& id : due) {
+    bool did = false;
+    auto st = db_.transact([&](Tx& tx) -> Status {
+      did = false;
+      ANONCODE_TRY(auto rec, tx.query_one("SELECT accountid_old, accountid_new, state "
+                                          "FROM purse_refund_record WHERE id = $1",
+                                          {id}));
+      if (!rec || rec->text(2) != "00") return {};  // moved by another run
+      const std::string old_acc = rec->text(0);
+      // The successor may itself have been refilled onward already: follow to the live one.
+      std::string target_acc = rec->text(1);
+      for (int hop = 0; hop < 64; ++hop) {
+        ANONCODE_TRY(auto next, tx.query_one("SELECT accountid_new FROM purse_refund_record "
+                                             "WHERE accountid_old = $1 AND state = '01'",
+                                             {target_acc}));
+        if (!next) break;
+        target_acc = next->text(0);
+      }
+      ANONCODE_TRY(auto from, load_head(tx, old_acc));
+      ANONCODE_TRY(auto to, load_head(tx, target_acc));
+      if (!from || !to) return make_error(ErrorCode::kInternal, "a refill names a missing wallet");
+      const int64_t amount = from->balance;  // positive or negative
+      ANONCODE_TRY(int64_t n, tx.exec("UPDATE purse_refund_record SET state = '01', amount = $2, "
+                                      "transaction_date = $3, modify_date = $3 "
+                                      "WHERE id = $1 AND state = '00'",
+                                      {id, amount, now_ms}));
+      if (n != 1) return {};
+      if (amount != 0) {
+        ANONCODE_CHECK(
+            tx.exec("UPDATE anonymous_wallet_accounts SET balance = balance - $2 "
+                    "WHERE b = $1",
+                    {from->b, amount}));
+        ANONCODE_CHECK(
+            tx.exec("UPDATE anonymous_wallet_accounts SET balance = balance + $2 "
+                    "WHERE b = $1",
+                    {to->b, amount}));
+        const std::string sql =
+            "INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, accountid, "
+            "transaction_date, amount, transaction_type, account_type, order_id, state) "
+            "VALUES ($1, '', $2, $3, $4, $5, $6, '03', '01', $7, '00')";
+        // Each side records what its accountid gained or lost; order_id names the other side.
+        ANONCODE_CHECK(
+            tx.exec(sql, {random_id("T"), from->b, id, old_acc, now_ms, -amount, target_acc}));
+        ANONCODE_CHECK(
+            tx.exec(sql, {random_id("T"), to->b, id, target_acc, now_ms, amount, old_acc}));
+      }
+      did = true;
+      return {};
+    });
+    if (!st.ok()) {
+      if (!first_error) first_error = st.error();
+      continue;  // the others still get their chance; a re-run finishes this one
+    }
+    if (did) ++moved;
+  }
+  if (first_error) return *first_error;
+  return moved;
+}
+
+}  // namespace anoncode::platform

@@ -1,0 +1,248 @@
+// The code platform (码平台, DESIGN §1–§2, seed 000 §2.3–§2.12): anonymous wallet accounts,
+// recharge, code requests (it signs the QR), deductions from POS uploads, queries, the refill job,
+// refund and close.
+//
+// Every wallet operation carries the rider's credential show and an SM2 signature by the wallet's
+// key over SM3(show) (docs/API.md). The platform checks, in this order:
+//   1. the request's fields and the wallet signature (`bad_signature`),
+//   2. the business rules that do not depend on the show (wallet state, amounts, balance),
+//   3. the show, in-process at the privacy backend — this spends the credential's serial,
+//   4. the operation, in one database transaction.
+// Failing 1 or 2 changes nothing and spends nothing. Once 3 succeeded, every outcome — success or
+// error — carries the rider's next credential (`WalletOutcome::response`), so a rider is never
+// stranded. A clone (`sn_reused`) locks the wallet and records the traced user on it.
+//
+// Recharge, refund and close are idempotent by the SM3 of the show request: a retried request
+// (lost reply) gets the first outcome again, never a second credit or payout.
+#pragma once
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/sm2.h"
+#include "crypto/sm4.h"
+#include "platform/identity_directory.h"
+#include "platform/payment_channel.h"
+#include "pos/platform_keys.h"
+#include "privacy/privacy_backend.h"
+#include "storage/db.h"
+
+namespace anoncode::platform {
+
+constexpr size_t kWalletAccountSize = 24;
+constexpr int64_t kDayMs = 86'400'000;
+
+// B = Base32(SM3(wallet public key, 65 bytes))[first 15 bytes]: 24 characters, self-certifying.
+std::string wallet_account_of(ByteView wallet_public_key);
+bool is_valid_wallet_account(std::string_view b);
+
+struct PlatformOptions {
+  int64_t refill_delay_ms = 7 * kDayMs;  // strong mode: old → new wallet after this long
+  int64_t code_lifetime_ms = 120'000;    // QR validity
+  int64_t max_amount = 100'000'000;      // fen, per recharge or refund
+  int64_t max_ride_amount = 100'000;     // fen, per ride
+  int64_t history_limit = 200;           // records per query, newest first
+};
+
+// An anonymous wallet record (用户匿名钱包账户表).
+struct WalletRecord {
+  std::string b;
+  std::string accountid;
+  int64_t balance = 0;
+  int64_t total_recharge_amount = 0;
+  int64_t total_consume_amount = 0;
+  int64_t creation_date = 0;
+  bool locked = false;
+  bool deactivated = false;
+  bool strong = false;
+  std::optional<std::string> user_id;        // written only by tracing a cheater
+  std::optional<std::string> previous_b;     // B1
+  std::optional<std::string> superseded_by;  // the next record under the same accountid
+  Bytes wallet_public_key;
+  // The head of its accountid holds the accountid's live balance.
+  bool is_head() const { return !superseded_by.has_value(); }
+};
+
+// What every wallet operation carries.
+struct WalletAuth {
+  Bytes show;              // crypto::ShowRequest encoding
+  std::string wallet;      // B
+  Bytes wallet_signature;  // SM2 r‖s over SM3(show) by the wallet key (recharge: by B1's key)
+};
+
+// The outcome of a wallet operation: the result, and the rider's next credential whenever the
+// show was accepted (also when the operation then failed).
+template <typename T>
+struct WalletOutcome {
+  Result<T> result;
+  std::optional<Bytes> response;
+  bool ok() const { return result.ok(); }
+};
+
+struct RechargeRequest {
+  WalletAuth auth;  // auth.wallet = the new B; signature by B1's key, empty on a first recharge
+  int64_t amount = 0;
+  std::string channel;
+  bool strong = false;
+  Bytes new_wallet_public_key;  // 65 bytes
+  std::string previous_wallet;  // B1, "" on a first recharge
+};
+struct RechargeResult {
+  std::string wallet, accountid;
+  int64_t balance = 0;
+  std::string order_id;
+};
+
+struct CodeResult {
+  Bytes payload;  // the 125-byte QR payload
+  std::string sequence, accountid;
+  int64_t expires_at = 0;
+};
+
+enum class HistoryType { kRecharge, kRide };
+// A money movement other than a ride: 01 recharge, 03 refill (signed: what this accountid gained
+// or lost), 04 refund, 05 close (amount 0).
+struct MoneyRecord {
+  std::string txn_id, type, wallet, channel, order_id, state;
+  int64_t amount = 0;
+  int64_t at = 0;
+  std::string accountid;
+};
+// A settled ride joined with its wallet transaction.
+struct RideRecord {
+  std::string txn_id, sequence, terminal, merchant, wallet;
+  int64_t counter = 0, amount = 0, scanned_at = 0, settled_at = 0;
+  bool copy_risk = false;
+};
+struct History {
+  std::string wallet, accountid;
+  int64_t balance = 0;
+  std::vector<MoneyRecord> money;  // for HistoryType::kRecharge
+  std::vector<RideRecord> rides;   // for HistoryType::kRide
+};
+
+struct RefundRequest {
+  WalletAuth auth;
+  int64_t amount = 0;
+  std::string name, id_number, bank_account;
+};
+struct RefundResult {
+  int64_t refunded = 0;
+  int64_t balance = 0;
+};
+
+struct CloseResult {
+  std::string status = "closed";
+  std::string accountid;
+};
+
+// What tracing a cheater shows the administrator (seed 000 §2.7): every wallet record of the
+// wallet chains a traced user id was written on — the accountids of the locked records, and the
+// accountids linked to them by strong-mode refills — and every wallet transaction of them.
+struct Trace {
+  std::vector<WalletRecord> wallets;
+  std::vector<MoneyRecord> transactions;  // all types, rides included, oldest first
+};
+
+// One ride as the POS front forwards it (MAC already checked).
+struct RideUpload {
+  int64_t counter = 0;
+  Bytes payload;
+  int64_t amount = 0;
+  int64_t scanned_at = 0;
+};
+struct SettleSummary {
+  int64_t uploaded = 0;    // settled now
+  int64_t duplicates = 0;  // (terminal, counter) settled or refused before: nothing changed
+  int64_t rejected = 0;    // refused now (recorded, never deducted): see rejected_rides
+};
+
+// The show context of each operation (docs/API.md), as the SDK computes it too.
+privacy::ShowContext recharge_context(const RechargeRequest& r);
+privacy::ShowContext code_context(std::string_view b, std::string_view accountid);
+privacy::ShowContext history_context(std::string_view b, std::string_view accountid,
+                                     HistoryType type);
+privacy::ShowContext refund_context(std::string_view b, std::string_view accountid,
+                                    const RefundRequest& r);
+privacy::ShowContext close_context(std::string_view b, std::string_view accountid);
+std::string_view history_type_name(HistoryType t);
+
+class CodePlatform {
+ public:
+  // `signing_key`: the platform's QR key (its public part is published with
+  // publish_signing_key). `pii`: seals refund bank accounts.
+  CodePlatform(storage::Db& db, privacy::PrivacyBackend& privacy, crypto::Sm2PrivateKey signing_key,
+               PaymentChannels channels, IdentityDirectory& identities, crypto::Sm4Aead pii,
+               PlatformOptions options = {}, crypto::Rng& rng = crypto::OsRng::instance());
+
+  // Records the signing key's public part with its validity in platform_keys (idempotent: an
+  // existing row for the key is updated). Run once at start-up, before codes are requested.
+  Status publish_signing_key(int64_t valid_from, int64_t valid_until);
+  // Every published key, for POS terminals (GET /platform/v1/keys, POST /posfront/v1/sync).
+  Result<std::vector<pos::PlatformPublicKey>> keys();
+
+  // seed 000 §2.3 recharge (§2.8 strong mode)
+  WalletOutcome<RechargeResult> recharge(const RechargeRequest& r, int64_t now_ms);
+  // seed 000 §2.4 request code
+  WalletOutcome<CodeResult> request_code(const WalletAuth& auth, int64_t now_ms);
+  // seed 000 §2.6 query
+  WalletOutcome<History> history(const WalletAuth& auth, HistoryType type, int64_t now_ms);
+  // seed 000 §2.11 refund
+  WalletOutcome<RefundResult> refund(const RefundRequest& r, int64_t now_ms);
+  // seed 000 §2.12 close. The opening record is the app backend's: it calls this and closes its
+  // record when the result is ok.
+  WalletOutcome<CloseResult> close(const WalletAuth& auth, int64_t now_ms);
+
+  // seed 000 §2.5 deduction: rides one terminal uploaded, all in one transaction, exactly once
+  // by (terminal, counter).
+  Result<SettleSummary> settle_rides(std::string_view terminal, std::string_view merchant,
+                                     const std::vector<RideUpload>& rides, int64_t now_ms);
+
+  // seed 000 §2.8 refill job: moves the balance of every due strong-mode predecessor into its
+  // successor. Idempotent; safe on several nodes at once. Returns how many records it moved.
+  Result<int64_t> run_refill(int64_t now_ms);
+
+  // seed 000 §2.7 violation tracing (admin console): empty lists when nothing was traced to
+  // this user.
+  Result<Trace> trace(std::string_view user_id);
+
+  // A wallet record (admin, app backend, tests). not_found if none.
+  Result<WalletRecord> wallet(std::string_view b);
+  // The head record of an accountid (its live balance). not_found if none.
+  Result<WalletRecord> head_of(std::string_view accountid);
+
+  const PlatformOptions& options() const { return options_; }
+
+ private:
+  struct Replay;
+  Result<WalletRecord> authorize(const WalletAuth& auth, std::string_view signer_b);
+  Status verify_wallet_signature(const WalletRecord& w, const WalletAuth& auth);
+  Result<std::optional<nlohmann::json>> stored_outcome(const Bytes& request_hash);
+  Status finish_request(const Bytes& request_hash, std::string_view op,
+                        const nlohmann::json& outcome, int64_t now_ms);
+  Result<privacy::ShowOutcome> show(const WalletAuth& auth, const privacy::ShowContext& ctx,
+                                    int64_t now_ms, std::vector<std::string> wallets_to_lock,
+                                    const std::optional<std::string>& refund_user = std::nullopt);
+  void lock_cloned(const std::string& ctx_b, const std::vector<std::string>& wallets,
+                   int64_t now_ms);
+
+  std::string random_digits(size_t n);
+  std::string random_id(std::string_view prefix);
+  Result<std::string> new_accountid(storage::Tx& tx);
+
+  storage::Db& db_;
+  privacy::PrivacyBackend& privacy_;
+  crypto::Sm2PrivateKey signing_key_;
+  pos::PlatformKeyId signing_kid_;
+  PaymentChannels channels_;
+  IdentityDirectory& identities_;
+  crypto::Sm4Aead pii_;
+  PlatformOptions options_;
+  crypto::Rng& rng_;
+  std::mutex rng_mu_;
+};
+
+}  // namespace anoncode::platform

@@ -1,0 +1,45 @@
+// The code platform's HTTP contract (docs/API.md "Code platform"), as functions from a parsed
+// JSON request body to the JSON reply, so the HTTP wiring is one line per route:
+//
+//   auto reply = platform::recharge_json(platform, body, now_ms);
+//   res.status = reply.http_status();
+//   res.set_content(reply.body().dump(), "application/json");
+//
+// A wallet operation's reply carries "response" (the rider's next credential) on success and
+// also in the error body when the operation failed after the show (docs/API.md conventions);
+// JsonReply keeps it beside the result so no route can drop it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "platform/platform.h"
+
+namespace anoncode::platform {
+
+struct JsonReply {
+  Result<nlohmann::json> result;  // the success body (with "response"), or the error
+  std::optional<Bytes> response;  // the next credential when the error came after the show
+
+  int http_status() const { return result.ok() ? 200 : result.error().http_status(); }
+  // The body to send: the success body, or {"error":{"code","message"}[,"response"]}.
+  nlohmann::json body() const;
+};
+
+// The error body of docs/API.md, with the next credential when there is one.
+nlohmann::json error_body(const Error& e, const std::optional<Bytes>& response = std::nullopt);
+
+// POST /platform/v1/recharge · code · history · refund · close
+JsonReply recharge_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+JsonReply code_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+JsonReply history_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+JsonReply refund_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+JsonReply close_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+// GET /platform/v1/keys
+Result<nlohmann::json> keys_json(CodePlatform& p);
+// GET /admin/v1/trace?user_id=U → {"wallets":[…],"transactions":[…]}
+Result<nlohmann::json> trace_json(CodePlatform& p, std::string_view user_id);
+// POST /admin/v1/refill/run {"now":ms?} → {"moved":n}; without "now", `now_ms` is used.
+Result<nlohmann::json> refill_run_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+
+}  // namespace anoncode::platform

@@ -1,0 +1,68 @@
+// The POS front (POS 前置, seed 000 §2.5, DESIGN §3.4): the terminals' gateway. It knows each
+// registered terminal, its merchant (bizid) and its MAC key (sealed under the personal-data SM4
+// key), checks every request's HMAC-SM3, and forwards the rides of a batch to the code platform
+// in-process, which settles them exactly once by (terminal, counter).
+//
+//   unknown terminal → 401 unauthorized; another merchant → 403 forbidden;
+//   any bad MAC → 403 verification_failed, and the whole batch is refused (nothing settled).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "crypto/sm4.h"
+#include "platform/platform.h"
+
+namespace anoncode::posfront {
+
+struct PosFrontOptions {
+  size_t max_batch = 1000;             // rides per batch
+  int64_t sync_skew_ms = 15 * 60'000;  // a sync's `at` must be this close to the server's clock
+};
+
+struct BatchRide {
+  int64_t counter = 0;
+  Bytes payload;
+  int64_t amount = 0;
+  int64_t scanned_at = 0;
+  Bytes mac;
+};
+
+class PosFront {
+ public:
+  PosFront(storage::Db& db, platform::CodePlatform& platform, crypto::Sm4Aead terminal_keys,
+           PosFrontOptions options = {});
+
+  // Registers a terminal under a merchant and returns its new MAC key (32 random bytes), shown to
+  // the administrator once. `conflict` if the terminal exists.
+  Result<SecretBytes> register_terminal(std::string_view terminal, std::string_view merchant,
+                                        int64_t now_ms);
+
+  // POST /posfront/v1/sync: the platform keys for a terminal that proved its key.
+  Result<std::vector<pos::PlatformPublicKey>> sync(std::string_view terminal,
+                                                   std::string_view merchant, int64_t at,
+                                                   ByteView mac, int64_t now_ms);
+
+  // POST /posfront/v1/batches
+  Result<platform::SettleSummary> upload(std::string_view terminal, std::string_view merchant,
+                                         const std::vector<BatchRide>& rides, int64_t now_ms);
+
+  // The JSON contract of docs/API.md (the body already parsed).
+  Result<nlohmann::json> sync_json(const nlohmann::json& body, int64_t now_ms);
+  Result<nlohmann::json> batches_json(const nlohmann::json& body, int64_t now_ms);
+  // POST /admin/v1/terminals {"terminal","merchant"} → {"terminal","merchant","terminal_key"}
+  Result<nlohmann::json> register_terminal_json(const nlohmann::json& body, int64_t now_ms);
+
+ private:
+  // The terminal's key after checking it exists and belongs to `merchant`.
+  Result<SecretBytes> terminal_key(std::string_view terminal, std::string_view merchant);
+  Status touch(std::string_view terminal, int64_t now_ms);
+
+  storage::Db& db_;
+  platform::CodePlatform& platform_;
+  crypto::Sm4Aead sealer_;
+  PosFrontOptions options_;
+};
+
+}  // namespace anoncode::posfront

@@ -1,0 +1,66 @@
+#include "sdk/transport.h"
+
+#include <httplib.h>
+
+namespace anoncode::sdk {
+namespace {
+
+ErrorCode code_from_name(const std::string& name) {
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+    if (error_code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
+  }
+  return ErrorCode::kInternal;
+}
+
+class HttpTransport final : public Transport {
+ public:
+  explicit HttpTransport(const std::string& url) : client_(url) {
+    client_.set_tcp_nodelay(true);
+    client_.set_connection_timeout(5);
+    client_.set_read_timeout(30);
+    client_.set_write_timeout(30);
+  }
+
+  Result<Reply> post(const std::string& path, const nlohmann::json& body,
+                     const std::optional<std::string>& bearer) override {
+    httplib::Headers headers;
+    if (bearer) headers.emplace("Authorization", "Bearer " + *bearer);
+    auto res = client_.Post(path, headers, body.dump(), "application/json");
+    return to_reply(res);
+  }
+
+  Result<Reply> get(const std::string& path) override { return to_reply(client_.Get(path)); }
+
+ private:
+  static Result<Reply> to_reply(const httplib::Result& res) {
+    if (!res) {
+      return make_error(ErrorCode::kUnavailable,
+                        "cannot reach the server: " + httplib::to_string(res.error()));
+    }
+    Reply r;
+    r.status = res->status;
+    r.body = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+    if (r.body.is_discarded()) {
+      return make_error(ErrorCode::kUnavailable,
+                        "the server answered " + std::to_string(res->status) + " without JSON");
+    }
+    return r;
+  }
+  httplib::Client client_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_http_transport(const std::string& server_url) {
+  return std::make_unique<HttpTransport>(server_url);
+}
+
+Error reply_error(const Reply& reply) {
+  const auto& e = reply.body.contains("error") ? reply.body["error"] : nlohmann::json();
+  if (e.is_object() && e.contains("code") && e["code"].is_string()) {
+    return Error{code_from_name(e["code"].get<std::string>()), e.value("message", std::string())};
+  }
+  return make_error(ErrorCode::kInternal, "unexpected reply, HTTP " + std::to_string(reply.status));
+}
+
+}  // namespace anoncode::sdk

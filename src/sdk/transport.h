@@ -1,0 +1,36 @@
+// How the SDK reaches the services: JSON over HTTP. An interface, so tests can count, drop or
+// duplicate requests between the rider and the server (a lost reply, a crash before the ack).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+
+namespace anoncode::sdk {
+
+// A server answer: the status and the JSON body (success or {"error":…}).
+struct Reply {
+  int status = 0;
+  nlohmann::json body;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // `unavailable` when the server could not be reached or the reply was lost.
+  virtual Result<Reply> post(const std::string& path, const nlohmann::json& body,
+                             const std::optional<std::string>& bearer = std::nullopt) = 0;
+  virtual Result<Reply> get(const std::string& path) = 0;
+};
+
+// HTTP/1.1 to "http://host:port" (cpp-httplib, TCP_NODELAY).
+std::unique_ptr<Transport> make_http_transport(const std::string& server_url);
+
+// The error a reply carries, as an Error with its stable code (or `internal` if unreadable).
+Error reply_error(const Reply& reply);
+
+}  // namespace anoncode::sdk

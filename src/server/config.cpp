@@ -1,0 +1,336 @@
+#include "server/config.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <toml++/toml.h>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include "crypto/credential.h"
+#include "crypto/group.h"
+#include "crypto/sm2.h"
+#include "crypto/sm3.h"
+#include "server/auth.h"
+
+namespace anoncode::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Error io_error(const std::string& what, const fs::path& path) {
+  return make_error(ErrorCode::kInternal, what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+// Writes a new file (never an existing one) with `mode`, whatever the umask, and syncs it.
+Status write_new_file(const fs::path& path, std::span<const uint8_t> data, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return io_error("cannot create", path);
+  Status st;
+  if (::fchmod(fd, mode) != 0) st = io_error("cannot chmod", path);
+  size_t off = 0;
+  while (st.ok() && off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      st = io_error("cannot write", path);
+      break;
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (st.ok() && ::fsync(fd) != 0) st = io_error("cannot sync", path);
+  ::close(fd);
+  return st;
+}
+
+Status write_secret_text(const fs::path& path, std::string& text) {
+  Status st = write_new_file(path, as_bytes(text), 0600);
+  sodium_memzero(text.data(), text.size());
+  return st;
+}
+
+// Reads a secret file whole, refusing files other users could read.
+Result<SecretBytes> read_secret_file(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return make_error(ErrorCode::kNotFound, "missing secret file " + path.string());
+    }
+    return io_error("cannot open", path);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return io_error("cannot stat", path);
+  }
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    return make_error(ErrorCode::kForbidden,
+                      "secret file " + path.string() + " is readable by others; chmod 0600 it");
+  }
+  if (st.st_size > 64 * 1024) {
+    ::close(fd);
+    return make_error(ErrorCode::kInvalidArgument,
+                      "secret file " + path.string() + " is too large");
+  }
+  SecretBytes out(static_cast<size_t>(st.st_size));
+  size_t off = 0;
+  while (off < out.size()) {
+    ssize_t n = ::read(fd, out.expose_secret_mut().data() + off, out.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(off);
+  return out;
+}
+
+// A token or base64url file: its text without trailing whitespace.
+SecretBytes trim_trailing_space(const SecretBytes& s) {
+  auto v = s.expose_secret();
+  size_t n = v.size();
+  while (n > 0 && (v[n - 1] == '\n' || v[n - 1] == '\r' || v[n - 1] == ' ')) --n;
+  return SecretBytes(v.first(n));
+}
+
+Result<SecretBytes> decode_base64url_secret(const SecretBytes& text, const char* file) {
+  SecretBytes trimmed = trim_trailing_space(text);
+  std::string_view sv(reinterpret_cast<const char*>(trimmed.expose_secret().data()),
+                      trimmed.size());
+  auto bytes = from_base64url(sv);
+  if (!bytes) {
+    return make_error(ErrorCode::kMalformed,
+                      std::string("secret file ") + file + " is not base64url");
+  }
+  SecretBytes out(*bytes);
+  sodium_memzero(bytes->data(), bytes->size());
+  return out;
+}
+
+std::string render_config(const Config& c) {
+  toml::table t{
+      {"server", toml::table{{"listen", c.listen}, {"threads", c.threads}}},
+      {"database", toml::table{{"url", c.db_url}}},
+      {"privacy", toml::table{{"group", c.group}}},
+      {"platform", toml::table{{"code_validity_seconds", c.code_validity_seconds},
+                               {"clock_skew_seconds", c.clock_skew_seconds},
+                               {"refill_delay_seconds", c.refill_delay_seconds}}},
+  };
+  std::ostringstream os;
+  os << "# anoncode configuration (docs/OPERATIONS.md). Secrets are not here: they are the files\n"
+     << "# admin_token, service_token, issuer_key, platform_key.pem and pii_key beside this one.\n"
+     << t << "\n";
+  return os.str();
+}
+
+Status check_config(const Config& c) {
+  ANONCODE_TRY(auto hp, parse_listen(c.listen));
+  (void)hp;
+  if (c.db_url.empty()) return make_error(ErrorCode::kInvalidArgument, "database url is empty");
+  ANONCODE_TRY(const crypto::Group* g, crypto::group_by_name(c.group));
+  (void)g;
+  if (c.threads < 1 || c.threads > 1024) {
+    return make_error(ErrorCode::kInvalidArgument, "server.threads must be 1 to 1024");
+  }
+  if (c.code_validity_seconds < 1 || c.code_validity_seconds > 86400) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "platform.code_validity_seconds must be 1 to 86400");
+  }
+  if (c.clock_skew_seconds < 0 || c.clock_skew_seconds > 3600) {
+    return make_error(ErrorCode::kInvalidArgument, "platform.clock_skew_seconds must be 0 to 3600");
+  }
+  if (c.refill_delay_seconds < 0 || c.refill_delay_seconds > 365LL * 86400) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "platform.refill_delay_seconds must be 0 to 31536000");
+  }
+  return {};
+}
+
+bool is_nonempty_or_not_dir(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return false;
+  if (!fs::is_directory(dir, ec)) return true;
+  return !fs::is_empty(dir, ec);
+}
+
+}  // namespace
+
+std::string platform_kid_hex(const Bytes& public_key) {
+  auto d = crypto::sm3(ByteView(public_key));
+  return to_hex(ByteView(d.data(), 8));
+}
+
+Result<std::pair<std::string, int>> parse_listen(std::string_view listen) {
+  auto bad = [&] {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "listen address must be HOST:PORT, e.g. 127.0.0.1:8080");
+  };
+  size_t colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 >= listen.size()) return bad();
+  std::string host(listen.substr(0, colon));
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) return bad();
+  std::string_view port_text = listen.substr(colon + 1);
+  int port = 0;
+  for (char c : port_text) {
+    if (c < '0' || c > '9' || port > 65535) return bad();
+    port = port * 10 + (c - '0');
+  }
+  if (port > 65535 || port_text.size() > 5) return bad();
+  return std::pair{host, port};
+}
+
+Result<InitResult> init_data_dir(const InitOptions& options) {
+  if (options.data_dir.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "--data must name a directory");
+  }
+  ANONCODE_TRY(const crypto::Group* group, crypto::group_by_name(options.group));
+  fs::path dir = fs::absolute(options.data_dir).lexically_normal();
+  if (dir.has_filename() == false) dir = dir.parent_path();  // "dir/" → "dir"
+  if (is_nonempty_or_not_dir(dir)) {
+    return make_error(ErrorCode::kConflict,
+                      "data directory " + dir.string() + " already exists and is not empty");
+  }
+  std::error_code ec;
+  fs::create_directories(dir.parent_path(), ec);
+
+  Config config;
+  config.data_dir = dir;
+  config.db_url = options.db_url.value_or("sqlite:" + (dir / "anoncode.db").string());
+  config.group = std::string(group->name());
+  ANONCODE_CHECK(check_config(config));
+
+  // Built in a sibling temporary directory, then renamed onto DIR: rename(2) replaces an empty
+  // directory and refuses a non-empty one, so a concurrent init cannot be overwritten either.
+  std::string tmpl = dir.string() + ".init-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) return io_error("cannot create a directory beside", dir);
+  fs::path tmp = tmpl;
+  auto fail = [&](Error e) -> Result<InitResult> {
+    fs::remove_all(tmp, ec);
+    return e;
+  };
+
+  InitResult out;
+  out.config = config;
+
+  SecretBytes admin = new_token();
+  SecretBytes service = new_token();
+  auto issuer = crypto::IssuerKey::generate(*group, crypto::OsRng::instance());
+  out.issuer_kid = to_hex(issuer.kid());
+  auto platform = crypto::Sm2PrivateKey::generate();
+  if (!platform) return fail(platform.error());
+  out.platform_kid = platform_kid_hex(platform->public_key().to_bytes());
+  SecretBytes pii(32);
+  randombytes_buf(pii.expose_secret_mut().data(), pii.size());
+
+  std::string issuer_text = to_base64url(issuer.encode_secret().expose_secret());
+  Status st = write_new_file(tmp / kAdminTokenFile, admin.expose_secret(), 0600);
+  if (st.ok()) st = write_new_file(tmp / kServiceTokenFile, service.expose_secret(), 0600);
+  if (st.ok()) st = write_secret_text(tmp / kIssuerKeyFile, issuer_text);
+  if (st.ok()) {
+    st =
+        write_new_file(tmp / kPlatformKeyFile, platform->export_pem_secret().expose_secret(), 0600);
+  }
+  if (st.ok()) st = write_new_file(tmp / kPiiKeyFile, pii.expose_secret(), 0600);
+  if (st.ok()) {
+    std::string text = render_config(config);
+    st = write_new_file(tmp / kConfigFile, as_bytes(text), 0600);
+  }
+  sodium_memzero(issuer_text.data(), issuer_text.size());
+  if (!st.ok()) return fail(st.error());
+
+  if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+    if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR || errno == EISDIR) {
+      return fail(make_error(ErrorCode::kConflict, "data directory " + dir.string() +
+                                                       " already exists and is not empty"));
+    }
+    return fail(io_error("cannot move the new data directory to", dir));
+  }
+  // Persist the rename.
+  int pfd = ::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (pfd >= 0) {
+    ::fsync(pfd);
+    ::close(pfd);
+  }
+  out.admin_token = std::move(admin);
+  return out;
+}
+
+Result<Config> load_config(const fs::path& data_dir) {
+  fs::path dir = fs::absolute(data_dir).lexically_normal();
+  fs::path file = dir / kConfigFile;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    return make_error(ErrorCode::kNotFound,
+                      "no " + file.string() + " (create the data directory with anoncode init)");
+  }
+  toml::table t;
+  try {
+    t = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << file.string() << ":" << e.source().begin.line << ": " << e.description();
+    return make_error(ErrorCode::kMalformed, os.str());
+  }
+  Config c;
+  c.data_dir = dir;
+  auto str = [&](std::string_view table, std::string_view key, std::string& into) -> Status {
+    auto node = t[table][key];
+    if (!node) return {};
+    auto v = node.value<std::string>();
+    if (!v) {
+      return make_error(ErrorCode::kInvalidArgument, "config: " + std::string(table) + "." +
+                                                         std::string(key) + " must be a string");
+    }
+    into = *v;
+    return {};
+  };
+  auto num = [&](std::string_view table, std::string_view key, int64_t& into) -> Status {
+    auto node = t[table][key];
+    if (!node) return {};
+    auto v = node.value<int64_t>();
+    if (!node.is_integer() || !v) {
+      return make_error(ErrorCode::kInvalidArgument, "config: " + std::string(table) + "." +
+                                                         std::string(key) + " must be an integer");
+    }
+    into = *v;
+    return {};
+  };
+  ANONCODE_CHECK(str("server", "listen", c.listen));
+  ANONCODE_CHECK(num("server", "threads", c.threads));
+  ANONCODE_CHECK(str("database", "url", c.db_url));
+  ANONCODE_CHECK(str("privacy", "group", c.group));
+  ANONCODE_CHECK(num("platform", "code_validity_seconds", c.code_validity_seconds));
+  ANONCODE_CHECK(num("platform", "clock_skew_seconds", c.clock_skew_seconds));
+  ANONCODE_CHECK(num("platform", "refill_delay_seconds", c.refill_delay_seconds));
+  if (c.db_url.empty()) c.db_url = "sqlite:" + (dir / "anoncode.db").string();
+  ANONCODE_CHECK(check_config(c));
+  return c;
+}
+
+Result<Secrets> load_secrets(const fs::path& data_dir) {
+  fs::path dir = fs::absolute(data_dir).lexically_normal();
+  Secrets s;
+  ANONCODE_TRY(SecretBytes admin, read_secret_file(dir / kAdminTokenFile));
+  s.admin_token = trim_trailing_space(admin);
+  ANONCODE_TRY(SecretBytes service, read_secret_file(dir / kServiceTokenFile));
+  s.service_token = trim_trailing_space(service);
+  ANONCODE_TRY(SecretBytes issuer_text, read_secret_file(dir / kIssuerKeyFile));
+  ANONCODE_TRY(s.issuer_key, decode_base64url_secret(issuer_text, kIssuerKeyFile));
+  ANONCODE_TRY(s.platform_key_pem, read_secret_file(dir / kPlatformKeyFile));
+  ANONCODE_TRY(s.pii_key, read_secret_file(dir / kPiiKeyFile));
+  if (s.admin_token.size() < 16 || s.service_token.size() < 16) {
+    return make_error(ErrorCode::kInvalidArgument, "a token file is shorter than 16 characters");
+  }
+  if (s.pii_key.size() != 32) {
+    return make_error(ErrorCode::kInvalidArgument, "pii_key must be exactly 32 bytes");
+  }
+  return s;
+}
+
+}  // namespace anoncode::server

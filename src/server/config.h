@@ -1,0 +1,83 @@
+// The data directory (DESIGN §5, docs/OPERATIONS.md): one TOML configuration and, beside it, one
+// file per secret with mode 0600 — secrets are never in the configuration, never in logs.
+//
+//   DIR/                  mode 0700
+//     config.toml         listen address, database URL, group, platform timings
+//     admin_token         bearer token of /admin/v1/* (base64url text)
+//     service_token       bearer token of /privacy/v1/open|show between services (base64url text)
+//     issuer_key          the privacy backend's issuer key, IssuerKey::encode_secret, base64url
+//     platform_key.pem    the platform's SM2 QR-signing key, PKCS#8 PEM
+//     pii_key             32 random bytes: the Sm4Aead key of personal data and terminal keys
+//     anoncode.db         the SQLite database (default; PostgreSQL by URL instead)
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "common/bytes.h"
+#include "common/result.h"
+#include "common/secret.h"
+
+namespace anoncode::server {
+
+constexpr const char* kConfigFile = "config.toml";
+constexpr const char* kAdminTokenFile = "admin_token";
+constexpr const char* kServiceTokenFile = "service_token";
+constexpr const char* kIssuerKeyFile = "issuer_key";
+constexpr const char* kPlatformKeyFile = "platform_key.pem";
+constexpr const char* kPiiKeyFile = "pii_key";
+
+struct Config {
+  std::filesystem::path data_dir;
+  std::string listen = "127.0.0.1:8080";         // [server] listen
+  int64_t threads = 8;                           // [server] threads
+  std::string db_url;                            // [database] url
+  std::string group = "ristretto255";            // [privacy] group
+  int64_t code_validity_seconds = 120;           // [platform] code_validity_seconds
+  int64_t clock_skew_seconds = 30;               // [platform] clock_skew_seconds
+  int64_t refill_delay_seconds = 7 * 24 * 3600;  // [platform] refill_delay_seconds
+};
+
+// The secrets of a data directory, read from their files.
+struct Secrets {
+  SecretBytes admin_token;       // the token's text
+  SecretBytes service_token;     // the token's text
+  SecretBytes issuer_key;        // IssuerKey::encode_secret bytes (the file's base64url, decoded)
+  SecretBytes platform_key_pem;  // PKCS#8 PEM text
+  SecretBytes pii_key;           // 32 bytes
+};
+
+struct InitOptions {
+  std::filesystem::path data_dir;
+  std::optional<std::string> db_url;  // default sqlite:DIR/anoncode.db
+  std::string group = "ristretto255";
+};
+
+struct InitResult {
+  Config config;
+  SecretBytes admin_token;
+  std::string issuer_kid;    // hex
+  std::string platform_kid;  // hex: first 8 bytes of SM3(platform public key, 65 bytes)
+};
+
+// Creates DIR with the configuration and fresh secrets. DIR must not exist or be an empty
+// directory (`conflict` otherwise: init never overwrites). The directory appears complete or
+// not at all (it is built beside DIR and renamed into place).
+Result<InitResult> init_data_dir(const InitOptions& options);
+
+// Reads DIR/config.toml: `not_found` without one, `malformed` for bad TOML, `invalid_argument`
+// for bad values.
+Result<Config> load_config(const std::filesystem::path& data_dir);
+
+// Reads the secret files; `forbidden` if one is readable by group or others.
+Result<Secrets> load_secrets(const std::filesystem::path& data_dir);
+
+// "HOST:PORT" (or "[v6]:PORT") → (host, port); port 0 means any free port.
+Result<std::pair<std::string, int>> parse_listen(std::string_view listen);
+
+// The platform key id: first 8 bytes of SM3(public key, 65 bytes uncompressed), hex.
+std::string platform_kid_hex(const Bytes& public_key);
+
+}  // namespace anoncode::server

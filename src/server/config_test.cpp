@@ -1,0 +1,174 @@
+// The data directory: init writes the configuration and secrets (mode 0600) and never
+// overwrites; load reads them back and refuses what it should.
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "crypto/credential.h"
+#include "crypto/sm2.h"
+
+namespace anoncode::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("anoncode-config-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  static unsigned mode_of(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  }
+  static std::string read(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  fs::path root_;
+};
+
+TEST_F(ConfigTest, InitWritesConfigAndSecretsWithMode0600) {
+  fs::path dir = root_ / "data";
+  auto r = init_data_dir({dir, std::nullopt, "ristretto255"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(mode_of(dir), 0700u);
+  for (const char* f : {kConfigFile, kAdminTokenFile, kServiceTokenFile, kIssuerKeyFile,
+                        kPlatformKeyFile, kPiiKeyFile}) {
+    EXPECT_EQ(mode_of(dir / f), 0600u) << f;
+  }
+  EXPECT_EQ(r->issuer_kid.size(), 16u);
+  EXPECT_EQ(r->platform_kid.size(), 16u);
+  EXPECT_EQ(r->config.db_url, "sqlite:" + (dir / "anoncode.db").string());
+  // No secret reaches the configuration.
+  std::string config_text = read(dir / kConfigFile);
+  std::string admin(reinterpret_cast<const char*>(r->admin_token.expose_secret().data()),
+                    r->admin_token.size());
+  EXPECT_EQ(config_text.find(admin), std::string::npos);
+  EXPECT_EQ(read(dir / kAdminTokenFile), admin);
+  // No temporary directory is left beside it.
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(root_)) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+}
+
+TEST_F(ConfigTest, LoadReadsBackWhatInitWrote) {
+  fs::path dir = root_ / "data";
+  auto r = init_data_dir({dir, std::string("postgresql://db.example/anoncode"), "sm2"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto c = load_config(dir);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->db_url, "postgresql://db.example/anoncode");
+  EXPECT_EQ(c->group, "sm2");
+  EXPECT_EQ(c->code_validity_seconds, 120);
+  EXPECT_EQ(c->refill_delay_seconds, 7 * 24 * 3600);
+  EXPECT_EQ(c->clock_skew_seconds, 30);
+
+  auto s = load_secrets(dir);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_TRUE(s->admin_token.equals(r->admin_token));
+  EXPECT_EQ(s->pii_key.size(), 32u);
+  auto issuer = crypto::IssuerKey::decode_secret(s->issuer_key);
+  ASSERT_TRUE(issuer.ok());
+  EXPECT_EQ(to_hex(issuer->kid()), r->issuer_kid);
+  EXPECT_EQ(issuer->public_key().group().name(), "sm2");
+  auto platform = crypto::Sm2PrivateKey::from_pem(s->platform_key_pem);
+  ASSERT_TRUE(platform.ok());
+  EXPECT_EQ(platform_kid_hex(platform->public_key().to_bytes()), r->platform_kid);
+  EXPECT_FALSE(s->service_token.equals(s->admin_token));
+}
+
+TEST_F(ConfigTest, InitNeverOverwrites) {
+  fs::path dir = root_ / "data";
+  auto first = init_data_dir({dir, std::nullopt, "ristretto255"});
+  ASSERT_TRUE(first.ok());
+  std::string token_before = read(dir / kAdminTokenFile);
+  auto second = init_data_dir({dir, std::nullopt, "ristretto255"});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(read(dir / kAdminTokenFile), token_before);
+
+  // A non-empty directory of something else, and a plain file, are refused too.
+  fs::create_directories(root_ / "other");
+  std::ofstream(root_ / "other" / "x") << "x";
+  EXPECT_EQ(init_data_dir({root_ / "other", std::nullopt, "ristretto255"}).error().code,
+            ErrorCode::kConflict);
+  std::ofstream(root_ / "file") << "x";
+  EXPECT_EQ(init_data_dir({root_ / "file", std::nullopt, "ristretto255"}).error().code,
+            ErrorCode::kConflict);
+}
+
+TEST_F(ConfigTest, InitFillsAnEmptyDirectory) {
+  fs::create_directories(root_ / "empty");
+  auto r = init_data_dir({root_ / "empty", std::nullopt, "ristretto255"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(fs::exists(root_ / "empty" / kConfigFile));
+}
+
+TEST_F(ConfigTest, AnUnknownGroupIsInvalidArgument) {
+  auto r = init_data_dir({root_ / "data", std::nullopt, "p256"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(root_ / "data"));
+}
+
+TEST_F(ConfigTest, SecretsReadableByOthersAreRefused) {
+  fs::path dir = root_ / "data";
+  ASSERT_TRUE(init_data_dir({dir, std::nullopt, "ristretto255"}).ok());
+  fs::permissions(dir / kPiiKeyFile, fs::perms::owner_read | fs::perms::others_read);
+  auto s = load_secrets(dir);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kForbidden);
+}
+
+TEST_F(ConfigTest, BadConfigurationsAreRefused) {
+  fs::path dir = root_ / "data";
+  ASSERT_TRUE(init_data_dir({dir, std::nullopt, "ristretto255"}).ok());
+  EXPECT_EQ(load_config(root_ / "absent").error().code, ErrorCode::kNotFound);
+
+  std::ofstream(dir / kConfigFile, std::ios::trunc) << "[server\nlisten = ";
+  EXPECT_EQ(load_config(dir).error().code, ErrorCode::kMalformed);
+
+  std::ofstream(dir / kConfigFile, std::ios::trunc) << "[server]\nlisten = 8080\n";
+  EXPECT_EQ(load_config(dir).error().code, ErrorCode::kInvalidArgument);
+
+  std::ofstream(dir / kConfigFile, std::ios::trunc) << "[privacy]\ngroup = \"p256\"\n";
+  EXPECT_EQ(load_config(dir).error().code, ErrorCode::kInvalidArgument);
+
+  std::ofstream(dir / kConfigFile, std::ios::trunc) << "[platform]\ncode_validity_seconds = 0\n";
+  EXPECT_EQ(load_config(dir).error().code, ErrorCode::kInvalidArgument);
+
+  // Every key is optional: defaults fill in.
+  std::ofstream(dir / kConfigFile, std::ios::trunc) << "";
+  auto c = load_config(dir);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->db_url, "sqlite:" + (dir / "anoncode.db").string());
+}
+
+TEST(ParseListen, HostAndPort) {
+  EXPECT_EQ(*parse_listen("127.0.0.1:8080"), (std::pair<std::string, int>{"127.0.0.1", 8080}));
+  EXPECT_EQ(*parse_listen("0.0.0.0:0"), (std::pair<std::string, int>{"0.0.0.0", 0}));
+  EXPECT_EQ(*parse_listen("[::1]:443"), (std::pair<std::string, int>{"::1", 443}));
+  for (const char* bad : {"8080", ":8080", "host:", "host:65536", "host:80a", "host:-1"}) {
+    EXPECT_FALSE(parse_listen(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace anoncode::server

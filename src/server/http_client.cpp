@@ -1,0 +1,98 @@
+#include "server/http_client.h"
+
+#include <httplib.h>
+
+namespace anoncode::server {
+
+namespace {
+
+httplib::Headers headers_with(const std::optional<std::string>& bearer) {
+  httplib::Headers h;
+  if (bearer) h.emplace("Authorization", "Bearer " + *bearer);
+  return h;
+}
+
+Result<HttpReply> to_reply(const httplib::Result& res, const std::string& base) {
+  if (!res) {
+    return make_error(ErrorCode::kUnavailable,
+                      "cannot reach " + base + ": " + httplib::to_string(res.error()));
+  }
+  HttpReply reply;
+  reply.status = res->status;
+  if (!res->body.empty()) {
+    reply.body = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+    if (reply.body.is_discarded()) {
+      // /metrics is text; other non-JSON answers come from something that is not our server.
+      reply.body = nlohmann::json{{"text", res->body}};
+    }
+  } else {
+    reply.body = nlohmann::json::object();
+  }
+  return reply;
+}
+
+}  // namespace
+
+Result<HttpClient> HttpClient::create(const std::string& base_url) {
+  if (base_url.rfind("http://", 0) != 0 || base_url.size() <= 7) {
+    return make_error(ErrorCode::kInvalidArgument, "server URL must be http://host:port");
+  }
+  auto c = std::make_unique<httplib::Client>(base_url);
+  if (!c->is_valid()) return make_error(ErrorCode::kInvalidArgument, "bad server URL");
+  c->set_tcp_nodelay(true);
+  c->set_connection_timeout(5);
+  c->set_read_timeout(30);
+  c->set_write_timeout(30);
+  c->set_keep_alive(true);
+  return HttpClient(std::move(c), base_url);
+}
+
+HttpClient::HttpClient(std::unique_ptr<httplib::Client> c, std::string base)
+    : client_(std::move(c)), base_(std::move(base)) {}
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
+HttpClient::~HttpClient() = default;
+
+Result<HttpReply> HttpClient::get(const std::string& path,
+                                  const std::optional<std::string>& bearer) {
+  return to_reply(client_->Get(path, headers_with(bearer)), base_);
+}
+
+Result<HttpReply> HttpClient::post(const std::string& path, const nlohmann::json& body,
+                                   const std::optional<std::string>& bearer) {
+  return to_reply(client_->Post(path, headers_with(bearer), body.dump(), "application/json"),
+                  base_);
+}
+
+Result<HttpReply> HttpClient::post_raw(const std::string& path, const std::string& body,
+                                       const std::multimap<std::string, std::string>& headers) {
+  httplib::Headers h(headers.begin(), headers.end());
+  return to_reply(client_->Post(path, h, body, "application/json"), base_);
+}
+
+std::optional<ErrorCode> error_code_from_name(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+    if (error_code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
+  }
+  return std::nullopt;
+}
+
+Error reply_error(const HttpReply& reply) {
+  const auto& b = reply.body;
+  if (b.is_object() && b.contains("error") && b["error"].is_object()) {
+    const auto& e = b["error"];
+    std::string code = e.value("code", "");
+    std::string message = e.value("message", "");
+    if (auto c = error_code_from_name(code)) return make_error(*c, message);
+  }
+  return make_error(ErrorCode::kInternal,
+                    "unexpected reply (HTTP " + std::to_string(reply.status) + ")");
+}
+
+Result<nlohmann::json> reply_json(Result<HttpReply> reply) {
+  if (!reply) return reply.error();
+  if (!reply->ok()) return reply_error(*reply);
+  return std::move(reply->body);
+}
+
+}  // namespace anoncode::server

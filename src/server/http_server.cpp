@@ -1,0 +1,356 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+#include <sodium.h>
+
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+
+#include "server/json_fields.h"
+#include "server/log.h"
+
+namespace anoncode::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kJson = "application/json";
+constexpr const char* kUnmatched = "unmatched";
+
+// What the logger needs of the request in progress. httplib runs a connection's requests start
+// to finish on one worker thread, from the pre-routing handler to the logger, so thread-local
+// state is per request.
+struct RequestContext {
+  bool active = false;
+  Clock::time_point start;
+  std::string request_id;
+  std::string route;
+};
+thread_local RequestContext tl_request;
+
+bool acceptable_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  uint8_t raw[16];
+  randombytes_buf(raw, sizeof raw);
+  return to_hex(ByteView(raw, sizeof raw));
+}
+
+nlohmann::json error_json(ErrorCode code, std::string_view message) {
+  return {{"error", {{"code", error_code_name(code)}, {"message", message}}}};
+}
+
+void set_error(httplib::Response& res, ErrorCode code, std::string_view message, int status = 0) {
+  res.status = status != 0 ? status : error_code_http_status(code);
+  res.set_content(error_json(code, message).dump(), kJson);
+}
+
+// The status of a body returned as a value: 200, unless it is an error_body().
+int status_of(const nlohmann::json& body) {
+  if (!body.is_object()) return 200;
+  auto it = body.find("error");
+  if (it == body.end() || !it->is_object()) return 200;
+  auto code = it->find("code");
+  if (code == it->end() || !code->is_string()) return 200;
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+    if (error_code_name(static_cast<ErrorCode>(c)) == code->get_ref<const std::string&>()) {
+      return error_code_http_status(static_cast<ErrorCode>(c));
+    }
+  }
+  return 500;
+}
+
+}  // namespace
+
+// --- Request ---
+
+const std::string& Request::method() const {
+  return raw_.method;
+}
+const std::string& Request::path() const {
+  return raw_.path;
+}
+const std::string& Request::body() const {
+  return raw_.body;
+}
+
+std::optional<std::string> Request::header(std::string_view name) const {
+  std::string key(name);
+  if (!raw_.has_header(key.c_str())) return std::nullopt;
+  return raw_.get_header_value(key.c_str());
+}
+
+std::optional<std::string> Request::query(std::string_view name) const {
+  std::string key(name);
+  if (!raw_.has_param(key.c_str())) return std::nullopt;
+  return raw_.get_param_value(key.c_str());
+}
+
+Result<nlohmann::json> Request::json_body() const {
+  return parse_json_object(raw_.body);
+}
+
+nlohmann::json error_body(const Error& error, const nlohmann::json& extra) {
+  nlohmann::json body = error_json(error.code, error.message);
+  if (extra.is_object()) {
+    for (const auto& [k, v] : extra.items()) {
+      if (k != "error") body[k] = v;
+    }
+  }
+  return body;
+}
+
+// --- HttpServer ---
+
+HttpServer::HttpServer(ServerOptions options)
+    : options_(std::move(options)),
+      http_(std::make_unique<httplib::Server>()),
+      metrics_(std::make_unique<Metrics>()) {
+  auto& s = *http_;
+  // Without TCP_NODELAY every small response waits for the peer's delayed ACK (~40 ms).
+  s.set_tcp_nodelay(true);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second server
+  // bind the same port and silently share its traffic instead of failing to start.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof yes);
+  });
+  size_t threads = options_.threads == 0 ? 1 : options_.threads;
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.set_payload_max_length(options_.max_body_bytes);
+  // An idle keep-alive connection holds a worker, and a graceful stop waits for it: keep it short.
+  s.set_keep_alive_timeout(2);
+  s.set_read_timeout(10);
+  s.set_write_timeout(10);
+
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    tl_request.active = true;
+    tl_request.start = Clock::now();
+    std::string id = req.get_header_value("X-Request-Id");
+    tl_request.request_id = acceptable_request_id(id) ? id : new_request_id();
+    tl_request.route = kUnmatched;
+    res.set_header("X-Request-Id", tl_request.request_id);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
+    this->dispatch(req, &res);
+  };
+  // One catch-all per method: routing, 404s and metrics labels stay ours.
+  s.Get(".*", dispatch);
+  s.Post(".*", dispatch);
+  s.Put(".*", dispatch);
+  s.Patch(".*", dispatch);
+  s.Delete(".*", dispatch);
+  s.Options(".*", dispatch);
+
+  // Called for every response with status >= 400; fills in bodies httplib left empty (a body over
+  // the limit, a request it could not parse) and keeps ours.
+  s.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        switch (res.status) {
+          case 413:
+            set_error(res, ErrorCode::kInvalidArgument, "the request body is too large", 413);
+            break;
+          case 404:
+            set_error(res, ErrorCode::kNotFound, "no such route");
+            break;
+          case 400:
+            set_error(res, ErrorCode::kMalformed, "the HTTP request could not be parsed");
+            break;
+          default:
+            if (res.status >= 500) {
+              set_error(res, ErrorCode::kInternal, "internal error", 500);
+            } else {
+              set_error(res, ErrorCode::kInvalidArgument, "the request was refused", res.status);
+            }
+        }
+        if (tl_request.active && !res.has_header("X-Request-Id")) {
+          res.set_header("X-Request-Id", tl_request.request_id);
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    // dispatch() catches everything; this is the net under httplib's own code.
+    log_error("unexpected_exception", {{"request_id", tl_request.request_id}});
+    set_error(res, ErrorCode::kInternal, "internal error");
+  });
+
+  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    double seconds = 0;
+    std::string route = kUnmatched;
+    std::string request_id;
+    if (tl_request.active) {
+      seconds = std::chrono::duration<double>(Clock::now() - tl_request.start).count();
+      route = tl_request.route;
+      request_id = tl_request.request_id;
+    }
+    tl_request.active = false;
+    metrics_->record(req.method, route, res.status, seconds);
+    log_info("request", {{"request_id", request_id},
+                         {"method", req.method},
+                         {"route", route},
+                         {"status", res.status},
+                         {"duration_ms", seconds * 1000.0}});
+  });
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::route(std::string_view method, std::string_view path, Handler handler) {
+  std::string m(method), p(path);
+  if (m != "GET" && m != "POST") throw std::invalid_argument("route: method must be GET or POST");
+  if (p == "/healthz" || p == "/metrics" ||
+      !routes_.emplace(std::pair{m, p}, Route{p, std::move(handler)}).second) {
+    throw std::invalid_argument("route registered twice: " + m + " " + p);
+  }
+}
+
+void HttpServer::set_health_check(std::function<Status()> check) {
+  health_check_ = std::move(check);
+}
+
+void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
+  auto& res = *static_cast<httplib::Response*>(res_ptr);
+  const std::string& path = req.path;
+  if (req.method == "GET" && path == "/healthz") {
+    tl_request.route = path;
+    if (health_check_) {
+      Status healthy = health_check_();
+      if (!healthy) {
+        log_warn("unhealthy",
+                 {{"request_id", tl_request.request_id}, {"code", healthy.error().code_name()}});
+        set_error(res, ErrorCode::kUnavailable, "not ready to serve");
+        return;
+      }
+    }
+    res.set_content(R"({"status":"ok"})", kJson);
+    return;
+  }
+  if (req.method == "GET" && path == "/metrics") {
+    tl_request.route = path;
+    res.set_content(metrics_->render(), "text/plain; version=0.0.4");
+    return;
+  }
+  auto it = routes_.find(std::pair{req.method, path});
+  if (it == routes_.end()) {
+    set_error(res, ErrorCode::kNotFound, "no such route");
+    return;
+  }
+  tl_request.route = it->second.path;
+  try {
+    Request request(req, it->second.path, tl_request.request_id);
+    Result<nlohmann::json> out = it->second.handler(request);
+    if (out.ok()) {
+      res.status = status_of(*out);
+      res.set_content(out->dump(), kJson);
+    } else {
+      set_error(res, out.error().code, out.error().message);
+    }
+  } catch (const std::exception& e) {
+    // A bug: the detail goes to the log (no body, no headers), the client gets a generic 500.
+    log_error(
+        "handler_exception",
+        {{"request_id", tl_request.request_id}, {"route", it->second.path}, {"what", e.what()}});
+    set_error(res, ErrorCode::kInternal, "internal error");
+  } catch (...) {
+    log_error("handler_exception",
+              {{"request_id", tl_request.request_id}, {"route", it->second.path}});
+    set_error(res, ErrorCode::kInternal, "internal error");
+  }
+}
+
+Result<int> HttpServer::bind() {
+  if (port_ >= 0) return port_;
+  int port = -1;
+  if (options_.port == 0) {
+    port = http_->bind_to_any_port(options_.host);
+  } else if (http_->bind_to_port(options_.host, options_.port)) {
+    port = options_.port;
+  }
+  if (port <= 0) {
+    return make_error(ErrorCode::kUnavailable,
+                      "cannot listen on " + options_.host + ":" + std::to_string(options_.port));
+  }
+  port_ = port;
+  return port_;
+}
+
+Status HttpServer::serve() {
+  ANONCODE_TRY(int port, bind());
+  (void)port;
+  {
+    std::lock_guard lock(state_mu_);
+    if (stop_requested_) return {};
+    serving_ = true;
+  }
+  bool ok = http_->listen_after_bind();
+  std::lock_guard lock(state_mu_);
+  serving_ = false;
+  if (!ok && !stop_requested_) {
+    return make_error(ErrorCode::kUnavailable, "the server stopped accepting connections");
+  }
+  return {};
+}
+
+Status HttpServer::start() {
+  ANONCODE_TRY(int port, bind());
+  (void)port;
+  {
+    std::lock_guard lock(state_mu_);
+    if (thread_.joinable()) throw std::logic_error("HttpServer::start called twice");
+    serving_ = true;  // before the thread runs, so a stop() right away waits for it
+  }
+  thread_ = std::thread([this] {
+    http_->listen_after_bind();
+    std::lock_guard lock(state_mu_);
+    serving_ = false;
+  });
+  for (int i = 0; i < 5000 && !http_->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!http_->is_running()) return make_error(ErrorCode::kUnavailable, "the server did not start");
+  return {};
+}
+
+void HttpServer::stop() {
+  bool was_serving = false;
+  {
+    std::lock_guard lock(state_mu_);
+    stop_requested_ = true;
+    was_serving = serving_;
+  }
+  if (was_serving) {
+    // serve() may be between taking the lock and entering its accept loop.
+    for (int i = 0; i < 1000 && !http_->is_running(); ++i) {
+      {
+        std::lock_guard lock(state_mu_);
+        if (!serving_) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  http_->stop();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+std::string HttpServer::url() const {
+  std::string host = options_.host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port_);
+}
+
+}  // namespace anoncode::server

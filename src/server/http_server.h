@@ -1,0 +1,126 @@
+// The HTTP/JSON server every service runs in (DESIGN §5): a thin layer over cpp-httplib that
+// owns the conventions of docs/API.md once, so the handlers only say what they do:
+//  - a handler takes a Request and returns Result<json>: a value is 200 with that body, an Error
+//    is `{"error":{"code","message"}}` with the code's HTTP status (error_code_http_status);
+//  - a handler that must send more with an error (the next credential after a spent show,
+//    docs/API.md) returns `error_body(err, extra)`: a JSON object whose "error" member names a
+//    code is rendered with that code's status;
+//  - an exception is a bug: 500 `internal` with a generic message, the detail logged (never the
+//    body); unknown routes are 404 `not_found`; a body over the limit is 413 `invalid_argument`;
+//  - `X-Request-Id` is echoed (or made) on every response and in the request's log line;
+//  - one JSON log line per request (time, request id, method, route, status, duration — never
+//    bodies, tokens or personal data), request counts and a latency histogram for /metrics;
+//  - `GET /healthz` and `GET /metrics` are always there.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "common/result.h"
+#include "server/metrics.h"
+
+namespace httplib {
+class Server;
+struct Request;
+}  // namespace httplib
+
+namespace anoncode::server {
+
+// What a handler sees of a request.
+class Request {
+ public:
+  Request(const httplib::Request& raw, std::string route, std::string request_id)
+      : raw_(raw), route_(std::move(route)), request_id_(std::move(request_id)) {}
+
+  const std::string& method() const;
+  const std::string& path() const;
+  const std::string& route() const { return route_; }  // the registered path it matched
+  const std::string& request_id() const { return request_id_; }
+  const std::string& body() const;
+  // A header's value, or nullopt (names are case-insensitive).
+  std::optional<std::string> header(std::string_view name) const;
+  // A query-string parameter, or nullopt.
+  std::optional<std::string> query(std::string_view name) const;
+  // The body as a JSON object: `malformed` if it is not JSON, `invalid_argument` if it is JSON
+  // but not an object. An empty body is `{}`.
+  Result<nlohmann::json> json_body() const;
+
+ private:
+  const httplib::Request& raw_;
+  std::string route_;
+  std::string request_id_;
+};
+
+using Handler = std::function<Result<nlohmann::json>(const Request&)>;
+
+// `{"error":{"code","message"}}` plus `extra`'s members, for a handler to return as its value
+// when the error must carry more (e.g. the rider's next credential).
+nlohmann::json error_body(const Error& error,
+                          const nlohmann::json& extra = nlohmann::json::object());
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (tests); see HttpServer::port()
+  size_t threads = 8;
+  size_t max_body_bytes = 64 * 1024;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(ServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Registers `handler` for an exact method ("GET" or "POST") and path. Routes must be
+  // registered before the server starts; a duplicate is a bug (throws).
+  void route(std::string_view method, std::string_view path, Handler handler);
+  // What `GET /healthz` asks before answering 200 (e.g. that the database answers); a failure
+  // is 503 `unavailable`. Without one, /healthz answers 200 while the process serves.
+  void set_health_check(std::function<Status()> check);
+
+  // Binds the listening socket; the bound port (useful with port 0). `unavailable` if the
+  // address cannot be bound.
+  Result<int> bind();
+  // Serves on the bound socket until stop(); blocks. Binds first if bind() was not called.
+  Status serve();
+  // serve() on a background thread, returning once the socket is bound (tests).
+  Status start();
+  // Stops accepting, lets the requests in progress finish, returns when serving has ended
+  // (when started with start()). Safe to call from any thread, more than once.
+  void stop();
+
+  int port() const { return port_; }
+  std::string url() const;  // http://host:port
+  const Metrics& metrics() const { return *metrics_; }
+
+ private:
+  struct Route {
+    std::string path;
+    Handler handler;
+  };
+  void dispatch(const httplib::Request& req, void* res);
+
+  ServerOptions options_;
+  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<Metrics> metrics_;
+  std::map<std::pair<std::string, std::string>, Route> routes_;
+  std::function<Status()> health_check_;
+  int port_ = -1;
+  std::thread thread_;
+  std::mutex state_mu_;
+  bool serving_ = false;
+  bool stop_requested_ = false;
+};
+
+}  // namespace anoncode::server

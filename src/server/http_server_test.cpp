@@ -1,0 +1,351 @@
+// The HTTP framework over real sockets on 127.0.0.1: routing, the JSON error contract of
+// docs/API.md, request ids, bearer tokens, /healthz and /metrics, graceful stop.
+#include "server/http_server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <regex>
+#include <thread>
+
+#include "server/auth.h"
+#include "server/http_client.h"
+#include "server/json_fields.h"
+#include "server/log.h"
+
+namespace anoncode::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kGoodToken = "the-right-token-for-this-test-000000000000";
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    set_log_level(LogLevel::kWarn);
+    ServerOptions opts;
+    opts.port = 0;
+    opts.threads = 4;
+    opts.max_body_bytes = 4096;
+    server_ = std::make_unique<HttpServer>(opts);
+    server_->route("POST", "/echo", [](const Request& req) -> Result<json> {
+      ANONCODE_TRY(json body, req.json_body());
+      ANONCODE_TRY(std::string name, required_string(body, "name", 16));
+      ANONCODE_TRY(int64_t n, required_int(body, "n", 0, 100));
+      ANONCODE_TRY(Bytes data, required_bytes(body, "data", 8));
+      return json{{"name", name}, {"n", n}, {"data", to_base64url(data)}};
+    });
+    server_->route("GET", "/boom", [](const Request&) -> Result<json> {
+      throw std::runtime_error("detail that must stay in the log");
+    });
+    server_->route("GET", "/missing", [](const Request&) -> Result<json> {
+      return make_error(ErrorCode::kNotFound, "no such thing");
+    });
+    server_->route("POST", "/spent", [](const Request&) -> Result<json> {
+      return error_body(make_error(ErrorCode::kSnReused, "shown twice"), {{"response", "abc"}});
+    });
+    TokenHash good = token_hash(std::string_view(kGoodToken));
+    server_->route("POST", "/secure", [good](const Request& req) -> Result<json> {
+      ANONCODE_CHECK(require_bearer(req, good));
+      return json{{"ok", true}};
+    });
+    server_->route("GET", "/query", [](const Request& req) -> Result<json> {
+      return json{{"user_id", req.query("user_id").value_or("")}};
+    });
+    server_->set_health_check([this]() -> Status {
+      if (healthy_) return {};
+      return make_error(ErrorCode::kUnavailable, "database down");
+    });
+    ASSERT_TRUE(server_->start().ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_tcp_nodelay(true);
+  }
+  void TearDown() override {
+    client_.reset();  // closes its keep-alive connection, so the stop does not wait for it
+    server_->stop();
+  }
+
+  httplib::Result post(const std::string& path, const std::string& body,
+                       httplib::Headers headers = {}) {
+    return client_->Post(path, headers, body, "application/json");
+  }
+  static json body_of(const httplib::Result& r) { return json::parse(r->body); }
+  static std::string code_of(const httplib::Result& r) { return body_of(r)["error"]["code"]; }
+
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+  std::atomic<bool> healthy_{true};
+};
+
+TEST_F(HttpServerTest, ARouteGetsItsFieldsAndAnswersJson) {
+  auto r = post("/echo", R"({"name":"ok","n":7,"data":"AQID","unknown":1})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(body_of(r), (json{{"name", "ok"}, {"n", 7}, {"data", "AQID"}}));
+}
+
+TEST_F(HttpServerTest, ABodyThatIsNotJsonIsMalformed) {
+  auto r = post("/echo", R"({"name":"ok",)");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(code_of(r), "malformed");
+  EXPECT_FALSE(body_of(r)["error"]["message"].get<std::string>().empty());
+}
+
+TEST_F(HttpServerTest, JsonThatIsNotAnObjectIsInvalidArgument) {
+  auto r = post("/echo", "[1,2]");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(code_of(r), "invalid_argument");
+}
+
+TEST_F(HttpServerTest, MissingOrMistypedFieldsAreInvalidArgumentNamingTheField) {
+  auto missing = post("/echo", R"({"n":7,"data":"AQID"})");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_EQ(code_of(missing), "invalid_argument");
+  EXPECT_NE(body_of(missing)["error"]["message"].get<std::string>().find("'name'"),
+            std::string::npos);
+
+  auto mistyped = post("/echo", R"({"name":"ok","n":"7","data":"AQID"})");
+  EXPECT_EQ(code_of(mistyped), "invalid_argument");
+  auto fraction = post("/echo", R"({"name":"ok","n":7.5,"data":"AQID"})");
+  EXPECT_EQ(code_of(fraction), "invalid_argument");
+  auto out_of_range = post("/echo", R"({"name":"ok","n":101,"data":"AQID"})");
+  EXPECT_EQ(code_of(out_of_range), "invalid_argument");
+  auto too_long = post("/echo", R"({"name":"seventeen-chars-x","n":1,"data":"AQID"})");
+  EXPECT_EQ(code_of(too_long), "invalid_argument");
+  // The message names the field, never echoes the value.
+  EXPECT_EQ(body_of(too_long)["error"]["message"].get<std::string>().find("seventeen"),
+            std::string::npos);
+}
+
+TEST_F(HttpServerTest, BytesThatAreNotBase64urlAreMalformed) {
+  auto padded = post("/echo", R"({"name":"ok","n":1,"data":"AQI="})");
+  ASSERT_TRUE(padded);
+  EXPECT_EQ(padded->status, 400);
+  EXPECT_EQ(code_of(padded), "malformed");
+  auto too_long = post("/echo", R"({"name":"ok","n":1,"data":"AQIDBAUGBwgJ"})");
+  EXPECT_EQ(code_of(too_long), "malformed");
+}
+
+TEST_F(HttpServerTest, ABodyOverTheLimitIs413InvalidArgument) {
+  std::string big = R"({"name":")" + std::string(5000, 'a') + R"("})";
+  auto r = post("/echo", big);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(code_of(r), "invalid_argument");
+  // Counted once the response is written (the logger runs after the write): wait for it.
+  for (int i = 0; i < 200 && server_->metrics().count("POST", "unmatched", 413) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(server_->metrics().count("POST", "unmatched", 413), 1u);
+  // The server still serves afterwards.
+  auto ok = post("/echo", R"({"name":"ok","n":1,"data":"AQID"})");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(HttpServerTest, UnknownRoutesAndMethodsAre404NotFound) {
+  auto r = client_->Get("/no/such/route");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(code_of(r), "not_found");
+  auto wrong_method = client_->Get("/echo");
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 404);
+  EXPECT_EQ(code_of(wrong_method), "not_found");
+  auto put = client_->Put("/echo", "{}", "application/json");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 404);
+  EXPECT_EQ(code_of(put), "not_found");
+}
+
+TEST_F(HttpServerTest, AHandlerErrorHasItsCodesStatus) {
+  auto r = client_->Get("/missing");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(body_of(r), (json{{"error", {{"code", "not_found"}, {"message", "no such thing"}}}}));
+}
+
+TEST_F(HttpServerTest, AnErrorBodyWithExtrasKeepsThemAndTheStatus) {
+  auto r = post("/spent", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409);
+  EXPECT_EQ(code_of(r), "sn_reused");
+  EXPECT_EQ(body_of(r)["response"], "abc");
+}
+
+TEST_F(HttpServerTest, AnExceptionIsAGeneric500) {
+  auto r = client_->Get("/boom");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(code_of(r), "internal");
+  EXPECT_EQ(r->body.find("detail that must stay"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, BearerTokensAreChecked) {
+  auto none = post("/secure", "{}");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(code_of(none), "unauthorized");
+  auto wrong = post("/secure", "{}", {{"Authorization", "Bearer the-wrong-token"}});
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(code_of(wrong), "unauthorized");
+  auto basic = post("/secure", "{}", {{"Authorization", std::string("Basic ") + kGoodToken}});
+  EXPECT_EQ(basic->status, 401);
+  auto right = post("/secure", "{}", {{"Authorization", std::string("Bearer ") + kGoodToken}});
+  EXPECT_EQ(right->status, 200);
+}
+
+TEST_F(HttpServerTest, RequestIdsAreEchoedOrMade) {
+  auto echoed = client_->Get("/healthz", {{"X-Request-Id", "abc-123.x"}});
+  ASSERT_TRUE(echoed);
+  EXPECT_EQ(echoed->get_header_value("X-Request-Id"), "abc-123.x");
+  auto made = client_->Get("/healthz");
+  EXPECT_TRUE(std::regex_match(made->get_header_value("X-Request-Id"), std::regex("[0-9a-f]{32}")));
+  // An id with characters that could forge log lines is replaced.
+  auto refused = client_->Get("/healthz", {{"X-Request-Id", "a\"b c"}});
+  EXPECT_TRUE(
+      std::regex_match(refused->get_header_value("X-Request-Id"), std::regex("[0-9a-f]{32}")));
+  // Errors carry it too, including those httplib answers itself.
+  auto not_found = client_->Get("/nope", {{"X-Request-Id", "nf-1"}});
+  EXPECT_EQ(not_found->get_header_value("X-Request-Id"), "nf-1");
+  EXPECT_EQ(not_found->get_header_value_count("X-Request-Id"), 1u);
+  auto too_big = post("/echo", std::string(5000, ' '), {{"X-Request-Id", "big-1"}});
+  ASSERT_TRUE(too_big);
+  EXPECT_EQ(too_big->get_header_value("X-Request-Id"), "big-1");
+  EXPECT_EQ(too_big->get_header_value_count("X-Request-Id"), 1u);
+}
+
+TEST_F(HttpServerTest, QueryParametersReachTheHandler) {
+  auto r = client_->Get("/query?user_id=u%2D1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(body_of(r)["user_id"], "u-1");
+}
+
+TEST_F(HttpServerTest, HealthzFollowsTheHealthCheck) {
+  auto ok = client_->Get("/healthz");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(body_of(ok), (json{{"status", "ok"}}));
+  healthy_ = false;
+  auto down = client_->Get("/healthz");
+  EXPECT_EQ(down->status, 503);
+  EXPECT_EQ(code_of(down), "unavailable");
+}
+
+TEST_F(HttpServerTest, MetricsCountRequestsPerRouteAndStatus) {
+  ASSERT_TRUE(post("/echo", R"({"name":"ok","n":1,"data":"AQID"})"));
+  ASSERT_TRUE(post("/echo", R"({"name":"ok","n":1,"data":"AQID"})"));
+  ASSERT_TRUE(post("/echo", "not json"));
+  ASSERT_TRUE(client_->Get("/nope"));
+  // httplib counts a request in its logger, after the reply is written: the counter may lag the
+  // reply by a moment, so read the metrics until the last request shows (at most 2 s).
+  const std::string last =
+      R"(anoncode_http_requests_total{method="GET",route="unmatched",status="404"} 1)";
+  int status = 0;
+  std::string text;
+  for (int i = 0; i < 200; ++i) {
+    auto r = client_->Get("/metrics");
+    ASSERT_TRUE(r);
+    status = r->status;
+    text = r->body;
+    if (text.find(last) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(text.find("# TYPE anoncode_http_requests_total counter"), std::string::npos);
+  EXPECT_NE(
+      text.find(R"(anoncode_http_requests_total{method="POST",route="/echo",status="200"} 2)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(anoncode_http_requests_total{method="POST",route="/echo",status="400"} 1)"),
+      std::string::npos);
+  EXPECT_NE(
+      text.find(R"(anoncode_http_requests_total{method="GET",route="unmatched",status="404"} 1)"),
+      std::string::npos);
+  EXPECT_NE(text.find("# TYPE anoncode_http_request_duration_seconds histogram"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          R"(anoncode_http_request_duration_seconds_count{method="POST",route="/echo",status="200"} 2)"),
+      std::string::npos);
+  EXPECT_NE(text.find(R"(route="/echo",status="200",le="+Inf"} 2)"), std::string::npos);
+  // Raw paths never become labels.
+  EXPECT_EQ(text.find("/nope"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, ServesConcurrentClients) {
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      httplib::Client c("127.0.0.1", server_->port());
+      c.set_tcp_nodelay(true);
+      for (int i = 0; i < 25; ++i) {
+        auto r = c.Post("/echo", R"({"name":"ok","n":1,"data":"AQID"})", "application/json");
+        if (r && r->status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 100);
+}
+
+TEST_F(HttpServerTest, TheClientHelperPassesRepliesAndMapsErrors) {
+  auto c = HttpClient::create(server_->url());
+  ASSERT_TRUE(c.ok());
+  auto ok = reply_json(c->post("/echo", json{{"name", "ok"}, {"n", 1}, {"data", "AQID"}}));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ((*ok)["n"], 1);
+  auto denied = c->post("/secure", json::object(), std::string("nope"));
+  ASSERT_TRUE(denied.ok());
+  EXPECT_EQ(denied->status, 401);
+  EXPECT_EQ(reply_error(*denied).code, ErrorCode::kUnauthorized);
+  auto allowed = reply_json(c->post("/secure", json::object(), std::string(kGoodToken)));
+  EXPECT_TRUE(allowed.ok());
+  EXPECT_FALSE(HttpClient::create("ftp://x").ok());
+}
+
+TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
+  int port = server_->port();
+  server_->stop();
+  server_->stop();
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1);
+  EXPECT_FALSE(c.Get("/healthz"));
+  auto client = HttpClient::create("http://127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(client.ok());
+  auto r = client->get("/healthz");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(HttpServerRoutes, DuplicateRoutesAreABug) {
+  HttpServer s(ServerOptions{});
+  s.route("GET", "/a", [](const Request&) -> Result<nlohmann::json> { return nlohmann::json{}; });
+  EXPECT_THROW(s.route("GET", "/a",
+                       [](const Request&) -> Result<nlohmann::json> { return nlohmann::json{}; }),
+               std::invalid_argument);
+  EXPECT_THROW(s.route("GET", "/healthz",
+                       [](const Request&) -> Result<nlohmann::json> { return nlohmann::json{}; }),
+               std::invalid_argument);
+}
+
+TEST(HttpServerRoutes, ABusyPortIsUnavailable) {
+  HttpServer a(ServerOptions{"127.0.0.1", 0});
+  auto port = a.bind();
+  ASSERT_TRUE(port.ok());
+  HttpServer b(ServerOptions{"127.0.0.1", *port});
+  auto second = b.bind();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace anoncode::server

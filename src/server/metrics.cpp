@@ -1,0 +1,82 @@
+#include "server/metrics.h"
+
+#include <sstream>
+
+namespace anoncode::server {
+
+namespace {
+
+// Label values are method names and registered routes, but escape them as the format asks.
+std::string escape_label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string format_double(double v) {
+  std::ostringstream os;
+  os.precision(9);
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+Metrics::Metrics()
+    : bounds_{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0} {}
+
+void Metrics::record(const std::string& method, const std::string& route, int status,
+                     double seconds) {
+  std::lock_guard lock(mu_);
+  Series& s = series_[Key{method, route, status}];
+  if (s.buckets.empty()) s.buckets.assign(bounds_.size(), 0);
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    if (seconds <= bounds_[i]) ++s.buckets[i];
+  }
+  ++s.count;
+  s.sum += seconds;
+}
+
+uint64_t Metrics::count(const std::string& method, const std::string& route, int status) const {
+  std::lock_guard lock(mu_);
+  auto it = series_.find(Key{method, route, status});
+  return it == series_.end() ? 0 : it->second.count;
+}
+
+std::string Metrics::render() const {
+  std::lock_guard lock(mu_);
+  std::ostringstream out;
+  out << "# HELP anoncode_http_requests_total HTTP requests served, by method, route and status.\n"
+      << "# TYPE anoncode_http_requests_total counter\n";
+  for (const auto& [key, s] : series_) {
+    const auto& [method, route, status] = key;
+    out << "anoncode_http_requests_total{method=\"" << escape_label(method) << "\",route=\""
+        << escape_label(route) << "\",status=\"" << status << "\"} " << s.count << "\n";
+  }
+  out << "# HELP anoncode_http_request_duration_seconds Time from routing to the response.\n"
+      << "# TYPE anoncode_http_request_duration_seconds histogram\n";
+  for (const auto& [key, s] : series_) {
+    const auto& [method, route, status] = key;
+    std::string labels = "method=\"" + escape_label(method) + "\",route=\"" + escape_label(route) +
+                         "\",status=\"" + std::to_string(status) + "\"";
+    for (size_t i = 0; i < bounds_.size(); ++i) {
+      out << "anoncode_http_request_duration_seconds_bucket{" << labels << ",le=\""
+          << format_double(bounds_[i]) << "\"} " << s.buckets[i] << "\n";
+    }
+    out << "anoncode_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << s.count
+        << "\n";
+    out << "anoncode_http_request_duration_seconds_sum{" << labels << "} " << format_double(s.sum)
+        << "\n";
+    out << "anoncode_http_request_duration_seconds_count{" << labels << "} " << s.count << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace anoncode::server

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The services through the real binary (DESIGN §5, §6): `anoncode init` makes a data directory
+# (secrets mode 0600, never overwritten), `anoncode serve` runs in the background on a free port,
+# and the admin commands print the JSON the contract promises. The server is always stopped on
+# exit. Needs bash and jq only (HTTP probes go through bash's /dev/tcp).
+set -uo pipefail
+bin=$1
+source "$(dirname "$0")/lib.sh"
+
+# --- init ---
+data=$tmp/data
+out=$("$bin" init --data "$data"); rc=$?
+check "init exits 0" "$([[ $rc -eq 0 ]] && echo true)"
+check "init prints data_dir, admin_token, issuer_kid, platform_kid" "$(jq -e --arg d "$data" '
+  .data_dir == $d and (.admin_token | length >= 40) and (.issuer_kid | test("^[0-9a-f]{16}$"))
+  and (.platform_kid | test("^[0-9a-f]{16}$"))' <<<"$out")"
+token=$(jq -r .admin_token <<<"$out")
+platform_kid=$(jq -r .platform_kid <<<"$out")
+modes_ok=true
+for f in config.toml admin_token service_token issuer_key platform_key.pem pii_key; do
+  [[ $(stat -c %a "$data/$f" 2>/dev/null) == 600 ]] || { modes_ok=false; echo "  mode of $f: $(stat -c %a "$data/$f" 2>&1)"; }
+done
+check "config and secrets are mode 0600" "$modes_ok"
+check "the data directory is mode 0700" "$([[ $(stat -c %a "$data") == 700 ]] && echo true)"
+check "the admin token file holds the printed token" "$([[ $(cat "$data/admin_token") == "$token" ]] && echo true)"
+check "no secret is in config.toml" "$(! grep -qF "$token" "$data/config.toml" && echo true)"
+
+out=$("$bin" init --data "$data"); rc=$?
+check "re-init fails" "$([[ $rc -ne 0 ]] && echo true)"
+check "re-init is conflict" "$(jq -e '.error.code == "conflict"' <<<"$out")"
+check "re-init changed nothing" "$([[ $(cat "$data/admin_token") == "$token" ]] && echo true)"
+
+# --- serve ---
+if ! start_server "$tmp/serve.log" --data "$data" --listen 127.0.0.1:0; then
+  echo "FAIL the server did not start; its log:"; cat "$tmp/serve.log"; exit 1
+fi
+check "serve logs a listening line with its URL" "$([[ $url == http://127.0.0.1:* ]] && echo true)"
+
+admin() { "$bin" admin --server "$url" --token "$token" "$@"; }
+
+out=$(admin user add --user-id u1 --name "张三" --id-number 11010519491231002X --phone 13800138000 --card-no 3104000012345678); rc=$?
+check "admin user add exits 0" "$([[ $rc -eq 0 ]] && echo true)"
+check "admin user add prints user_id and app_token" "$(jq -e '.user_id == "u1" and (.app_token | length >= 40)' <<<"$out")"
+app_token=$(jq -r .app_token <<<"$out")
+
+out=$(admin user add --user-id u1 --name x --id-number 1 --phone 1 --card-no 1); rc=$?
+check "a second user u1 fails with conflict" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "conflict"' <<<"$out")"
+
+out=$(admin whitelist all off)
+check "whitelist all off" "$(jq -e '.whitelist.all == false and .whitelist.users == []' <<<"$out")"
+out=$(admin whitelist add u1)
+check "whitelist add u1" "$(jq -e '.whitelist.users == ["u1"]' <<<"$out")"
+out=$(admin whitelist add u3 u2)
+check "whitelist add a list" "$(jq -e '.whitelist.users == ["u1","u2","u3"]' <<<"$out")"
+out=$(admin whitelist remove u2)
+check "whitelist remove u2" "$(jq -e '.whitelist.users == ["u1","u3"]' <<<"$out")"
+out=$(admin whitelist all on)
+check "whitelist all on" "$(jq -e '.whitelist.all == true' <<<"$out")"
+out=$(admin whitelist list)
+check "whitelist list" "$(jq -e '.whitelist == {"all":true,"users":["u1","u3"]}' <<<"$out")"
+out=$(admin whitelist all maybe); rc=$?
+check "whitelist all maybe is a usage error" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+
+out=$(admin terminal add --terminal T001 --merchant BIZ01); rc=$?
+check "terminal add prints terminal, merchant, terminal_key" "$([[ $rc -eq 0 ]] && jq -e '
+  .terminal == "T001" and .merchant == "BIZ01" and (.terminal_key | test("^[A-Za-z0-9_-]{43}$"))' <<<"$out")"
+out=$(admin terminal add --terminal T001 --merchant BIZ01); rc=$?
+check "the same terminal again is conflict" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "conflict"' <<<"$out")"
+
+out=$(admin violations)
+check "violations is an empty list" "$(jq -e '.violations == []' <<<"$out")"
+
+out=$(ANONCODE_ADMIN_TOKEN=$token "$bin" admin --server "$url" whitelist list); rc=$?
+check "the token can come from ANONCODE_ADMIN_TOKEN" "$([[ $rc -eq 0 ]] && jq -e '.whitelist.all == true' <<<"$out")"
+
+out=$("$bin" admin --server "$url" --token wrong-token violations); rc=$?
+check "a wrong admin token is unauthorized, passed through" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "unauthorized" and (.error.message | length > 0)' <<<"$out")"
+out=$("$bin" admin --server "$url" --token "$app_token" whitelist list); rc=$?
+check "an app token is no admin token" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "unauthorized"' <<<"$out")"
+out=$("$bin" admin --server "$url" violations); rc=$?
+check "a missing token is a usage error" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+
+out=$("$bin" admin --server http://127.0.0.1:1 --token "$token" violations); rc=$?
+check "an unreachable server is unavailable" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "unavailable"' <<<"$out")"
+
+resp=$(http_get "$port" /privacy/v1/params)
+check "GET /privacy/v1/params" "$([[ $(head -n 1 <<<"$resp") == 200 ]] && tail -n +2 <<<"$resp" | jq -e '.group == "ristretto255" and (.keys | length == 1)')"
+resp=$(http_get "$port" /platform/v1/keys)
+check "GET /platform/v1/keys publishes the platform key of init" "$([[ $(head -n 1 <<<"$resp") == 200 ]] && tail -n +2 <<<"$resp" | jq -e --arg k "$platform_kid" '.keys | length == 1 and .[0].kid == $k and .[0].valid_until > .[0].valid_from')"
+out=$(admin refill run --now 2030-01-01T00:00:00Z); rc=$?
+check "admin refill run prints moved" "$([[ $rc -eq 0 ]] && jq -e '.moved == 0' <<<"$out")"
+out=$(admin refill run --now yesterday); rc=$?
+check "admin refill run --now must be a time" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+resp=$(http_get "$port" /no/such/route)
+check "an unknown route is 404 not_found" "$([[ $(head -n 1 <<<"$resp") == 404 ]] && tail -n +2 <<<"$resp" | jq -e '.error.code == "not_found"')"
+resp=$(http_get "$port" /metrics)
+check "metrics count the admin requests" "$(grep -q 'anoncode_http_requests_total{method="POST",route="/admin/v1/users",status="200"} 1' <<<"$resp" && grep -q 'anoncode_http_requests_total{method="POST",route="/admin/v1/users",status="409"} 1' <<<"$resp" && echo true)"
+
+stop_server
+check "SIGTERM stops the server cleanly (exit 0)" "$([[ $stop_rc -eq 0 ]] && echo true)"
+check "serve prints one JSON object when it stops" "$(jq -e '.status == "stopped"' "$tmp/serve.out")"
+check "every log line is JSON with time, level and event" "$(jq -se 'length > 10 and all(has("time") and has("level") and has("event"))' "$tmp/serve.log")"
+check "request lines carry request id, method, route, status, duration" "$(jq -se '[.[] | select(.event == "request")] | length > 10 and all(has("request_id") and has("method") and has("route") and has("status") and has("duration_ms"))' "$tmp/serve.log")"
+check "no token or personal data in the log" "$(! grep -qF -e "$token" -e "$app_token" -e 11010519491231002X -e 13800138000 -e 3104000012345678 -e "张三" "$tmp/serve.log" && echo true)"
+
+# --- a subset of the services ---
+if start_server "$tmp/serve2.log" --data "$data" --listen 127.0.0.1:0 --services privacy; then
+  check "--services privacy serves /privacy/v1/params" "$([[ $(http_get "$port" /privacy/v1/params | head -n 1) == 200 ]] && echo true)"
+  check "--services privacy does not serve /admin/v1" "$([[ $(http_get "$port" /admin/v1/whitelist | head -n 1) == 404 ]] && echo true)"
+  busy_port=$port
+  out=$("$bin" serve --data "$data" --listen "127.0.0.1:$busy_port" 2>/dev/null); rc=$?
+  check "serve on a busy port fails with unavailable" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "unavailable"' <<<"$out")"
+  stop_server
+else
+  check "serve --services privacy starts" false
+fi
+
+out=$("$bin" serve --data "$data" --services privacy,nope 2>/dev/null); rc=$?
+check "an unknown service is invalid_argument" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+out=$("$bin" serve --data "$tmp/absent" 2>/dev/null); rc=$?
+check "serve without a data directory is not_found" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "not_found"' <<<"$out")"
+chmod 0644 "$data/pii_key"
+out=$("$bin" serve --data "$data" --listen 127.0.0.1:0 2>/dev/null); rc=$?
+check "serve refuses a secret readable by others" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "forbidden"' <<<"$out")"
+
+exit $fail

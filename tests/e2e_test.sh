@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# A rider's whole journey through the real binary, read as steps (DESIGN §2, §6):
+#   tests/e2e_test.sh ANONCODE_BIN C_ABI_TEST_BIN
+# open → recharge → code → query → backup (the wallet is disabled) → wrong passphrase (the
+# backup survives) → restore → a second restore finds nothing → refund (too much, someone else's
+# identity, then right) → close with a balance refused → refund the rest → close; and a second
+# rider through the SDK's C ABI. The server runs on SQLite, or on PostgreSQL when
+# ANONCODE_TEST_PG_URL is set (in a fresh schema).
+set -uo pipefail
+bin=$1
+c_abi=$2
+source "$(dirname "$0")/lib.sh"
+
+data=$tmp/data
+db_args=()
+if [[ -n ${ANONCODE_TEST_PG_URL:-} ]]; then
+  schema="e2e_$$_$RANDOM"
+  psql -q "$ANONCODE_TEST_PG_URL" -c "CREATE SCHEMA $schema" >/dev/null
+  sep='?'
+  [[ $ANONCODE_TEST_PG_URL == *\?* ]] && sep='&'
+  db_args=(--db "${ANONCODE_TEST_PG_URL}${sep}options=-csearch_path%3D${schema}")
+  echo "on PostgreSQL, schema $schema"
+fi
+token=$("$bin" init --data "$data" "${db_args[@]}" | jq -r .admin_token)
+# Codes live 3 s here instead of 120 s, so the refund below need not wait long for the last
+# code to expire (the platform refuses a refund while a ride code of the wallet is still valid).
+sed -i 's/^code_validity_seconds = .*/code_validity_seconds = 3/' "$data/config.toml"
+start_server "$tmp/serve.log" --data "$data" --listen 127.0.0.1:0 || {
+  echo "FAIL the server did not start"; cat "$tmp/serve.log"; exit 1; }
+admin() { "$bin" admin --server "$url" --token "$token" "$@"; }
+wallet() { "$bin" wallet --server "$url" --state "$tmp/$1.json" "${@:2}"; }
+
+# Alice is registered by the operator and whitelisted.
+app_token=$(admin user add --user-id alice --name "李雷" --id-number 110105199001011234 \
+  --phone 13900001111 --card-no 3104000000000001 | jq -r .app_token)
+admin whitelist add alice >/dev/null
+
+out=$(wallet alice open --user-id alice --app-token "$app_token")
+check "open" "$(jq -e '.status == "opened"' <<<"$out")"
+out=$(wallet alice open --user-id alice --app-token "$app_token")
+check "a second open of the same wallet is a conflict" "$(jq -e '.error.code == "conflict"' <<<"$out")"
+
+out=$(wallet alice recharge --amount 1000)
+check "recharge 1000 fen" "$(jq -e '.balance == 1000 and (.wallet | length == 24) and (.accountid | test("^[0-9]{19}$"))' <<<"$out")"
+accountid=$(jq -r .accountid <<<"$out")
+out=$(wallet alice recharge --amount 0)
+check "a zero recharge is invalid_argument" "$(jq -e '.error.code == "invalid_argument"' <<<"$out")"
+out=$(wallet alice recharge --amount 500)
+check "a second recharge carries the balance on the same accountid" "$(jq -e --arg a "$accountid" '.balance == 1500 and .accountid == $a' <<<"$out")"
+
+out=$(wallet alice code)
+check "code: a signed payload with an nm sequence" "$(jq -e --arg a "$accountid" '(.payload | length > 100) and (.sequence | test("^nm[0-9]{14}$")) and .accountid == $a and .expires_at > 0' <<<"$out")"
+
+out=$(wallet alice history --type recharge)
+check "history lists both recharges" "$(jq -e '(.records | length) == 2' <<<"$out")"
+out=$(wallet alice balance)
+check "balance" "$(jq -e '.balance == 1500' <<<"$out")"
+
+# Backup disables the local wallet; a wrong passphrase leaves the backup in place.
+out=$(wallet alice backup --phone 13900001111 --passphrase "correct horse")
+check "backup" "$(jq -e '.status == "backed_up"' <<<"$out")"
+out=$(wallet alice code)
+check "the backed-up wallet is disabled" "$(jq -e '.error.code == "conflict"' <<<"$out")"
+out=$(wallet phone2 restore --phone 13900001111 --passphrase "wrong horse")
+check "restore with a wrong passphrase is refused" "$(jq -e '.error.code == "verification_failed"' <<<"$out")"
+out=$(wallet phone2 restore --phone 13900001111 --passphrase "correct horse")
+check "restore on a new phone" "$(jq -e '.status == "restored"' <<<"$out")"
+out=$(wallet phone3 restore --phone 13900001111 --passphrase "correct horse")
+check "a second restore finds nothing" "$(jq -e '.error.code == "not_found"' <<<"$out")"
+out=$(wallet phone2 balance)
+check "the restored wallet works and kept its balance" "$(jq -e '.balance == 1500' <<<"$out")"
+
+# Refund: not before the last code expired, not more than the balance, only as oneself.
+wallet phone2 code >/dev/null
+out=$(wallet phone2 refund --amount 100 --name "李雷" --id-number 110105199001011234 --bank-account 6222000011112222)
+check "refund while a ride code is still valid is refused" "$(jq -e '.error.code == "conflict"' <<<"$out")"
+sleep 3.5
+out=$(wallet phone2 refund --amount 999999 --name "李雷" --id-number 110105199001011234 --bank-account 6222000011112222)
+check "refund above the balance is insufficient_balance" "$(jq -e '.error.code == "insufficient_balance"' <<<"$out")"
+bob_token=$(admin user add --user-id bob --name "韩梅梅" --id-number 110105199202022345 \
+  --phone 13900002222 --card-no 3104000000000002 | jq -r .app_token)
+admin whitelist add bob >/dev/null
+wallet bob open --user-id bob --app-token "$bob_token" >/dev/null
+out=$(wallet phone2 refund --amount 100 --name "无名" --id-number 000000000000000000 --bank-account 6222000011112222)
+check "refund naming nobody registered is refused without saying so" "$(jq -e '.error.code == "verification_failed"' <<<"$out")"
+out=$(wallet phone2 refund --amount 100 --name "韩梅梅" --id-number 110105199202022345 --bank-account 6222000011112222)
+check "refund under someone else's identity is refused" "$(jq -e '.error.code == "verification_failed"' <<<"$out")"
+out=$(wallet phone2 refund --amount 1000 --name "李雷" --id-number 110105199001011234 --bank-account 6222000011112222)
+check "refund 1000" "$(jq -e '.refunded == 1000 and .balance == 500' <<<"$out")"
+out=$(wallet phone2 close)
+check "close with a balance is refused" "$(jq -e '.error.code == "conflict"' <<<"$out")"
+out=$(wallet phone2 refund --amount 500 --name "李雷" --id-number 110105199001011234 --bank-account 6222000011112222)
+check "refund the rest" "$(jq -e '.balance == 0' <<<"$out")"
+out=$(wallet phone2 close)
+check "close" "$(jq -e '.status == "closed"' <<<"$out")"
+
+# A second rider through the C ABI (open → recharge → code).
+carol_token=$(admin user add --user-id carol --name "王芳" --id-number 110105198503033456 \
+  --phone 13900003333 --card-no 3104000000000003 | jq -r .app_token)
+admin whitelist add carol >/dev/null
+"$c_abi" "$url" "$tmp/carol.json" carol "$carol_token"
+check "the C ABI program passed" "$([[ $? -eq 0 ]] && echo true)"
+
+# Nobody cheated: no violations.
+out=$(admin violations)
+check "no violations" "$(jq -e '(.violations | length) == 0' <<<"$out")"
+
+stop_server
+exit $fail
