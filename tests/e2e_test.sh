@@ -5,7 +5,8 @@
 # backup survives) → restore → a second restore finds nothing → refund (too much, someone else's
 # identity, then right) → close with a balance refused → refund the rest → close; and a second
 # rider through the SDK's C ABI. The server runs on SQLite, or on PostgreSQL when
-# ANONCODE_TEST_PG_URL is set (in a fresh schema).
+# ANONCODE_TEST_PG_URL is set (in a fresh schema); ANONCODE_E2E_GROUP picks the credential group
+# (default: init's default, ristretto255).
 set -uo pipefail
 bin=$1
 c_abi=$2
@@ -21,6 +22,7 @@ if [[ -n ${ANONCODE_TEST_PG_URL:-} ]]; then
   db_args=(--db "${ANONCODE_TEST_PG_URL}${sep}options=-csearch_path%3D${schema}")
   echo "on PostgreSQL, schema $schema"
 fi
+[[ -n ${ANONCODE_E2E_GROUP:-} ]] && db_args+=(--group "$ANONCODE_E2E_GROUP")
 token=$("$bin" init --data "$data" "${db_args[@]}" | jq -r .admin_token)
 # Codes live 3 s here instead of 120 s, so the refund below need not wait long for the last
 # code to expire (the platform refuses a refund while a ride code of the wallet is still valid).
