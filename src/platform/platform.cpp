@@ -85,6 +85,22 @@ Error wallet_locked() {
 Error wallet_inactive() {
   return make_error(ErrorCode::kConflict, "this wallet was superseded by a recharge or closed");
 }
+
+// Whether a request with this hash was already claimed (a retry, or a concurrent copy of it).
+Result<bool> request_claimed(Tx& tx, const Bytes& hash) {
+  ANONCODE_TRY(auto row,
+               tx.query_one("SELECT 1 FROM platform_requests WHERE request_hash = $1", {hash}));
+  return row.has_value();
+}
+
+// The wallet record B as an operation on it needs it: present, not locked, not deactivated.
+Result<WalletRecord> load_usable_wallet(Tx& tx, std::string_view b) {
+  ANONCODE_TRY(auto cur, load_wallet(tx, b));
+  if (!cur) return make_error(ErrorCode::kNotFound, "no such wallet");
+  if (cur->locked) return wallet_locked();
+  if (cur->deactivated) return wallet_inactive();
+  return *cur;
+}
 Error amount_out_of_range(int64_t max) {
   return make_error(ErrorCode::kInvalidArgument,
                     "amount must be between 1 and " + std::to_string(max) + " fen");
@@ -436,12 +452,8 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
   const std::string order_id = "RC" + random_digits(18);
   auto claimed = db_.transact([&](Tx& tx) -> Status {
     claimed_elsewhere = false;
-    ANONCODE_TRY(auto row,
-                 tx.query_one("SELECT 1 FROM platform_requests WHERE request_hash = $1", {hash}));
-    if (row) {
-      claimed_elsewhere = true;
-      return {};
-    }
+    ANONCODE_TRY(claimed_elsewhere, request_claimed(tx, hash));
+    if (claimed_elsewhere) return {};
     ANONCODE_CHECK(
         tx.exec("INSERT INTO platform_requests (request_hash, op, state, created_at, "
                 "updated_at) VALUES ($1, 'recharge', 'pending', $2, $2)",
@@ -712,17 +724,10 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
   bool claimed_elsewhere = false;
   auto deducted = db_.transact([&](Tx& tx) -> Status {
     claimed_elsewhere = false;
-    ANONCODE_TRY(auto row,
-                 tx.query_one("SELECT 1 FROM platform_requests WHERE request_hash = $1", {hash}));
-    if (row) {
-      claimed_elsewhere = true;
-      return {};
-    }
-    ANONCODE_TRY(auto cur, load_wallet(tx, w->b));
-    if (!cur) return make_error(ErrorCode::kNotFound, "no such wallet");
-    if (cur->locked) return wallet_locked();
-    if (cur->deactivated) return wallet_inactive();
-    if (r.amount > cur->balance) {
+    ANONCODE_TRY(claimed_elsewhere, request_claimed(tx, hash));
+    if (claimed_elsewhere) return {};
+    ANONCODE_TRY(WalletRecord cur, load_usable_wallet(tx, w->b));
+    if (r.amount > cur.balance) {
       return make_error(ErrorCode::kInsufficientBalance, "the refund exceeds the balance");
     }
     ANONCODE_CHECK(
@@ -843,17 +848,10 @@ WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t n
   bool claimed_elsewhere = false;
   auto closed = db_.transact([&](Tx& tx) -> Status {
     claimed_elsewhere = false;
-    ANONCODE_TRY(auto row,
-                 tx.query_one("SELECT 1 FROM platform_requests WHERE request_hash = $1", {hash}));
-    if (row) {
-      claimed_elsewhere = true;
-      return {};
-    }
-    ANONCODE_TRY(auto cur, load_wallet(tx, w->b));
-    if (!cur) return make_error(ErrorCode::kNotFound, "no such wallet");
-    if (cur->locked) return wallet_locked();
-    if (cur->deactivated) return wallet_inactive();
-    if (cur->balance != 0) return refund_first;
+    ANONCODE_TRY(claimed_elsewhere, request_claimed(tx, hash));
+    if (claimed_elsewhere) return {};
+    ANONCODE_TRY(WalletRecord cur, load_usable_wallet(tx, w->b));
+    if (cur.balance != 0) return refund_first;
     ANONCODE_CHECK(
         tx.exec("UPDATE anonymous_wallet_accounts SET is_deactivated = '1' "
                 "WHERE b = $1",
