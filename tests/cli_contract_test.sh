@@ -28,4 +28,13 @@ check "unknown command fails with a JSON error" "$([[ $rc -ne 0 ]] && jq -e '.er
 out=$("$bin" bench crypto --batch-seconds -1); rc=$?
 check "out-of-range option fails with a JSON error" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
 
+out=$("$bin" pos --store /nonexistent/x.pos --terminal T1 --merchant M1 scan --amount 100); rc=$?
+check "pos scan without --payload or --image is a usage error" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+
+out=$("$bin" pos --store x.pos --terminal T1 --merchant M1 scan --payload AA --image x.png --amount 1); rc=$?
+check "pos scan with both --payload and --image is a usage error" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+
+out=$("$bin" pos --terminal T1 --merchant M1 upload); rc=$?
+check "pos without --store is a usage error" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+
 exit $fail

@@ -3,8 +3,10 @@
 #   tests/e2e_test.sh ANONCODE_BIN C_ABI_TEST_BIN
 # open → recharge → code → query → backup (the wallet is disabled) → wrong passphrase (the
 # backup survives) → restore → a second restore finds nothing → refund (too much, someone else's
-# identity, then right) → close with a balance refused → refund the rest → close; and a second
-# rider through the SDK's C ABI. The server runs on SQLite, or on PostgreSQL when
+# identity, then right) → close with a balance refused → refund the rest → close; a second
+# rider through the SDK's C ABI; rides through two POS terminals (QR image, offline checks,
+# forged/truncated/expired codes, a copied code, a replayed upload, unknown terminals); and a
+# cloned wallet caught and traced. The server runs on SQLite, or on PostgreSQL when
 # ANONCODE_TEST_PG_URL is set (in a fresh schema); ANONCODE_E2E_GROUP picks the credential group
 # (default: init's default, ristretto255).
 set -uo pipefail
@@ -103,9 +105,75 @@ admin whitelist add carol >/dev/null
 "$c_abi" "$url" "$tmp/carol.json" carol "$carol_token"
 check "the C ABI program passed" "$([[ $? -eq 0 ]] && echo true)"
 
-# Nobody cheated: no violations.
+# Dave rides: his code is shown as a QR image, scanned offline by two POS terminals (the second
+# scan is a copy of the code), and the rides are uploaded and settled exactly once.
+dave_token=$(admin user add --user-id dave --name "赵强" --id-number 110105197704044567 \
+  --phone 13900004444 --card-no 3104000000000004 | jq -r .app_token)
+admin whitelist add dave >/dev/null
+wallet dave open --user-id dave --app-token "$dave_token" >/dev/null
+wallet dave recharge --amount 1000 >/dev/null
+pos() { "$bin" pos --server "$url" --store "$tmp/$1.pos" --terminal "$1" --merchant M100 "${@:2}"; }
+key1=$(admin terminal add --terminal T1 --merchant M100 | jq -r .terminal_key)
+key2=$(admin terminal add --terminal T2 --merchant M100 | jq -r .terminal_key)
+out=$(pos T1 scan --payload AAAA --amount 200)
+check "a POS without a store cannot scan" "$(jq -e '.error.code != null' <<<"$out")"
+out=$(pos T1 sync --terminal-key "$key1")
+check "POS sync downloads the platform key" "$(jq -e '(.keys | length) >= 1' <<<"$out")"
+pos T2 sync --terminal-key "$key2" >/dev/null
+out=$(wallet dave code --png "$tmp/dave.png")
+check "code --png writes the QR image" "$(jq -e '.png != null' <<<"$out" >/dev/null && [[ -s $tmp/dave.png ]] && echo true)"
+payload=$(jq -r .payload <<<"$out")
+out=$(pos T1 scan --image "$tmp/dave.png" --amount 0)
+check "a zero fare is refused" "$(jq -e '.accepted == false and .error.code == "invalid_argument"' <<<"$out")"
+out=$(pos T1 scan --image "$tmp/dave.png" --amount 200)
+check "the POS accepts the code from its image, offline" "$(jq -e '.accepted == true and .reason == "" and .counter == 1' <<<"$out")"
+out=$(pos T1 scan --image "$tmp/dave.png" --amount 200)
+check "the same code twice at one POS is a duplicate" "$(jq -e '.accepted == false and .reason == "duplicate"' <<<"$out")"
+forged=$(python3 -c 'import base64,sys; p=bytearray(base64.urlsafe_b64decode(sys.argv[1]+"==")); p[30]^=1; print(base64.urlsafe_b64encode(bytes(p)).decode().rstrip("="))' "$payload")
+out=$(pos T2 scan --payload "$forged" --amount 200)
+check "a forged code is bad_signature" "$(jq -e '.accepted == false and .error.code == "bad_signature"' <<<"$out")"
+out=$(pos T2 scan --payload "${payload:0:60}" --amount 200)
+check "a truncated code is malformed" "$(jq -e '.accepted == false and .error.code == "malformed"' <<<"$out")"
+out=$(pos T2 --now "$(( $(date +%s) * 1000 + 3600000 ))" scan --payload "$payload" --amount 200)
+check "an expired code is refused" "$(jq -e '.accepted == false and .error.code == "expired"' <<<"$out")"
+out=$(pos T2 scan --payload "$payload" --amount 200)
+check "a copy of the code at a second POS is accepted offline" "$(jq -e '.accepted == true' <<<"$out")"
+cp "$tmp/T1.pos" "$tmp/T1.before-upload"
+out=$(pos T1 upload)
+check "upload settles the ride" "$(jq -e '.uploaded == 1 and .duplicates == 0 and .queued == 0' <<<"$out")"
+cp "$tmp/T1.before-upload" "$tmp/T1.pos"
+out=$(pos T1 upload)
+check "a replayed upload changes nothing" "$(jq -e '.uploaded == 0 and .duplicates == 1' <<<"$out")"
+out=$(pos T2 upload)
+check "the copied code is deducted too (copy risk, logged)" "$(jq -e '.uploaded == 1' <<<"$out")"
+out=$(wallet dave balance)
+check "two rides of 200 fen were deducted once each" "$(jq -e '.balance == 600' <<<"$out")"
+out=$(wallet dave history --type ride)
+check "the ride history lists both rides" "$(jq -e '(.records | length) == 2' <<<"$out")"
+out=$("$bin" pos --server "$url" --store "$tmp/T9.pos" --terminal T9 --merchant M100 sync --terminal-key "$key1")
+check "an unregistered terminal is refused" "$(jq -e '.error.code == "unauthorized"' <<<"$out")"
+out=$("$bin" pos --server "$url" --store "$tmp/T2bad.pos" --terminal T2 --merchant M100 sync --terminal-key "$key1")
+check "a terminal with the wrong key is refused" "$(jq -e '.error.code == "verification_failed"' <<<"$out")"
+
+# Nobody cloned a wallet; the copied code is on record as a copy risk (no user: a code names none).
 out=$(admin violations)
-check "no violations" "$(jq -e '(.violations | length) == 0' <<<"$out")"
+check "no clones; the copied code is logged" "$(jq -e '([.violations[] | select(.kind == "clone")] | length) == 0 and ([.violations[] | select(.kind == "copy")] | length) == 1' <<<"$out")"
+
+# Dave clones his wallet onto a second phone: the copy's first use is caught, traced to Dave, and
+# the administrator sees his wallets and rides; Alice is untouched.
+cp "$tmp/dave.json" "$tmp/dave-clone.json"
+out=$(wallet dave code)
+check "the original wallet still works" "$(jq -e '.sequence != null' <<<"$out")"
+out=$(wallet dave-clone code)
+check "the clone is refused as sn_reused" "$(jq -e '.error.code == "sn_reused"' <<<"$out")"
+out=$(admin violations)
+check "the clone violation names dave" "$(jq -e '[.violations[] | select(.kind == "clone")] | length == 1 and .[0].user_id == "dave"' <<<"$out")"
+out=$(admin trace --user-id dave)
+check "trace shows dave's wallet and his rides" "$(jq -e '(.wallets | length) >= 1 and ([.transactions[] | select(.kind == "ride")] | length) == 2' <<<"$out")"
+out=$(admin trace --user-id alice)
+check "trace of an honest rider is empty" "$(jq -e '(.wallets | length) == 0 and (.transactions | length) == 0' <<<"$out")"
+out=$("$bin" admin --server "$url" --token wrong trace --user-id dave)
+check "trace needs the admin token" "$(jq -e '.error.code == "unauthorized"' <<<"$out")"
 
 stop_server
 exit $fail

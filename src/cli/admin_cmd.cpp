@@ -2,7 +2,6 @@
 // (DESIGN §6, docs/API.md). Each prints the server's JSON answer; a server error is printed
 // unchanged as the error object; an unreachable server is `unavailable`.
 #include <cctype>
-#include <ctime>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -45,33 +44,6 @@ int call(const std::string& method, const std::string& path,
 nlohmann::json user_ids_body() {
   if (o.user_ids.size() == 1) return {{"user_id", o.user_ids[0]}};
   return {{"user_ids", o.user_ids}};
-}
-
-// "2025-11-25T06:51:00Z" or "2025-11-25T06:51:00.123Z" (UTC), or Unix milliseconds.
-Result<int64_t> parse_time_ms(const std::string& text) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
-      text.size() <= 15) {
-    return static_cast<int64_t>(std::stoll(text));
-  }
-  std::tm tm{};
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  int64_t ms = 0;
-  if (rest != nullptr && *rest == '.') {
-    ++rest;
-    int digits = 0;
-    while (*rest >= '0' && *rest <= '9') {
-      if (digits < 3) ms = ms * 10 + (*rest - '0');
-      ++digits;
-      ++rest;
-    }
-    if (digits == 0) rest = nullptr;
-    for (; digits > 0 && digits < 3; ++digits) ms *= 10;
-  }
-  if (rest == nullptr || std::string(rest) != "Z") {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--now must be ISO 8601 UTC (2025-11-25T06:51:00Z) or Unix milliseconds");
-  }
-  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
 }
 
 }  // namespace

@@ -15,5 +15,6 @@ void add_init_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
 void add_admin_command(CLI::App& app, Action& action);
 void add_wallet_command(CLI::App& app, Action& action);
+void add_pos_command(CLI::App& app, Action& action);
 
 }  // namespace anoncode::cli

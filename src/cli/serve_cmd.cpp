@@ -110,7 +110,16 @@ void register_platform_admin_routes(server::HttpServer& http, platform::CodePlat
                ANONCODE_TRY(json body, req.json_body());
                return platform::refill_run_json(p, body, server::system_now_ms());
              });
-  // TODO(platform): GET /admin/v1/trace?user_id=U once the platform exposes it.
+  // seed 000 §2.7 violation tracing: a traced user's wallet chains and their transactions
+  http.route("GET", "/admin/v1/trace",
+             [&p, admin_token_hash](const server::Request& req) -> Result<json> {
+               ANONCODE_CHECK(server::require_bearer(req, admin_token_hash));
+               auto user_id = req.query("user_id");
+               if (!user_id || user_id->empty()) {
+                 return make_error(ErrorCode::kInvalidArgument, "user_id is required");
+               }
+               return platform::trace_json(p, *user_id);
+             });
 }
 
 void register_posfront_routes(server::HttpServer& http, posfront::PosFront& front) {

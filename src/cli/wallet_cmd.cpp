@@ -4,6 +4,8 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "pos/pos_terminal.h"
+#include "pos/qr_image.h"
 #include "sdk/wallet.h"
 
 namespace anoncode::cli {
@@ -55,10 +57,17 @@ void add_wallet_command(CLI::App& app, Action& action) {
   code->add_option("--png", o.png, "also write the QR code as a PNG image");
   code->callback([run] {
     run([](sdk::Wallet& wl) -> Result<nlohmann::json> {
-      if (!o.png.empty()) {
-        return make_error(ErrorCode::kInvalidArgument, "--png is not available in this build yet");
+      ANONCODE_TRY(nlohmann::json code, wl.code());
+      if (!o.png.empty()) {  // the QR code a rider's phone shows, as a PNG image
+        auto payload = from_base64url(code.value("payload", ""));
+        if (!payload)
+          return make_error(ErrorCode::kInternal, "the code's payload is not base64url");
+        ANONCODE_TRY(Bytes png, pos::render_qr_png(*payload));
+        ANONCODE_CHECK(pos::write_file_atomically(
+            o.png, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()), 0644));
+        code["png"] = o.png;
       }
-      return wl.code();
+      return code;
     });
   });
 
