@@ -2,6 +2,7 @@
 // against a server started in this process, on SQLite and on PostgreSQL. Each test reads as
 // steps (STYLE.md, after GNU Taler), including the attacks.
 #include "app/app_backend.h"
+#include "crypto/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -35,8 +36,8 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(*db);
     std::vector<crypto::IssuerKey> keys;
-    keys.push_back(crypto::IssuerKey::generate(crypto::ristretto255(), rng_));
-    privacy_ = std::make_unique<privacy::PrivacyBackend>(*db_, crypto::ristretto255(),
+    keys.push_back(crypto::IssuerKey::generate(crypto::service_test_group(), rng_));
+    privacy_ = std::make_unique<privacy::PrivacyBackend>(*db_, crypto::service_test_group(),
                                                          std::move(keys), rng_);
     pii_key_ = SecretBytes(32);
     rng_.fill(pii_key_.expose_secret_mut());
@@ -381,7 +382,7 @@ TEST_P(AppBackendTest, PrivacyEndpointsAndAViolationInTheAdminList) {
   auto params = client_->get("/privacy/v1/params");
   ASSERT_TRUE(params.ok());
   ASSERT_EQ(params->status, 200);
-  EXPECT_EQ(params->body["group"], "ristretto255");
+  EXPECT_EQ(params->body["group"], std::string(crypto::service_test_group().name()));
   EXPECT_EQ(params->body["issuing_kid"], to_hex(pub().kid()));
   auto key_bytes = from_base64url(params->body["keys"][0].value("public_key", ""));
   ASSERT_TRUE(key_bytes.ok());

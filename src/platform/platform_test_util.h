@@ -10,6 +10,7 @@
 #include <string>
 
 #include "crypto/sm3.h"
+#include "crypto/test_util.h"
 #include "platform/platform.h"
 #include "storage/test_databases.h"
 
@@ -54,7 +55,7 @@ class PlatformFixture : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(platform_->publish_signing_key(kT0 - kDayMs, kT0 + 365 * kDayMs).ok());
   }
 
-  const crypto::Group& g() const { return crypto::ristretto255(); }
+  const crypto::Group& g() const { return crypto::service_test_group(); }
   const crypto::IssuerPublicKey& issuer() const { return privacy_->issuing_key(); }
   SimulatedPaymentChannel& channel(std::string_view code) {
     return static_cast<SimulatedPaymentChannel&>(*channels_.find(code));

@@ -1,6 +1,7 @@
 // The privacy backend as a rider and an attacker meet it, on SQLite and on PostgreSQL. Each test
 // reads as steps (STYLE.md, after GNU Taler), including the attacks.
 #include "privacy/privacy_backend.h"
+#include "crypto/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -27,7 +28,7 @@ class PrivacyBackendTest : public ::testing::TestWithParam<std::string> {
     keys.push_back(crypto::IssuerKey::generate(g(), rng_));
     backend_ = std::make_unique<PrivacyBackend>(*db_, g(), std::move(keys), rng_);
   }
-  const crypto::Group& g() const { return crypto::ristretto255(); }
+  const crypto::Group& g() const { return crypto::service_test_group(); }
   const crypto::IssuerPublicKey& pub() const { return backend_->issuing_key(); }
 
   Credential open(const std::string& user) {
