@@ -1,10 +1,16 @@
 // `anoncode bench crypto [--group ristretto255|sm2|sm2-openssl|all] [--seconds S]`: the
 // cryptographic cost figures as one JSON object (issue #2); with --group all, an object per
 // group, measured one after the other in this process (issue #5 compares them side by side).
+// `anoncode bench flows --server URL --token T …`: code requests and ride settlement against a
+// running server (issue #3).
+#include <unistd.h>
+#include <filesystem>
+
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "crypto/group.h"
 #include "perf/crypto_workload.h"
+#include "perf/flows.h"
 
 namespace anoncode::cli {
 
@@ -27,6 +33,41 @@ void add_bench_command(CLI::App& app, Action& action) {
       auto g = crypto::group_by_name(group);
       if (!g) return print_error(g.error());
       return print_ok(perf::measure_crypto(**g, seconds));
+    };
+  });
+
+  static perf::FlowsOptions flows;
+  static std::string work_dir;
+  auto* flows_cmd = bench->add_subcommand(
+      "flows", "code requests/s, p50/p99 and rides settled/s against a running server");
+  flows_cmd->add_option("--server", flows.server_url, "the server's URL")
+      ->default_val("http://127.0.0.1:8080");
+  flows_cmd->add_option("--token", flows.admin_token, "the admin token (or ANONCODE_ADMIN_TOKEN)")
+      ->envname("ANONCODE_ADMIN_TOKEN")
+      ->required();
+  flows_cmd->add_option("--riders", flows.riders, "concurrent riders requesting codes")
+      ->check(CLI::Range(1, 256));
+  flows_cmd->add_option("--seconds", flows.seconds, "how long riders request codes")
+      ->check(CLI::Range(0.1, 3600.0));
+  flows_cmd->add_option("--rides", flows.rides, "rides scanned and uploaded")
+      ->check(CLI::Range(1, 1'000'000));
+  flows_cmd->add_option("--batch", flows.batch, "rides per upload request")
+      ->check(CLI::Range(1, 500));
+  flows_cmd->add_option("--work-dir", work_dir,
+                        "where the bench riders' wallets and terminals' stores go (default: a "
+                        "new directory under the system's temporary directory)");
+  flows_cmd->callback([&action] {
+    action = [] {
+      flows.work_dir = work_dir.empty() ? std::filesystem::temp_directory_path() /
+                                              ("anoncode-bench-" + std::to_string(::getpid()))
+                                        : std::filesystem::path(work_dir);
+      auto figures = perf::measure_flows(flows);
+      if (work_dir.empty()) {  // our own directory: the bench wallets' keys go with it
+        std::error_code ignored;
+        std::filesystem::remove_all(flows.work_dir, ignored);
+      }
+      if (!figures) return print_error(figures.error());
+      return print_ok(*figures);
     };
   });
 }

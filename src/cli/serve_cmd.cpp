@@ -127,10 +127,15 @@ void register_posfront_routes(server::HttpServer& http, posfront::PosFront& fron
     ANONCODE_TRY(json body, req.json_body());
     return front.sync_json(body, server::system_now_ms());
   });
-  http.route("POST", "/posfront/v1/batches", [&front](const server::Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    return front.batches_json(body, server::system_now_ms());
-  });
+  // A batch of up to 1000 rides is about 300 KB of JSON.
+  constexpr size_t kBatchBodyBytes = 1024 * 1024;
+  http.route(
+      "POST", "/posfront/v1/batches",
+      [&front](const server::Request& req) -> Result<json> {
+        ANONCODE_TRY(json body, req.json_body());
+        return front.batches_json(body, server::system_now_ms());
+      },
+      kBatchBodyBytes);
 }
 
 struct ServeOptions {

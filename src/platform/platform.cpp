@@ -2,7 +2,9 @@
 #include "platform/platform.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
+#include <thread>
 
 #include "crypto/sm3.h"
 #include "pos/qr_payload.h"
@@ -141,7 +143,8 @@ template <typename T>
 WalletOutcome<T> outcome_from_stored(const nlohmann::json& stored, std::optional<Bytes> response,
                                      T (*parse)(const nlohmann::json&)) {
   if (stored.value("state", "") != "done") {
-    return {make_error(ErrorCode::kConflict, "this request is still being processed"),
+    // Retryable: the rider's SDK keeps its journal on a 503 and sends the request again.
+    return {make_error(ErrorCode::kUnavailable, "this request is still being processed; retry"),
             std::move(response)};
   }
   const auto& result = stored.at("result");
@@ -382,6 +385,18 @@ Result<std::vector<pos::PlatformPublicKey>> CodePlatform::keys() {
   return out;
 }
 
+// A concurrent copy of a request (a retry racing the original, on this node or another) finishes
+// first: wait for its outcome rather than answer differently. Returns nullopt when no copy
+// claimed the request, the finished outcome, or — after kAwaitOutcomeMs — the still-pending row.
+Result<std::optional<nlohmann::json>> CodePlatform::await_outcome(const Bytes& request_hash) {
+  constexpr int kAwaitOutcomeMs = 5000, kPollMs = 10;
+  for (int waited = 0;; waited += kPollMs) {
+    ANONCODE_TRY(auto s, stored_outcome(request_hash));
+    if (!s || s->value("state", "") == "done" || waited >= kAwaitOutcomeMs) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+  }
+}
+
 // --- recharge ---
 
 // seed 000 §2.3 recharge, §2.8 strong mode; DESIGN §2.2, §2.7
@@ -421,20 +436,29 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
   const privacy::ShowContext ctx = recharge_context(r);
 
   // A retried request gets its first outcome.
-  auto stored = stored_outcome(hash);
-  if (!stored.ok()) return refuse(stored.error());
-  if (*stored) {
+  // A retried request (or a concurrent copy of it) gets the first one's outcome.
+  auto replay = [&](const nlohmann::json& stored) -> Out {
     auto again = privacy_.show(r.auth.show, ctx, now_ms);
     if (!again.ok()) return refuse(again.error());
-    return outcome_from_stored<RechargeResult>(**stored, again->issue_response, recharge_from_json);
-  }
+    return outcome_from_stored<RechargeResult>(stored, again->issue_response, recharge_from_json);
+  };
+  // A refusal that a concurrent copy of this request may have caused is that copy's outcome.
+  auto refuse_unless_replayed = [&](Error e) -> Out {
+    auto copy = await_outcome(hash);
+    if (copy.ok() && *copy) return replay(**copy);
+    return refuse(std::move(e));
+  };
+  auto stored = await_outcome(hash);
+  if (!stored.ok()) return refuse(stored.error());
+  if (*stored) return replay(**stored);
 
   // 2. Business rules that do not depend on the show.
   if (prev && prev->locked) return refuse(wallet_locked());
-  if (prev && prev->deactivated) return refuse(wallet_inactive());
+  if (prev && prev->deactivated) return refuse_unless_replayed(wallet_inactive());
   auto existing = wallet(r.auth.wallet);
   if (existing.ok()) {
-    return refuse(make_error(ErrorCode::kConflict, "this wallet account exists already"));
+    return refuse_unless_replayed(
+        make_error(ErrorCode::kConflict, "this wallet account exists already"));
   }
   if (existing.error().code != ErrorCode::kNotFound) return refuse(existing.error());
 
@@ -466,9 +490,12 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
   });
   if (!claimed.ok()) return Out{claimed.error(), response};
   if (claimed_elsewhere) {
-    auto s = stored_outcome(hash);
-    if (!s.ok() || !*s)
-      return Out{make_error(ErrorCode::kConflict, "request in progress"), response};
+    auto s = await_outcome(hash);
+    if (!s.ok() || !*s) {
+      return Out{
+          make_error(ErrorCode::kUnavailable, "this request is still being processed; retry"),
+          response};
+    }
     return outcome_from_stored<RechargeResult>(**s, response, recharge_from_json);
   }
 
@@ -679,18 +706,27 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
   const Bytes hash = request_hash_of(r.auth.show);
   const privacy::ShowContext ctx = refund_context(w->b, w->accountid, r);
 
-  auto stored = stored_outcome(hash);
-  if (!stored.ok()) return refuse(stored.error());
-  if (*stored) {
+  // A retried request (or a concurrent copy of it) gets the first one's outcome.
+  auto replay = [&](const nlohmann::json& stored) -> Out {
     auto again = privacy_.show(r.auth.show, ctx, now_ms, *user);
     if (!again.ok()) return refuse(again.error());
-    return outcome_from_stored<RefundResult>(**stored, again->issue_response, refund_from_json);
-  }
+    return outcome_from_stored<RefundResult>(stored, again->issue_response, refund_from_json);
+  };
+  // A refusal that a concurrent copy of this request may have caused is that copy's outcome.
+  auto refuse_unless_replayed = [&](Error e) -> Out {
+    auto copy = await_outcome(hash);
+    if (copy.ok() && *copy) return replay(**copy);
+    return refuse(std::move(e));
+  };
+  auto stored = await_outcome(hash);
+  if (!stored.ok()) return refuse(stored.error());
+  if (*stored) return replay(**stored);
 
   if (w->locked) return refuse(wallet_locked());
-  if (w->deactivated) return refuse(wallet_inactive());
+  if (w->deactivated) return refuse_unless_replayed(wallet_inactive());
   if (r.amount > w->balance) {
-    return refuse(make_error(ErrorCode::kInsufficientBalance, "the refund exceeds the balance"));
+    return refuse_unless_replayed(
+        make_error(ErrorCode::kInsufficientBalance, "the refund exceeds the balance"));
   }
   // A code still valid and not yet used could be scanned after the refund: wait for it to expire.
   bool code_outstanding = false;
@@ -751,9 +787,12 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
   });
   if (!deducted.ok()) return failed(deducted.error());
   if (claimed_elsewhere) {
-    auto s = stored_outcome(hash);
-    if (!s.ok() || !*s)
-      return Out{make_error(ErrorCode::kConflict, "request in progress"), response};
+    auto s = await_outcome(hash);
+    if (!s.ok() || !*s) {
+      return Out{
+          make_error(ErrorCode::kUnavailable, "this request is still being processed; retry"),
+          response};
+    }
     return outcome_from_stored<RefundResult>(**s, response, refund_from_json);
   }
 
@@ -815,16 +854,24 @@ WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t n
   const Bytes hash = request_hash_of(auth.show);
   const privacy::ShowContext ctx = close_context(w->b, w->accountid);
 
-  auto stored = stored_outcome(hash);
-  if (!stored.ok()) return refuse(stored.error());
-  if (*stored) {
+  // A retried request (or a concurrent copy of it) gets the first one's outcome.
+  auto replay = [&](const nlohmann::json& stored) -> Out {
     auto again = privacy_.show(auth.show, ctx, now_ms);
     if (!again.ok()) return refuse(again.error());
-    return outcome_from_stored<CloseResult>(**stored, again->issue_response, close_from_json);
-  }
+    return outcome_from_stored<CloseResult>(stored, again->issue_response, close_from_json);
+  };
+  // A refusal that a concurrent copy of this request may have caused is that copy's outcome.
+  auto refuse_unless_replayed = [&](Error e) -> Out {
+    auto copy = await_outcome(hash);
+    if (copy.ok() && *copy) return replay(**copy);
+    return refuse(std::move(e));
+  };
+  auto stored = await_outcome(hash);
+  if (!stored.ok()) return refuse(stored.error());
+  if (*stored) return replay(**stored);
 
   if (w->locked) return refuse(wallet_locked());
-  if (w->deactivated) return refuse(wallet_inactive());
+  if (w->deactivated) return refuse_unless_replayed(wallet_inactive());
   Error refund_first = make_error(ErrorCode::kConflict, "the balance is not zero: refund it first");
   if (w->balance != 0) return refuse(refund_first);
   Error refill_pending = make_error(ErrorCode::kConflict,
@@ -873,9 +920,12 @@ WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t n
     return Out{std::move(e), response};
   }
   if (claimed_elsewhere) {
-    auto s = stored_outcome(hash);
-    if (!s.ok() || !*s)
-      return Out{make_error(ErrorCode::kConflict, "request in progress"), response};
+    auto s = await_outcome(hash);
+    if (!s.ok() || !*s) {
+      return Out{
+          make_error(ErrorCode::kUnavailable, "this request is still being processed; retry"),
+          response};
+    }
     return outcome_from_stored<CloseResult>(**s, response, close_from_json);
   }
   return Out{res, response};

@@ -221,6 +221,7 @@ class CodePlatform {
   Result<WalletRecord> authorize(const WalletAuth& auth, std::string_view signer_b);
   Status verify_wallet_signature(const WalletRecord& w, const WalletAuth& auth);
   Result<std::optional<nlohmann::json>> stored_outcome(const Bytes& request_hash);
+  Result<std::optional<nlohmann::json>> await_outcome(const Bytes& request_hash);
   Status finish_request(const Bytes& request_hash, std::string_view op,
                         const nlohmann::json& outcome, int64_t now_ms);
   Result<privacy::ShowOutcome> show(const WalletAuth& auth, const privacy::ShowContext& ctx,

@@ -126,7 +126,8 @@ HttpServer::HttpServer(ServerOptions options)
   });
   size_t threads = options_.threads == 0 ? 1 : options_.threads;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.set_payload_max_length(options_.max_body_bytes);
+  largest_body_ = options_.max_body_bytes;
+  s.set_payload_max_length(largest_body_);
   // An idle keep-alive connection holds a worker, and a graceful stop waits for it: keep it short.
   s.set_keep_alive_timeout(2);
   s.set_read_timeout(10);
@@ -210,13 +211,18 @@ HttpServer::~HttpServer() {
   stop();
 }
 
-void HttpServer::route(std::string_view method, std::string_view path, Handler handler) {
+void HttpServer::route(std::string_view method, std::string_view path, Handler handler,
+                       size_t max_body_bytes) {
   std::string m(method), p(path);
   if (m != "GET" && m != "POST") throw std::invalid_argument("route: method must be GET or POST");
+  size_t limit = max_body_bytes == 0 ? options_.max_body_bytes : max_body_bytes;
   if (p == "/healthz" || p == "/metrics" ||
-      !routes_.emplace(std::pair{m, p}, Route{p, std::move(handler)}).second) {
+      !routes_.emplace(std::pair{m, p}, Route{p, std::move(handler), limit}).second) {
     throw std::invalid_argument("route registered twice: " + m + " " + p);
   }
+  // httplib reads a body up to this before routing; dispatch() holds each route to its own.
+  largest_body_ = std::max(largest_body_, limit);
+  http_->set_payload_max_length(largest_body_);
 }
 
 void HttpServer::set_health_check(std::function<Status()> check) {
@@ -251,6 +257,10 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
     return;
   }
   tl_request.route = it->second.path;
+  if (req.body.size() > it->second.max_body_bytes) {
+    set_error(res, ErrorCode::kInvalidArgument, "the request body is too large", 413);
+    return;
+  }
   try {
     Request request(req, it->second.path, tl_request.request_id);
     Result<nlohmann::json> out = it->second.handler(request);

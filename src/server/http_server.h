@@ -72,7 +72,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (tests); see HttpServer::port()
   size_t threads = 8;
-  size_t max_body_bytes = 64 * 1024;
+  size_t max_body_bytes = 64 * 1024;  // per request, unless its route allows more
 };
 
 class HttpServer {
@@ -83,8 +83,10 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Registers `handler` for an exact method ("GET" or "POST") and path. Routes must be
-  // registered before the server starts; a duplicate is a bug (throws).
-  void route(std::string_view method, std::string_view path, Handler handler);
+  // registered before the server starts; a duplicate is a bug (throws). `max_body_bytes` (0:
+  // the server's) lets a route take larger bodies, e.g. a POS batch of up to 1000 rides.
+  void route(std::string_view method, std::string_view path, Handler handler,
+             size_t max_body_bytes = 0);
   // What `GET /healthz` asks before answering 200 (e.g. that the database answers); a failure
   // is 503 `unavailable`. Without one, /healthz answers 200 while the process serves.
   void set_health_check(std::function<Status()> check);
@@ -108,6 +110,7 @@ class HttpServer {
   struct Route {
     std::string path;
     Handler handler;
+    size_t max_body_bytes;
   };
   void dispatch(const httplib::Request& req, void* res);
 
@@ -116,6 +119,7 @@ class HttpServer {
   std::unique_ptr<Metrics> metrics_;
   std::map<std::pair<std::string, std::string>, Route> routes_;
   std::function<Status()> health_check_;
+  size_t largest_body_ = 0;
   int port_ = -1;
   std::thread thread_;
   std::mutex state_mu_;

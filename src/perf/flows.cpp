@@ -1,0 +1,212 @@
+#include "perf/flows.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "server/clock.h"
+
+namespace anoncode::perf {
+
+using nlohmann::json;
+
+Result<Operator> Operator::create(const std::string& server_url, std::string admin_token) {
+  ANONCODE_TRY(server::HttpClient client, server::HttpClient::create(server_url));
+  return Operator(std::move(client), std::move(admin_token));
+}
+
+Result<json> Operator::post(const std::string& path, const json& body) {
+  ANONCODE_TRY(server::HttpReply reply, client_.post(path, body, token_));
+  if (!reply.ok()) return server::reply_error(reply);
+  return reply.body;
+}
+
+Result<json> Operator::get(const std::string& path) {
+  ANONCODE_TRY(server::HttpReply reply, client_.get(path, token_));
+  if (!reply.ok()) return server::reply_error(reply);
+  return reply.body;
+}
+
+std::string Operator::rider_name(const std::string& user_id) {
+  return "rider " + user_id;
+}
+
+std::string Operator::rider_id_number(const std::string& user_id) {
+  // 18 characters of letters and digits, distinct per user id.
+  std::string digits;
+  for (unsigned char c : user_id) {
+    if (std::isalnum(c)) digits += static_cast<char>(c);
+  }
+  digits = "ID" + digits;
+  if (digits.size() > 32) digits = digits.substr(digits.size() - 32);
+  return digits;
+}
+
+Result<std::string> Operator::add_rider(const std::string& user_id) {
+  ANONCODE_TRY(json user, post("/admin/v1/users", {{"user_id", user_id},
+                                                   {"name", rider_name(user_id)},
+                                                   {"id_number", rider_id_number(user_id)},
+                                                   {"phone", "13900000000"},
+                                                   {"card_no", rider_id_number(user_id)}}));
+  ANONCODE_CHECK(post("/admin/v1/whitelist/add", {{"user_id", user_id}}));
+  return user.value("app_token", "");
+}
+
+Result<std::string> Operator::add_terminal(const std::string& terminal,
+                                           const std::string& merchant) {
+  ANONCODE_TRY(json t,
+               post("/admin/v1/terminals", {{"terminal", terminal}, {"merchant", merchant}}));
+  return t.value("terminal_key", "");
+}
+
+Result<std::unique_ptr<Rider>> Rider::load(const std::filesystem::path& state_file,
+                                           const std::string& server_url) {
+  auto transport = sdk::make_http_transport(server_url);
+  ANONCODE_TRY(sdk::Wallet wallet, sdk::Wallet::load(state_file, *transport));
+  return std::unique_ptr<Rider>(new Rider(std::move(transport), std::move(wallet)));
+}
+
+Result<std::unique_ptr<Rider>> Rider::open(Operator& op, const std::string& user_id,
+                                           const std::filesystem::path& state_file,
+                                           const std::string& server_url) {
+  ANONCODE_TRY(std::string app_token, op.add_rider(user_id));
+  ANONCODE_TRY(auto rider, load(state_file, server_url));
+  ANONCODE_CHECK(rider->wallet().open(user_id, app_token));
+  return rider;
+}
+
+Result<pos::PosTerminal> open_terminal(Operator& op, const std::string& terminal,
+                                       const std::string& merchant,
+                                       const std::filesystem::path& store_file,
+                                       const std::string& server_url, int64_t now_ms) {
+  ANONCODE_TRY(std::string key_b64, op.add_terminal(terminal, merchant));
+  ANONCODE_TRY(Bytes raw, from_base64url(key_b64));
+  ANONCODE_TRY(pos::PosTerminal t, pos::PosTerminal::open(store_file.string(), terminal, merchant,
+                                                          SecretBytes(ByteView(raw))));
+  std::fill(raw.begin(), raw.end(), uint8_t{0});
+  ANONCODE_CHECK(t.sync(pos::http_transport(server_url), now_ms));
+  return t;
+}
+
+namespace {
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+Result<json> measure_flows(const FlowsOptions& o) {
+  if (o.riders < 1 || o.seconds <= 0 || o.rides < 1 || o.batch < 1) {
+    return make_error(ErrorCode::kInvalidArgument, "riders, seconds, rides and batch must be > 0");
+  }
+  std::filesystem::create_directories(o.work_dir);
+  ANONCODE_TRY(Operator op, Operator::create(o.server_url, o.admin_token));
+  // Names unique per run, so the benchmark can run again against the same server.
+  std::string run = std::to_string(server::system_now_ms());
+
+  // Riders with money enough for every ride.
+  std::vector<std::unique_ptr<Rider>> riders;
+  for (int i = 0; i < o.riders; ++i) {
+    std::string id = "bench-" + run + "-" + std::to_string(i);
+    ANONCODE_TRY(auto r, Rider::open(op, id, o.work_dir / (id + ".json"), o.server_url));
+    ANONCODE_CHECK(r->wallet().recharge(10'000'000, "010001", false));
+    riders.push_back(std::move(r));
+  }
+
+  // 1. Code requests: each rider's thread requests codes back to back for `seconds`.
+  std::mutex mu;
+  std::vector<double> latencies_ms;
+  std::vector<Bytes> payloads;
+  std::atomic<int64_t> failures{0};
+  std::optional<Error> first_failure;
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    std::vector<std::thread> threads;
+    for (auto& rider : riders) {
+      threads.emplace_back([&, r = rider.get()] {
+        std::vector<double> mine;
+        std::vector<Bytes> codes;
+        while (seconds_since(t0) < o.seconds) {
+          auto start = std::chrono::steady_clock::now();
+          auto code = r->wallet().code();
+          double ms = seconds_since(start) * 1000;
+          if (!code) {
+            std::lock_guard lock(mu);
+            if (!first_failure) first_failure = code.error();
+            ++failures;
+            continue;
+          }
+          mine.push_back(ms);
+          if (auto p = from_base64url(code->value("payload", ""))) codes.push_back(std::move(*p));
+        }
+        std::lock_guard lock(mu);
+        latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+        for (auto& c : codes) payloads.push_back(std::move(c));
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  double code_seconds = seconds_since(t0);
+  if (first_failure) return *first_failure;
+
+  // More codes if the first phase made fewer than `rides` (one rider, sequentially).
+  while (payloads.size() < static_cast<size_t>(o.rides)) {
+    ANONCODE_TRY(json code, riders[0]->wallet().code());
+    ANONCODE_TRY(Bytes p, from_base64url(code.value("payload", "")));
+    payloads.push_back(std::move(p));
+  }
+  payloads.resize(static_cast<size_t>(o.rides));
+
+  // 2. Rides: scanned offline by terminals of up to `batch` rides each (not measured: the POS
+  // writes its store on every scan), then every terminal uploads; measured is the upload.
+  std::vector<pos::PosTerminal> terminals;
+  int64_t now = server::system_now_ms();
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    if (i % o.batch == 0) {
+      std::string name = "B" + run.substr(run.size() - 8) + "-" + std::to_string(terminals.size());
+      ANONCODE_TRY(auto t, open_terminal(op, name, "BENCH", o.work_dir / (name + ".pos"),
+                                         o.server_url, now));
+      terminals.push_back(std::move(t));
+    }
+    auto scanned = terminals.back().scan(payloads[i], 1, server::system_now_ms());
+    if (!scanned.accepted) {
+      return make_error(ErrorCode::kInternal,
+                        "the bench POS refused a fresh code: " + scanned.reason);
+    }
+  }
+  auto transport = pos::http_transport(o.server_url);
+  auto t1 = std::chrono::steady_clock::now();
+  int64_t settled = 0;
+  for (auto& t : terminals) {
+    ANONCODE_TRY(pos::UploadSummary s, t.upload(transport));
+    settled += s.uploaded;
+  }
+  double upload_seconds = seconds_since(t1);
+  if (settled != o.rides) {
+    return make_error(ErrorCode::kInternal, "only " + std::to_string(settled) + " of " +
+                                                std::to_string(o.rides) + " rides settled");
+  }
+
+  auto n = static_cast<double>(latencies_ms.size());
+  return json{{"server", o.server_url},
+              {"riders", o.riders},
+              {"code_requests", latencies_ms.size()},
+              {"code_requests_per_s", n / code_seconds},
+              {"code_p50_ms", percentile(latencies_ms, 0.50)},
+              {"code_p99_ms", percentile(latencies_ms, 0.99)},
+              {"rides_settled", settled},
+              {"upload_batch", o.batch},
+              {"rides_settled_per_s", static_cast<double>(settled) / upload_seconds}};
+}
+
+}  // namespace anoncode::perf

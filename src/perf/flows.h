@@ -1,0 +1,84 @@
+// Drives the platform's flows against a RUNNING server the way its real clients do — riders
+// through the rider SDK, terminals through the POS terminal library, the operator through the
+// admin API — for `anoncode bench flows` and the multi-process tests (tests/cluster_test.cpp).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "pos/pos_terminal.h"
+#include "sdk/wallet.h"
+#include "server/http_client.h"
+
+namespace anoncode::perf {
+
+// The operator's calls (/admin/v1) with the admin token.
+class Operator {
+ public:
+  static Result<Operator> create(const std::string& server_url, std::string admin_token);
+
+  // Registers an app user (name and ID number derived from the id) and whitelists it; returns
+  // its app token.
+  Result<std::string> add_rider(const std::string& user_id);
+  // Registers a terminal under a merchant; returns its MAC key (base64url, as the CLI prints it).
+  Result<std::string> add_terminal(const std::string& terminal, const std::string& merchant);
+  Result<nlohmann::json> get(const std::string& path);
+
+  // The name and ID number `add_rider` registered for `user_id` (for refunds).
+  static std::string rider_name(const std::string& user_id);
+  static std::string rider_id_number(const std::string& user_id);
+
+ private:
+  Operator(server::HttpClient client, std::string token)
+      : client_(std::move(client)), token_(std::move(token)) {}
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
+  server::HttpClient client_;
+  std::string token_;
+};
+
+// A rider: a wallet state file and the SDK on an HTTP transport to one server.
+class Rider {
+ public:
+  // Loads (or starts) the wallet at `state_file`, talking to `server_url`.
+  static Result<std::unique_ptr<Rider>> load(const std::filesystem::path& state_file,
+                                             const std::string& server_url);
+  // A new rider: registered and whitelisted by `op`, wallet opened.
+  static Result<std::unique_ptr<Rider>> open(Operator& op, const std::string& user_id,
+                                             const std::filesystem::path& state_file,
+                                             const std::string& server_url);
+  sdk::Wallet& wallet() { return wallet_; }
+
+ private:
+  Rider(std::unique_ptr<sdk::Transport> t, sdk::Wallet w)
+      : transport_(std::move(t)), wallet_(std::move(w)) {}
+  std::unique_ptr<sdk::Transport> transport_;
+  sdk::Wallet wallet_;
+};
+
+// A registered, synced POS terminal with its store at `store_file`.
+Result<pos::PosTerminal> open_terminal(Operator& op, const std::string& terminal,
+                                       const std::string& merchant,
+                                       const std::filesystem::path& store_file,
+                                       const std::string& server_url, int64_t now_ms);
+
+struct FlowsOptions {
+  std::string server_url;
+  std::string admin_token;
+  std::filesystem::path work_dir;  // wallet states and POS stores go here
+  int riders = 8;                  // concurrent riders (one thread each) requesting codes
+  double seconds = 5;              // how long riders request codes
+  int rides = 2000;                // rides scanned and then uploaded
+  size_t batch = 500;              // rides per upload request
+};
+
+// Measures, against a running server: code requests per second with `riders` concurrent
+// riders and their p50/p99 latency; then `rides` rides scanned offline and uploaded, and the
+// rides settled per second. Returns the figures as one JSON object.
+Result<nlohmann::json> measure_flows(const FlowsOptions& options);
+
+}  // namespace anoncode::perf
