@@ -32,6 +32,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "unknown_key";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kRateLimited:
+      return "rate_limited";
     case ErrorCode::kInternal:
       return "internal";
   }
@@ -59,6 +61,8 @@ int error_code_http_status(ErrorCode code) {
       return 409;
     case ErrorCode::kExpired:
       return 410;
+    case ErrorCode::kRateLimited:
+      return 429;
     case ErrorCode::kUnavailable:
       return 503;
     case ErrorCode::kInternal:

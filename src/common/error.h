@@ -23,7 +23,11 @@ enum class ErrorCode {
   kUnknownKey,           // unknown_key           404: a key id nobody issued
   kUnavailable,          // unavailable           503
   kInternal,             // internal              500: a bug or an unexpected library failure
+  // New codes go last: the C ABI's ANONCODE_E_* numbers are -1 - this enum's values.
+  kRateLimited,  // rate_limited          429: too many attempts (e.g. failed logins)
 };
+// The last code, for loops over every code.
+constexpr ErrorCode kLastErrorCode = ErrorCode::kRateLimited;
 
 // The stable snake_case word for a code.
 std::string_view error_code_name(ErrorCode code);

@@ -121,7 +121,7 @@ TEST(AnoncodeCheck, StopsAtFirstError) {
 
 // --- error codes -----------------------------------------------------------------------------
 
-constexpr int kLastCode = static_cast<int>(ErrorCode::kInternal);
+constexpr int kLastCode = static_cast<int>(kLastErrorCode);
 
 bool is_snake_case(std::string_view s) {
   if (s.empty() || s.front() == '_' || s.back() == '_') return false;
@@ -161,6 +161,7 @@ TEST(ErrorCode, StableNames) {
   EXPECT_EQ(error_code_name(ErrorCode::kInsufficientBalance), "insufficient_balance");
   EXPECT_EQ(error_code_name(ErrorCode::kUnknownKey), "unknown_key");
   EXPECT_EQ(error_code_name(ErrorCode::kUnavailable), "unavailable");
+  EXPECT_EQ(error_code_name(ErrorCode::kRateLimited), "rate_limited");
   EXPECT_EQ(error_code_name(ErrorCode::kInternal), "internal");
 }
 
@@ -178,6 +179,7 @@ TEST(ErrorCode, HttpStatuses) {
   EXPECT_EQ(error_code_http_status(ErrorCode::kNotFound), 404);
   EXPECT_EQ(error_code_http_status(ErrorCode::kSnReused), 409);
   EXPECT_EQ(error_code_http_status(ErrorCode::kExpired), 410);
+  EXPECT_EQ(error_code_http_status(ErrorCode::kRateLimited), 429);
   EXPECT_EQ(error_code_http_status(ErrorCode::kInternal), 500);
   EXPECT_EQ(error_code_http_status(ErrorCode::kUnavailable), 503);
 }

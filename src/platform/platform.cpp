@@ -70,7 +70,7 @@ Bytes request_hash_of(ByteView show) {
 }
 
 ErrorCode code_from_name(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(ErrorCode::kInternal); ++i) {
+  for (int i = 0; i <= static_cast<int>(kLastErrorCode); ++i) {
     auto code = static_cast<ErrorCode>(i);
     if (error_code_name(code) == name) return code;
   }

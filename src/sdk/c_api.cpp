@@ -72,6 +72,8 @@ Error null_arg() {
 static_assert(ANONCODE_E_INVALID_ARGUMENT == -1 - static_cast<int>(ErrorCode::kInvalidArgument));
 static_assert(ANONCODE_E_INTERNAL == -1 - static_cast<int>(ErrorCode::kInternal));
 static_assert(ANONCODE_E_SN_REUSED == -1 - static_cast<int>(ErrorCode::kSnReused));
+static_assert(ANONCODE_E_RATE_LIMITED == -1 - static_cast<int>(ErrorCode::kRateLimited));
+static_assert(ANONCODE_E_RATE_LIMITED == -1 - static_cast<int>(anoncode::kLastErrorCode));
 
 extern "C" {
 

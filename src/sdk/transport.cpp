@@ -6,7 +6,7 @@ namespace anoncode::sdk {
 namespace {
 
 ErrorCode code_from_name(const std::string& name) {
-  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
     if (error_code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
   }
   return ErrorCode::kInternal;

@@ -71,7 +71,7 @@ Result<HttpReply> HttpClient::post_raw(const std::string& path, const std::strin
 }
 
 std::optional<ErrorCode> error_code_from_name(std::string_view name) {
-  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
     if (error_code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
   }
   return std::nullopt;

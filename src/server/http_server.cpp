@@ -61,7 +61,7 @@ int status_of(const nlohmann::json& body) {
   if (it == body.end() || !it->is_object()) return 200;
   auto code = it->find("code");
   if (code == it->end() || !code->is_string()) return 200;
-  for (int c = 0; c <= static_cast<int>(ErrorCode::kInternal); ++c) {
+  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
     if (error_code_name(static_cast<ErrorCode>(c)) == code->get_ref<const std::string&>()) {
       return error_code_http_status(static_cast<ErrorCode>(c));
     }
@@ -270,6 +270,7 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
     } else {
       set_error(res, out.error().code, out.error().message);
     }
+    for (const auto& [name, value] : request.response_headers()) res.set_header(name, value);
   } catch (const std::exception& e) {
     // A bug: the detail goes to the log (no body, no headers), the client gets a generic 500.
     log_error(

@@ -25,6 +25,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 #include "server/metrics.h"
@@ -55,10 +57,20 @@ class Request {
   // but not an object. An empty body is `{}`.
   Result<nlohmann::json> json_body() const;
 
+  // A header to send with the response, whatever the handler returns (e.g. Set-Cookie). The
+  // request is handed to handlers as const; this is the one thing they may add to it.
+  void add_response_header(std::string name, std::string value) const {
+    response_headers_.emplace_back(std::move(name), std::move(value));
+  }
+  const std::vector<std::pair<std::string, std::string>>& response_headers() const {
+    return response_headers_;
+  }
+
  private:
   const httplib::Request& raw_;
   std::string route_;
   std::string request_id_;
+  mutable std::vector<std::pair<std::string, std::string>> response_headers_;
 };
 
 using Handler = std::function<Result<nlohmann::json>(const Request&)>;

@@ -60,6 +60,11 @@ class HttpServerTest : public ::testing::Test {
     server_->route("GET", "/query", [](const Request& req) -> Result<json> {
       return json{{"user_id", req.query("user_id").value_or("")}};
     });
+    server_->route("GET", "/cookie", [](const Request& req) -> Result<json> {
+      req.add_response_header("Set-Cookie", "c=1; HttpOnly");
+      if (req.query("fail")) return make_error(ErrorCode::kRateLimited, "slow down");
+      return json{{"ok", true}};
+    });
     server_->set_health_check([this]() -> Status {
       if (healthy_) return {};
       return make_error(ErrorCode::kUnavailable, "database down");
@@ -200,6 +205,18 @@ TEST_F(HttpServerTest, AHandlerErrorHasItsCodesStatus) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
   EXPECT_EQ(body_of(r), (json{{"error", {{"code", "not_found"}, {"message", "no such thing"}}}}));
+}
+
+TEST_F(HttpServerTest, AHandlerAddsResponseHeadersWhateverItReturns) {
+  auto ok = client_->Get("/cookie");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->get_header_value("Set-Cookie"), "c=1; HttpOnly");
+  auto failed = client_->Get("/cookie?fail=1");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 429);
+  EXPECT_EQ(code_of(failed), "rate_limited");
+  EXPECT_EQ(failed->get_header_value("Set-Cookie"), "c=1; HttpOnly");
 }
 
 TEST_F(HttpServerTest, AnErrorBodyWithExtrasKeepsThemAndTheStatus) {

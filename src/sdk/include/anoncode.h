@@ -31,7 +31,8 @@ enum {
   ANONCODE_E_INSUFFICIENT_BALANCE = -12,
   ANONCODE_E_UNKNOWN_KEY = -13,
   ANONCODE_E_UNAVAILABLE = -14,
-  ANONCODE_E_INTERNAL = -15
+  ANONCODE_E_INTERNAL = -15,
+  ANONCODE_E_RATE_LIMITED = -16
 };
 
 typedef struct anoncode_wallet anoncode_wallet;
