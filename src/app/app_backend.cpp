@@ -126,7 +126,8 @@ Result<AppUser> AppBackend::unseal_user(std::string_view user_id, ByteView seale
   return u;
 }
 
-Result<SecretBytes> AppBackend::add_user(const AppUser& user, int64_t now_ms) {
+Result<SecretBytes> AppBackend::add_user(const AppUser& user, int64_t now_ms,
+                                         const AlsoInTx& also) {
   ANONCODE_CHECK(check_user_id(user.user_id));
   ANONCODE_CHECK(check_name(user.name));
   ANONCODE_CHECK(check_id_number(user.id_number));
@@ -157,6 +158,7 @@ Result<SecretBytes> AppBackend::add_user(const AppUser& user, int64_t now_ms) {
       return make_error(ErrorCode::kConflict, "this user id is already registered");
     }
     if (!inserted) return inserted.error();
+    if (also) ANONCODE_CHECK(also(tx));
     return {};
   }));
   return token;
@@ -237,7 +239,7 @@ Result<Whitelist> AppBackend::whitelist() {
 }
 
 Result<Whitelist> AppBackend::whitelist_add(const std::vector<std::string>& user_ids,
-                                            int64_t now_ms) {
+                                            int64_t now_ms, const AlsoInTx& also) {
   for (const auto& u : user_ids) ANONCODE_CHECK(check_user_id(u));
   Whitelist wl;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
@@ -247,32 +249,36 @@ Result<Whitelist> AppBackend::whitelist_add(const std::vector<std::string>& user
                   "DO NOTHING",
                   {u, now_ms}));
     }
+    if (also) ANONCODE_CHECK(also(tx));
     ANONCODE_TRY(wl, read_whitelist(tx));
     return {};
   }));
   return wl;
 }
 
-Result<Whitelist> AppBackend::whitelist_remove(const std::vector<std::string>& user_ids) {
+Result<Whitelist> AppBackend::whitelist_remove(const std::vector<std::string>& user_ids,
+                                               const AlsoInTx& also) {
   for (const auto& u : user_ids) ANONCODE_CHECK(check_user_id(u));
   Whitelist wl;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     for (const auto& u : user_ids) {
       ANONCODE_CHECK(tx.exec("DELETE FROM whitelist WHERE user_id = $1", {u}));
     }
+    if (also) ANONCODE_CHECK(also(tx));
     ANONCODE_TRY(wl, read_whitelist(tx));
     return {};
   }));
   return wl;
 }
 
-Result<Whitelist> AppBackend::whitelist_set_all(bool on) {
+Result<Whitelist> AppBackend::whitelist_set_all(bool on, const AlsoInTx& also) {
   Whitelist wl;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     ANONCODE_CHECK(
         tx.exec("INSERT INTO settings (name, value) VALUES ($1, $2) "
                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                 {std::string(kWhitelistAllSetting), std::string(on ? "1" : "0")}));
+    if (also) ANONCODE_CHECK(also(tx));
     ANONCODE_TRY(wl, read_whitelist(tx));
     return {};
   }));
@@ -395,7 +401,7 @@ Status AppBackend::confirm_restore(std::string_view phone, ByteView key_proof, i
 // --- terminals ---
 
 Result<NewTerminal> AppBackend::add_terminal(std::string_view terminal, std::string_view merchant,
-                                             int64_t now_ms) {
+                                             int64_t now_ms, const AlsoInTx& also) {
   ANONCODE_CHECK(check_terminal_field("terminal", terminal));
   ANONCODE_CHECK(check_terminal_field("merchant", merchant));
   NewTerminal out{std::string(terminal), std::string(merchant), SecretBytes(kTerminalKeyBytes)};
@@ -410,6 +416,7 @@ Result<NewTerminal> AppBackend::add_terminal(std::string_view terminal, std::str
       return make_error(ErrorCode::kConflict, "this terminal is already registered");
     }
     if (!inserted) return inserted.error();
+    if (also) ANONCODE_CHECK(also(tx));
     return {};
   }));
   return out;

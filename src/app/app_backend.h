@@ -9,6 +9,7 @@
 // anonymous wallet (DESIGN §4): the opening record names the rider's ordinary card.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,10 @@ struct NewTerminal {
   SecretBytes key;  // 32 bytes, returned once
 };
 
+// Runs inside an operation's transaction and commits with it (the caller's audit entry); its
+// failure rolls the operation back.
+using AlsoInTx = std::function<Status(storage::Tx&)>;
+
 class AppBackend {
  public:
   // `pii_key`: 32 bytes (the data directory's pii_key file).
@@ -55,7 +60,7 @@ class AppBackend {
   // --- riders ---
   // Registers a rider; returns its app token (base64url text, shown once). `conflict` if the
   // user id exists; `invalid_argument` for ill-formed fields.
-  Result<SecretBytes> add_user(const AppUser& user, int64_t now_ms);
+  Result<SecretBytes> add_user(const AppUser& user, int64_t now_ms, const AlsoInTx& also = {});
   // The user id an app token belongs to; `unauthorized` otherwise.
   Result<std::string> authenticate(std::string_view app_token);
   // The rider's record, decrypted; `not_found` if unknown.
@@ -66,9 +71,11 @@ class AppBackend {
 
   // --- whitelist (白名单) ---
   Result<Whitelist> whitelist();
-  Result<Whitelist> whitelist_add(const std::vector<std::string>& user_ids, int64_t now_ms);
-  Result<Whitelist> whitelist_remove(const std::vector<std::string>& user_ids);
-  Result<Whitelist> whitelist_set_all(bool on);
+  Result<Whitelist> whitelist_add(const std::vector<std::string>& user_ids, int64_t now_ms,
+                                  const AlsoInTx& also = {});
+  Result<Whitelist> whitelist_remove(const std::vector<std::string>& user_ids,
+                                     const AlsoInTx& also = {});
+  Result<Whitelist> whitelist_set_all(bool on, const AlsoInTx& also = {});
   Result<bool> is_whitelisted(std::string_view user_id);
 
   // --- open (开通, seed 000 §2.1) ---
@@ -93,7 +100,7 @@ class AppBackend {
   // A new terminal of `merchant` with a fresh 32-byte MAC key, stored sealed under pii_key
   // (terminal_keys.h); `conflict` if the terminal exists.
   Result<NewTerminal> add_terminal(std::string_view terminal, std::string_view merchant,
-                                   int64_t now_ms);
+                                   int64_t now_ms, const AlsoInTx& also = {});
 
   privacy::PrivacyBackend& privacy() { return privacy_; }
 

@@ -8,6 +8,8 @@
 
 #include "app/app_http.h"
 #include "app/terminal_keys.h"
+#include "console/admin_accounts.h"
+#include "console/audit_log.h"
 #include "crypto/sm3.h"
 #include "privacy/privacy_http.h"
 #include "server/http_client.h"
@@ -50,7 +52,11 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
     privacy::register_privacy_routes(*server_, *privacy_,
                                      server::token_hash(std::string_view(kServiceToken)), now);
     register_app_routes(*server_, *app_, now);
-    register_admin_routes(*server_, *app_, server::token_hash(std::string_view(kAdminToken)), now);
+    audit_ = std::make_unique<console::AuditLog>(*db_);
+    accounts_ = std::make_unique<console::AdminAccounts>(*db_);
+    auth_ = std::make_unique<console::AdminAuth>(
+        *accounts_, *audit_, server::token_hash(std::string_view(kAdminToken)), now);
+    register_admin_routes(*server_, *app_, *auth_, now);
     ASSERT_TRUE(server_->start().ok());
     auto client = server::HttpClient::create(server_->url());
     ASSERT_TRUE(client.ok());
@@ -113,6 +119,9 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<privacy::PrivacyBackend> privacy_;
   SecretBytes pii_key_;
   std::unique_ptr<AppBackend> app_;
+  std::unique_ptr<console::AuditLog> audit_;
+  std::unique_ptr<console::AdminAccounts> accounts_;
+  std::unique_ptr<console::AdminAuth> auth_;
   std::unique_ptr<server::HttpServer> server_;
   std::unique_ptr<server::HttpClient> client_;
   int64_t now_ = 1'764'000'000'000;

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "console/audit_log.h"
 #include "server/json_fields.h"
 
 namespace anoncode::app {
@@ -30,6 +31,17 @@ Result<std::string> app_user_of(AppBackend& app, const Request& req) {
   auto token = server::bearer_token(req);
   if (!token) return make_error(ErrorCode::kUnauthorized, "missing or wrong app token");
   return app.authenticate(*token);
+}
+
+// The audit entry of an admin change, appended in the change's transaction.
+AlsoInTx audited(const console::Actor& actor, std::string action, std::string target, json details,
+                 int64_t at) {
+  return [record = console::AuditRecord{actor.name, std::move(action), std::move(target),
+                                        std::move(details)},
+          at](storage::Tx& tx) -> Status {
+    ANONCODE_CHECK(console::AuditLog::append(tx, record, at));
+    return {};
+  };
 }
 
 std::string secret_text(const SecretBytes& s) {
@@ -77,76 +89,96 @@ void register_app_routes(server::HttpServer& http, AppBackend& app, server::NowM
   });
 }
 
-void register_admin_routes(server::HttpServer& http, AppBackend& app,
-                           const server::TokenHash& admin_token_hash, server::NowMs now) {
-  // Every admin route checks the admin token first.
-  auto admin = [&http, admin_token_hash](std::string_view method, std::string_view path,
-                                         server::Handler handler) {
-    http.route(method, path, [admin_token_hash, handler](const Request& req) -> Result<json> {
-      ANONCODE_CHECK(server::require_bearer(req, admin_token_hash));
-      return handler(req);
-    });
+void register_admin_routes(server::HttpServer& http, AppBackend& app, console::AdminAuth& auth,
+                           server::NowMs now) {
+  using console::Actor;
+  using console::Permission;
+  auto admin = [&http, &auth](std::string_view method, std::string_view path, Permission p,
+                              console::AdminHandler handler) {
+    console::admin_route(http, auth, method, path, p, std::move(handler));
   };
 
-  admin("POST", "/admin/v1/users", [&app, now](const Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    AppUser u;
-    ANONCODE_TRY(u.user_id, server::required_string(body, "user_id", 64));
-    ANONCODE_TRY(u.name, server::required_string(body, "name", 64));
-    ANONCODE_TRY(u.id_number, server::required_string(body, "id_number", 32));
-    ANONCODE_TRY(u.phone, server::required_string(body, "phone", 20));
-    ANONCODE_TRY(u.card_no, server::required_string(body, "card_no", 32));
-    ANONCODE_TRY(SecretBytes token, app.add_user(u, now()));
-    return json{{"user_id", u.user_id}, {"app_token", secret_text(token)}};
-  });
+  admin("POST", "/admin/v1/users", Permission::kManageUsers,
+        [&app, now](const Request& req, const Actor& actor) -> Result<json> {
+          ANONCODE_TRY(json body, req.json_body());
+          AppUser u;
+          ANONCODE_TRY(u.user_id, server::required_string(body, "user_id", 64));
+          ANONCODE_TRY(u.name, server::required_string(body, "name", 64));
+          ANONCODE_TRY(u.id_number, server::required_string(body, "id_number", 32));
+          ANONCODE_TRY(u.phone, server::required_string(body, "phone", 20));
+          ANONCODE_TRY(u.card_no, server::required_string(body, "card_no", 32));
+          const int64_t at = now();
+          // The entry names the user id only: never the personal data.
+          ANONCODE_TRY(SecretBytes token,
+                       app.add_user(u, at, audited(actor, "user.add", u.user_id, {}, at)));
+          return json{{"user_id", u.user_id}, {"app_token", secret_text(token)}};
+        });
 
-  admin("GET", "/admin/v1/whitelist", [&app](const Request&) -> Result<json> {
-    ANONCODE_TRY(Whitelist wl, app.whitelist());
-    return whitelist_json(wl);
-  });
-  admin("POST", "/admin/v1/whitelist/add", [&app, now](const Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    ANONCODE_TRY(auto ids, user_ids_of(body));
-    ANONCODE_TRY(Whitelist wl, app.whitelist_add(ids, now()));
-    return whitelist_json(wl);
-  });
-  admin("POST", "/admin/v1/whitelist/remove", [&app](const Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    ANONCODE_TRY(auto ids, user_ids_of(body));
-    ANONCODE_TRY(Whitelist wl, app.whitelist_remove(ids));
-    return whitelist_json(wl);
-  });
-  admin("POST", "/admin/v1/whitelist/all", [&app](const Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    ANONCODE_TRY(bool on, server::required_bool(body, "on"));
-    ANONCODE_TRY(Whitelist wl, app.whitelist_set_all(on));
-    return whitelist_json(wl);
-  });
+  admin("GET", "/admin/v1/whitelist", Permission::kView,
+        [&app](const Request&, const Actor&) -> Result<json> {
+          ANONCODE_TRY(Whitelist wl, app.whitelist());
+          return whitelist_json(wl);
+        });
+  admin("POST", "/admin/v1/whitelist/add", Permission::kManageWhitelist,
+        [&app, now](const Request& req, const Actor& actor) -> Result<json> {
+          ANONCODE_TRY(json body, req.json_body());
+          ANONCODE_TRY(auto ids, user_ids_of(body));
+          const int64_t at = now();
+          ANONCODE_TRY(Whitelist wl,
+                       app.whitelist_add(
+                           ids, at, audited(actor, "whitelist.add", "", {{"user_ids", ids}}, at)));
+          return whitelist_json(wl);
+        });
+  admin("POST", "/admin/v1/whitelist/remove", Permission::kManageWhitelist,
+        [&app, now](const Request& req, const Actor& actor) -> Result<json> {
+          ANONCODE_TRY(json body, req.json_body());
+          ANONCODE_TRY(auto ids, user_ids_of(body));
+          const int64_t at = now();
+          ANONCODE_TRY(Whitelist wl,
+                       app.whitelist_remove(
+                           ids, audited(actor, "whitelist.remove", "", {{"user_ids", ids}}, at)));
+          return whitelist_json(wl);
+        });
+  admin("POST", "/admin/v1/whitelist/all", Permission::kManageWhitelist,
+        [&app, now](const Request& req, const Actor& actor) -> Result<json> {
+          ANONCODE_TRY(json body, req.json_body());
+          ANONCODE_TRY(bool on, server::required_bool(body, "on"));
+          const int64_t at = now();
+          ANONCODE_TRY(Whitelist wl, app.whitelist_set_all(on, audited(actor, "whitelist.all", "",
+                                                                       {{"on", on}}, at)));
+          return whitelist_json(wl);
+        });
 
-  admin("POST", "/admin/v1/terminals", [&app, now](const Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    ANONCODE_TRY(std::string terminal, server::required_string(body, "terminal", 32));
-    ANONCODE_TRY(std::string merchant, server::required_string(body, "merchant", 32));
-    ANONCODE_TRY(NewTerminal t, app.add_terminal(terminal, merchant, now()));
-    return json{{"terminal", t.terminal},
-                {"merchant", t.merchant},
-                {"terminal_key", to_base64url(t.key.expose_secret())}};
-  });
+  admin("POST", "/admin/v1/terminals", Permission::kManageTerminals,
+        [&app, now](const Request& req, const Actor& actor) -> Result<json> {
+          ANONCODE_TRY(json body, req.json_body());
+          ANONCODE_TRY(std::string terminal, server::required_string(body, "terminal", 32));
+          ANONCODE_TRY(std::string merchant, server::required_string(body, "merchant", 32));
+          const int64_t at = now();
+          // Never the terminal key.
+          ANONCODE_TRY(NewTerminal t, app.add_terminal(terminal, merchant, at,
+                                                       audited(actor, "terminal.add", terminal,
+                                                               {{"merchant", merchant}}, at)));
+          return json{{"terminal", t.terminal},
+                      {"merchant", t.merchant},
+                      {"terminal_key", to_base64url(t.key.expose_secret())}};
+        });
 
   // seed 000 §2.6 violation tracing (违规追踪): what tracing found
-  admin("GET", "/admin/v1/violations", [&app](const Request&) -> Result<json> {
-    ANONCODE_TRY(auto found, app.privacy().violations());
-    json list = json::array();
-    for (const auto& v : found) {
-      list.push_back({{"id", v.id},
-                      {"user_id", v.user_id ? json(*v.user_id) : json(nullptr)},
-                      {"wallet", v.wallet_b},
-                      {"accountid", v.accountid},
-                      {"kind", v.kind},
-                      {"detected_at", v.detected_at}});
-    }
-    return json{{"violations", list}};
-  });
+  admin("GET", "/admin/v1/violations", Permission::kView,
+        [&app](const Request&, const Actor&) -> Result<json> {
+          ANONCODE_TRY(auto found, app.privacy().violations());
+          json list = json::array();
+          for (const auto& v : found) {
+            list.push_back({{"id", v.id},
+                            {"user_id", v.user_id ? json(*v.user_id) : json(nullptr)},
+                            {"wallet", v.wallet_b},
+                            {"accountid", v.accountid},
+                            {"kind", v.kind},
+                            {"detected_at", v.detected_at}});
+          }
+          return json{{"violations", list}};
+        });
 }
 
 }  // namespace anoncode::app

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "app/app_backend.h"
-#include "server/auth.h"
+#include "console/admin_auth.h"
 #include "server/clock.h"
 #include "server/http_server.h"
 
@@ -14,10 +14,10 @@ namespace anoncode::app {
 void register_app_routes(server::HttpServer& http, AppBackend& app,
                          server::NowMs now = server::system_now_ms);
 
-// /admin/v1/users, /admin/v1/whitelist*, /admin/v1/terminals, /admin/v1/violations (admin
-// token).
-void register_admin_routes(server::HttpServer& http, AppBackend& app,
-                           const server::TokenHash& admin_token_hash,
+// /admin/v1/users, /admin/v1/whitelist*, /admin/v1/terminals, /admin/v1/violations, behind
+// the console's authorization (console/admin_auth.h: the admin token or a session whose role
+// may); every change is audited in its own transaction.
+void register_admin_routes(server::HttpServer& http, AppBackend& app, console::AdminAuth& auth,
                            server::NowMs now = server::system_now_ms);
 
 }  // namespace anoncode::app

@@ -14,6 +14,11 @@
 #include "app/app_http.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "console/admin_accounts.h"
+#include "console/admin_auth.h"
+#include "console/audit_log.h"
+#include "console/console_api.h"
+#include "console/console_http.h"
 #include "crypto/credential.h"
 #include "crypto/sm2.h"
 #include "crypto/sm3.h"
@@ -99,27 +104,6 @@ void register_platform_routes(server::HttpServer& http, platform::CodePlatform& 
   wallet_op("/platform/v1/close", platform::close_json);
   http.route("GET", "/platform/v1/keys",
              [&p](const server::Request&) -> Result<json> { return platform::keys_json(p); });
-}
-
-void register_platform_admin_routes(server::HttpServer& http, platform::CodePlatform& p,
-                                    const server::TokenHash& admin_token_hash) {
-  // seed 000 §2.8 refill job, run by an administrator (or a scheduler calling this route)
-  http.route("POST", "/admin/v1/refill/run",
-             [&p, admin_token_hash](const server::Request& req) -> Result<json> {
-               ANONCODE_CHECK(server::require_bearer(req, admin_token_hash));
-               ANONCODE_TRY(json body, req.json_body());
-               return platform::refill_run_json(p, body, server::system_now_ms());
-             });
-  // seed 000 §2.7 violation tracing: a traced user's wallet chains and their transactions
-  http.route("GET", "/admin/v1/trace",
-             [&p, admin_token_hash](const server::Request& req) -> Result<json> {
-               ANONCODE_CHECK(server::require_bearer(req, admin_token_hash));
-               auto user_id = req.query("user_id");
-               if (!user_id || user_id->empty()) {
-                 return make_error(ErrorCode::kInvalidArgument, "user_id is required");
-               }
-               return platform::trace_json(p, *user_id);
-             });
 }
 
 void register_posfront_routes(server::HttpServer& http, posfront::PosFront& front) {
@@ -225,8 +209,13 @@ int serve(const ServeOptions& o) {
     privacy::register_privacy_routes(http, privacy, server::token_hash(secrets->service_token));
   }
   if (s.count("app")) app::register_app_routes(http, **app);
+  // The console's accounts, sessions and audit log: one authorization path for /admin/v1.
+  console::AuditLog audit(database);
+  console::AdminAccounts accounts(database);
+  console::AdminAuth admin_auth(accounts, audit, server::token_hash(secrets->admin_token));
   if (s.count("admin")) {
-    app::register_admin_routes(http, **app, server::token_hash(secrets->admin_token));
+    console::register_console_routes(http, admin_auth);
+    app::register_admin_routes(http, **app, admin_auth);
   }
   // The code platform and the POS front (which forwards rides to the platform in-process). The
   // payment channels are the bundled SIMULATOR (platform/payment_channel.h): a deployment plugs
@@ -256,7 +245,7 @@ int serve(const ServeOptions& o) {
   }
   if (s.count("posfront")) register_posfront_routes(http, pos_front);
   if (s.count("admin")) {
-    register_platform_admin_routes(http, code_platform, server::token_hash(secrets->admin_token));
+    console::register_console_api_routes(http, admin_auth, database, **app, code_platform);
   }
   std::vector<std::string> running(s.begin(), s.end());
 
