@@ -91,6 +91,44 @@ out=$(admin refill run --now 2030-01-01T00:00:00Z); rc=$?
 check "admin refill run prints moved" "$([[ $rc -eq 0 ]] && jq -e '.moved == 0' <<<"$out")"
 out=$(admin refill run --now yesterday); rc=$?
 check "admin refill run --now must be a time" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+# --- console accounts and the audit log ---
+out=$(admin account add --username olga --role operator); rc=$?
+check "admin account add prints username, role and a generated password once" "$([[ $rc -eq 0 ]] && jq -e '
+  .username == "olga" and .role == "operator" and (.password | length >= 20)' <<<"$out")"
+olga_password=$(jq -r .password <<<"$out")
+out=$(ANONCODE_ADMIN_PASSWORD="a passphrase of my own" admin account add --username ann --role auditor); rc=$?
+check "admin account add takes the password from ANONCODE_ADMIN_PASSWORD (and does not print it)" "$([[ $rc -eq 0 ]] && jq -e '
+  .username == "ann" and .role == "auditor" and (has("password") | not)' <<<"$out")"
+out=$(admin account add --username olga --role auditor); rc=$?
+check "the same username again is conflict" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "conflict"' <<<"$out")"
+out=$(admin account add --username root --role superuser); rc=$?
+check "an unknown role is a usage error" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+out=$(ANONCODE_ADMIN_PASSWORD=short admin account add --username bob --role auditor); rc=$?
+check "a short password is invalid_argument" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+# A console login over HTTP (python3's urllib): the answer and the cookie's attributes.
+login() {  # login USERNAME PASSWORD → the Set-Cookie header, a newline, the body
+  python3 - "$url" "$1" "$2" <<'PY'
+import json, sys, urllib.request, urllib.error
+url, user, password = sys.argv[1:4]
+req = urllib.request.Request(url + "/admin/v1/session/login", method="POST",
+    data=json.dumps({"username": user, "password": password}).encode(),
+    headers={"Content-Type": "application/json"})
+try:
+    r = urllib.request.urlopen(req)
+except urllib.error.HTTPError as e:
+    r = e
+print(r.headers.get("Set-Cookie", ""))
+print(r.read().decode())
+PY
+}
+resp=$(login olga "$olga_password")
+check "the generated password logs in, with an HttpOnly SameSite=Strict cookie" "$(grep -q '^anoncode_session=.*; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=28800$' <<<"$resp" && tail -n 1 <<<"$resp" | jq -e '.role == "operator" and (.csrf_token | length == 43)')"
+resp=$(login olga "not the password")
+check "a wrong password is unauthorized, without a cookie" "$([[ $(head -n 1 <<<"$resp") == "" ]] && tail -n 1 <<<"$resp" | jq -e '.error.code == "unauthorized"')"
+out=$(admin audit verify); rc=$?
+check "admin audit verify: the chain holds" "$([[ $rc -eq 0 ]] && jq -e '.ok == true and .entries > 10 and .first_broken_seq == null' <<<"$out")"
+check "no console password is in the log or the verify output" "$(! grep -qF -e "$olga_password" -e "a passphrase of my own" "$tmp/serve.log" && ! grep -qF -e "$olga_password" <<<"$out" && echo true)"
+
 resp=$(http_get "$port" /no/such/route)
 check "an unknown route is 404 not_found" "$([[ $(head -n 1 <<<"$resp") == 404 ]] && tail -n +2 <<<"$resp" | jq -e '.error.code == "not_found"')"
 resp=$(http_get "$port" /metrics)
@@ -102,6 +140,17 @@ check "serve prints one JSON object when it stops" "$(jq -e '.status == "stopped
 check "every log line is JSON with time, level and event" "$(jq -se 'length > 10 and all(has("time") and has("level") and has("event"))' "$tmp/serve.log")"
 check "request lines carry request id, method, route, status, duration" "$(jq -se '[.[] | select(.event == "request")] | length > 10 and all(has("request_id") and has("method") and has("route") and has("status") and has("duration_ms"))' "$tmp/serve.log")"
 check "no token or personal data in the log" "$(! grep -qF -e "$token" -e "$app_token" -e 11010519491231002X -e 13800138000 -e 3104000012345678 -e "张三" "$tmp/serve.log" && echo true)"
+
+# --- a tampered audit log ---
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE audit_log SET details = ? WHERE seq = 3", ("{\"user_ids\":[\"mallory\"]}",)); c.commit()' "$data/anoncode.db"
+if start_server "$tmp/serve3.log" --data "$data" --listen 127.0.0.1:0; then
+  out=$(admin audit verify); rc=$?
+  check "admin audit verify reports an edited entry: verification_failed naming seq 3" "$([[ $rc -eq 1 ]] && jq -e '
+    .error.code == "verification_failed" and (.error.message | test("seq 3")) and .first_broken_seq == 3 and .ok == false' <<<"$out")"
+  stop_server
+else
+  check "serve starts again" false
+fi
 
 # --- a subset of the services ---
 if start_server "$tmp/serve2.log" --data "$data" --listen 127.0.0.1:0 --services privacy; then

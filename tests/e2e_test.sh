@@ -175,5 +175,36 @@ check "trace of an honest rider is empty" "$(jq -e '(.wallets | length) == 0 and
 out=$("$bin" admin --server "$url" --token wrong trace --user-id dave)
 check "trace needs the admin token" "$(jq -e '.error.code == "unauthorized"' <<<"$out")"
 
+# The console (后管): a security officer logs in and decrypts the traced cheater's opening
+# information — audited — but not an honest rider's; an auditor cannot decrypt at all.
+ANONCODE_ADMIN_PASSWORD="officer passphrase 1" admin account add --username sol --role security_officer >/dev/null
+ANONCODE_ADMIN_PASSWORD="auditor passphrase 1" admin account add --username ann --role auditor >/dev/null
+console_identity() {  # console_identity USERNAME PASSWORD USER_ID: log in, ask for the identity
+  python3 - "$url" "$@" <<'PY'
+import json, sys, urllib.request, urllib.error
+url, user, password, user_id = sys.argv[1:5]
+def call(path, body, headers):
+    req = urllib.request.Request(url + path, method="POST", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json", **headers})
+    try:
+        r = urllib.request.urlopen(req)
+    except urllib.error.HTTPError as e:
+        r = e
+    return r.headers.get("Set-Cookie", ""), json.loads(r.read().decode())
+cookie, session = call("/admin/v1/session/login", {"username": user, "password": password}, {})
+_, answer = call("/admin/v1/trace/identity", {"user_id": user_id},
+                 {"Cookie": cookie.split(";")[0], "X-CSRF-Token": session.get("csrf_token", "")})
+print(json.dumps(answer))
+PY
+}
+out=$(console_identity sol "officer passphrase 1" dave)
+check "a security officer decrypts the traced cheater's opening information" "$(jq -e '.user_id == "dave" and .name == "赵强" and .id_number == "110105197704044567" and .phone == "13900004444"' <<<"$out")"
+out=$(console_identity sol "officer passphrase 1" alice)
+check "... but not an honest rider's" "$(jq -e '.error.code == "forbidden" and (has("name") | not)' <<<"$out")"
+out=$(console_identity ann "auditor passphrase 1" dave)
+check "an auditor cannot decrypt" "$(jq -e '.error.code == "forbidden" and (has("name") | not)' <<<"$out")"
+out=$(admin audit verify)
+check "the audit log holds" "$(jq -e '.ok == true' <<<"$out")"
+
 stop_server
 exit $fail

@@ -1,11 +1,15 @@
 // `anoncode admin [--server URL] --token T <action>`: the administrator's calls to /admin/v1
 // (DESIGN §6, docs/API.md). Each prints the server's JSON answer; a server error is printed
 // unchanged as the error object; an unreachable server is `unavailable`.
+#include <sodium.h>
+
 #include <cctype>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "common/bytes.h"
 #include "server/http_client.h"
 
 namespace anoncode::cli {
@@ -20,6 +24,7 @@ struct AdminOptions {
   std::string on_off;
   std::string terminal, merchant;
   std::string now;
+  std::string username, role;
 };
 AdminOptions o;
 
@@ -39,6 +44,48 @@ int call(const std::string& method, const std::string& path,
   if (!client) return print_error(client.error());
   if (method == "GET") return print_reply(client->get(path, o.token));
   return print_reply(client->post(path, body, o.token));
+}
+
+// `account add`: the password from ANONCODE_ADMIN_PASSWORD, or a new random one printed once.
+int account_add() {
+  nlohmann::json body = {{"username", o.username}, {"role", o.role}};
+  std::string generated;
+  if (sodium_init() < 0) return print_error(make_error(ErrorCode::kInternal, "libsodium init"));
+  if (const char* pw = std::getenv("ANONCODE_ADMIN_PASSWORD"); pw != nullptr && *pw != '\0') {
+    body["password"] = pw;
+  } else {
+    uint8_t raw[18];
+    randombytes_buf(raw, sizeof raw);
+    generated = to_base64url(ByteView(raw, sizeof raw));  // 24 characters, 144 bits
+    sodium_memzero(raw, sizeof raw);
+    body["password"] = generated;
+  }
+  auto client = server::HttpClient::create(o.server);
+  if (!client) return print_error(client.error());
+  auto reply = client->post("/admin/v1/accounts", body, o.token);
+  if (!reply || !reply->ok() || generated.empty()) return print_reply(reply);
+  nlohmann::json out = reply->body;
+  out["password"] = generated;  // shown once: the server keeps only its argon2id hash
+  return print_ok(out);
+}
+
+// `audit verify`: the chain's verification; a broken chain is `verification_failed` (exit 1).
+int audit_verify() {
+  auto client = server::HttpClient::create(o.server);
+  if (!client) return print_error(client.error());
+  auto reply = client->get("/admin/v1/audit/verify", o.token);
+  if (!reply || !reply->ok()) return print_reply(reply);
+  const nlohmann::json& v = reply->body;
+  if (v.value("ok", false)) return print_ok(v);
+  std::string seq = v.contains("first_broken_seq") && v["first_broken_seq"].is_number_integer()
+                        ? std::to_string(v["first_broken_seq"].get<int64_t>())
+                        : "?";
+  nlohmann::json out = v;
+  out["error"] = {{"code", "verification_failed"},
+                  {"message", "the audit log is broken at seq " + seq + ": " +
+                                  v.value("reason", std::string("unknown reason"))}};
+  std::cout << out.dump() << std::endl;
+  return 1;
 }
 
 nlohmann::json user_ids_body() {
@@ -133,6 +180,21 @@ void add_admin_command(CLI::App& app, Action& action) {
       return call("GET", "/admin/v1/trace?user_id=" + q);
     };
   });
+
+  auto* account = admin->add_subcommand("account", "console accounts (后管页面)");
+  account->require_subcommand(1);
+  auto* account_add_cmd = account->add_subcommand(
+      "add", "create a console account (password: ANONCODE_ADMIN_PASSWORD, or generated)");
+  account_add_cmd->add_option("--username", o.username)->required();
+  account_add_cmd->add_option("--role", o.role)
+      ->required()
+      ->check(CLI::IsMember({"operator", "auditor", "security_officer"}));
+  account_add_cmd->callback([&action] { action = [] { return account_add(); }; });
+
+  auto* audit = admin->add_subcommand("audit", "the hash-chained audit log");
+  audit->require_subcommand(1);
+  audit->add_subcommand("verify", "check the chain; reports the first broken link")
+      ->callback([&action] { action = [] { return audit_verify(); }; });
 
   auto* refill = admin->add_subcommand("refill", "the strong-mode refill job (钱包余额返充)");
   refill->require_subcommand(1);
