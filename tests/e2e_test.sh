@@ -175,5 +175,11 @@ check "trace of an honest rider is empty" "$(jq -e '(.wallets | length) == 0 and
 out=$("$bin" admin --server "$url" --token wrong trace --user-id dave)
 check "trace needs the admin token" "$(jq -e '.error.code == "unauthorized"' <<<"$out")"
 
+# The narrated demo of every flow (issue #4) runs against this same server.
+out=$("$bin" demo --server "$url" --token "$token" --pace 0 --work-dir "$tmp/demo" 2>"$tmp/demo.log")
+check "the demo runs every step and traces its cheater" "$(jq -e '.steps == 13 and (.traced_user | endswith("-mallory")) and (.console | endswith("/admin/"))' <<<"$out")"
+check "the demo wrote its QR image" "$([[ -s $tmp/demo/code.png ]] && echo true)"
+check "the demo narrates with a progress bar" "$(grep -q '13/13' "$tmp/demo.log" && echo true)"
+
 stop_server
 exit $fail
