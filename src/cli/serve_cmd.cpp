@@ -27,6 +27,7 @@
 #include "server/http_server.h"
 #include "server/log.h"
 #include "storage/db.h"
+#include "web/console.h"
 
 namespace anoncode::cli {
 
@@ -257,6 +258,7 @@ int serve(const ServeOptions& o) {
   if (s.count("posfront")) register_posfront_routes(http, pos_front);
   if (s.count("admin")) {
     register_platform_admin_routes(http, code_platform, server::token_hash(secrets->admin_token));
+    web::register_console(http);  // the admin console's pages, under /admin/
   }
   std::vector<std::string> running(s.begin(), s.end());
 
