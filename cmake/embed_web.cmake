@@ -7,13 +7,13 @@
 # Every file directly in WEB_DIR becomes {name, content type, body} (a raw string literal); only
 # .html, .css, .js and .svg files are allowed, in UTF-8.
 cmake_minimum_required(VERSION 3.25)
+include(${CMAKE_CURRENT_LIST_DIR}/embed_util.cmake)
 
 if(NOT WEB_DIR OR NOT OUTPUT)
   message(FATAL_ERROR "embed_web: WEB_DIR and OUTPUT are required")
 endif()
 
 set(delim "anoncode_web")
-set(close_seq ")${delim}\"")
 
 file(GLOB files RELATIVE "${WEB_DIR}" "${WEB_DIR}/*")
 list(SORT files)
@@ -34,10 +34,7 @@ foreach(file IN LISTS files)
     message(FATAL_ERROR "embed_web: ${file}: names are letters, digits, '.', '-' and '_'")
   endif()
   file(READ "${WEB_DIR}/${file}" text)
-  string(FIND "${text}" "${close_seq}" found)
-  if(NOT found EQUAL -1)
-    message(FATAL_ERROR "embed_web: ${file} contains the raw-string delimiter ${close_seq}")
-  endif()
+  embed_require_no_delimiter("${text}" "${delim}" "${file}")
   string(APPEND body "      {\"${file}\", \"${type}\",\n       R\"${delim}(${text})${delim}\"},\n")
 endforeach()
 
@@ -55,10 +52,4 @@ ${body}  };
 }  // namespace anoncode::web
 ")
 
-set(old "")
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" old)
-endif()
-if(NOT old STREQUAL content)
-  file(WRITE "${OUTPUT}" "${content}")
-endif()
+embed_write_if_changed("${OUTPUT}" "${content}")
