@@ -260,6 +260,25 @@ int serve(const ServeOptions& o) {
     register_platform_admin_routes(http, code_platform, server::token_hash(secrets->admin_token));
     web::register_console(http);  // the admin console's pages, under /admin/
   }
+  // Queue depths for /metrics, read from the database at each scrape.
+  auto count_of = [&database](std::string sql) {
+    return [&database, sql]() -> std::optional<double> {
+      std::optional<double> n;
+      auto st = database.transact([&](storage::Tx& tx) -> Status {
+        ANONCODE_TRY(auto row, tx.query_one(sql));
+        n = row ? static_cast<double>(row->i64(0)) : 0.0;
+        return {};
+      });
+      return st.ok() ? n : std::nullopt;
+    };
+  };
+  http.add_gauge("anoncode_refill_pending", "Strong-mode balances waiting for the refill job.",
+                 count_of("SELECT COUNT(*) FROM purse_refund_record WHERE state = '00'"));
+  http.add_gauge("anoncode_platform_requests_pending",
+                 "Wallet requests claimed but not finished (should stay near 0; see OPERATIONS).",
+                 count_of("SELECT COUNT(*) FROM platform_requests WHERE state = 'pending'"));
+  http.add_gauge("anoncode_violations", "Violations recorded (clones and copy risks).",
+                 count_of("SELECT COUNT(*) FROM violations"));
   std::vector<std::string> running(s.begin(), s.end());
 
   auto port = http.bind();

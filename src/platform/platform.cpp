@@ -6,6 +6,7 @@
 #include <limits>
 #include <thread>
 
+#include "common/counters.h"
 #include "crypto/sm3.h"
 #include "pos/qr_payload.h"
 
@@ -982,8 +983,10 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
   }
 
   SettleSummary sum;
+  int64_t copy_risks = 0;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     sum = SettleSummary{};
+    copy_risks = 0;
     const std::string term(terminal), merch(merchant);
     for (size_t i = 0; i < rides.size(); ++i) {
       const RideUpload& ride = rides[i];
@@ -1051,6 +1054,7 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
                   {term, ride.counter, merch, qr.sequence, qr.accountid, head->b, ride.amount,
                    ride.scanned_at, now_ms, std::string(copy_risk ? "1" : "0"), txn_id}));
       if (copy_risk) {
+        ++copy_risks;
         // 复制风险: the code was used before. Logged where the admin console lists violations.
         ANONCODE_CHECK(tx.exec(
             "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail) "
@@ -1063,6 +1067,10 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
     }
     return {};
   }));
+  counters::add(counters::Event::kRideSettled, static_cast<uint64_t>(sum.uploaded));
+  counters::add(counters::Event::kRideDuplicate, static_cast<uint64_t>(sum.duplicates));
+  counters::add(counters::Event::kRideRejected, static_cast<uint64_t>(sum.rejected));
+  counters::add(counters::Event::kCopyRisk, static_cast<uint64_t>(copy_risks));
   return sum;
 }
 

@@ -111,6 +111,10 @@ class HttpServer {
   int port() const { return port_; }
   std::string url() const;  // http://host:port
   const Metrics& metrics() const { return *metrics_; }
+  // Registers a gauge for /metrics (Metrics::add_gauge); before serving.
+  void add_gauge(std::string name, std::string help, std::function<std::optional<double>()> read) {
+    metrics_->add_gauge(std::move(name), std::move(help), std::move(read));
+  }
 
  private:
   struct Route {
