@@ -1,7 +1,8 @@
 // `anoncode demo [--server URL] --token T [--work-dir D]`: a narrated tour of every flow against a
 // running server (issue #4), through the same clients riders and terminals use — the rider SDK,
 // the POS terminal library, the admin API. The narration and a progress bar go to stderr; stdout
-// gets the one JSON object of the CLI contract (DESIGN §6).
+// gets the one JSON object of the CLI contract (DESIGN §6). For a demo deployment only: it runs
+// the refill job as if the delay had passed, which moves every strong-mode balance on the server.
 #include <unistd.h>
 
 #include <chrono>
