@@ -7,14 +7,14 @@
 # the name the rest of the file name, the SQL a raw string literal. Versions must be unique; the
 # list is written in ascending version order, which is the order the migrations are applied in.
 cmake_minimum_required(VERSION 3.25)
+include(${CMAKE_CURRENT_LIST_DIR}/embed_util.cmake)
 
 if(NOT MIGRATIONS_DIR OR NOT OUTPUT)
   message(FATAL_ERROR "embed_migrations: MIGRATIONS_DIR and OUTPUT are required")
 endif()
 
-# The raw-string delimiter; a file containing the closing sequence is refused rather than cut.
+# The raw-string delimiter (a file containing its closing sequence is refused).
 set(delim "anoncode_sql")
-set(close_seq ")${delim}\"")
 
 file(GLOB files RELATIVE "${MIGRATIONS_DIR}" "${MIGRATIONS_DIR}/*.sql")
 
@@ -33,10 +33,7 @@ foreach(file IN LISTS files)
   list(APPEND seen_versions "${version}")
 
   file(READ "${MIGRATIONS_DIR}/${file}" sql)
-  string(FIND "${sql}" "${close_seq}" found)
-  if(NOT found EQUAL -1)
-    message(FATAL_ERROR "embed_migrations: ${file} contains the raw-string delimiter ${close_seq}")
-  endif()
+  embed_require_no_delimiter("${sql}" "${delim}" "${file}")
   # Zero-padded so that a lexical sort of the entries is a numeric sort of the versions.
   string(LENGTH "${version}" len)
   if(len GREATER 18)
@@ -73,11 +70,4 @@ ${body}  };
 }  // namespace anoncode::storage
 ")
 
-# Rewrite only on change, so an unchanged set of migrations does not trigger a rebuild.
-set(old "")
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" old)
-endif()
-if(NOT old STREQUAL content)
-  file(WRITE "${OUTPUT}" "${content}")
-endif()
+embed_write_if_changed("${OUTPUT}" "${content}")

@@ -131,6 +131,12 @@ check "no console password is in the log or the verify output" "$(! grep -qF -e 
 
 resp=$(http_get "$port" /no/such/route)
 check "an unknown route is 404 not_found" "$([[ $(head -n 1 <<<"$resp") == 404 ]] && tail -n +2 <<<"$resp" | jq -e '.error.code == "not_found"')"
+resp=$(http_get "$port" /admin/)
+check "the admin console's page is served at /admin/" "$([[ $(head -n 1 <<<"$resp") == 200 ]] && grep -q 'console.js' <<<"$resp" && echo true)"
+resp=$(http_get "$port" /admin/console.js)
+check "the console's script is served" "$([[ $(head -n 1 <<<"$resp") == 200 ]] && grep -q 'X-CSRF-Token' <<<"$resp" && echo true)"
+headers=$(exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'GET /admin/ HTTP/1.0\r\n\r\n' >&3; cat <&3 | sed '/^\r$/q')
+check "the console is served with a strict CSP and no framing" "$(grep -qi "^Content-Security-Policy: default-src 'none'; script-src 'self'" <<<"$headers" && grep -qi '^X-Frame-Options: DENY' <<<"$headers" && echo true)"
 resp=$(http_get "$port" /metrics)
 check "metrics count the admin requests" "$(grep -q 'anoncode_http_requests_total{method="POST",route="/admin/v1/users",status="200"} 1' <<<"$resp" && grep -q 'anoncode_http_requests_total{method="POST",route="/admin/v1/users",status="409"} 1' <<<"$resp" && echo true)"
 

@@ -206,5 +206,21 @@ check "an auditor cannot decrypt" "$(jq -e '.error.code == "forbidden" and (has(
 out=$(admin audit verify)
 check "the audit log holds" "$(jq -e '.ok == true' <<<"$out")"
 
+# The narrated demo of every flow (issue #4) runs against this same server.
+out=$("$bin" demo --server "$url" --token "$token" --pace 0 --work-dir "$tmp/demo" 2>"$tmp/demo.log")
+check "the demo runs every step and traces its cheater" "$(jq -e '.steps == 13 and (.traced_user | endswith("-mallory")) and (.console | endswith("/admin/"))' <<<"$out")"
+check "the demo wrote its QR image" "$([[ -s $tmp/demo/code.png ]] && echo true)"
+check "the demo narrates with a progress bar" "$(grep -q '13/13' "$tmp/demo.log" && echo true)"
+
+# What the services did, as the operator's Prometheus sees it (never who).
+metrics=$(http_get "$port" /metrics)
+metric() { awk -v m="$1" '$1 == m {print $2}' <<<"$metrics"; }
+check "metrics: shows verified" "$([[ $(metric anoncode_shows_verified_total) -gt 20 ]] && echo true)"
+check "metrics: clones traced (dave, the demo's mallory)" "$([[ $(metric anoncode_clones_traced_total) -ge 2 ]] && echo true)"
+check "metrics: the copied code is a copy risk" "$([[ $(metric anoncode_copy_risks_total) -ge 1 ]] && echo true)"
+check "metrics: rides settled once, the replayed one a duplicate" "$([[ $(metric anoncode_rides_settled_total) -ge 3 && $(metric anoncode_rides_duplicate_total) -ge 1 ]] && echo true)"
+check "metrics: queue depths and violations are gauges" "$([[ $(metric anoncode_platform_requests_pending) == 0 && $(metric anoncode_violations) -ge 3 ]] && grep -q '^# TYPE anoncode_refill_pending gauge' <<<"$metrics" && echo true)"
+check "metrics carry no user ids" "$(! grep -q 'dave\|alice\|mallory' <<<"$metrics" && echo true)"
+
 stop_server
 exit $fail

@@ -331,6 +331,21 @@ Result<Bytes> AppBackend::open(std::string_view user_id, ByteView open_request, 
   return response;
 }
 
+// seed 000 §2.12: the opening record is closed once the anonymous wallet was.
+Status AppBackend::close_opening(std::string_view user_id, int64_t now_ms) {
+  return db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(int64_t n, tx.exec("UPDATE anonymous_code_user_relationship SET state = '1', "
+                                    "modi_time = $2 WHERE user_id = $1 AND state = '0'",
+                                    {std::string(user_id), now_ms}));
+    if (n == 1) return {};
+    ANONCODE_TRY(auto row, tx.query_one("SELECT 1 FROM anonymous_code_user_relationship "
+                                        "WHERE user_id = $1",
+                                        {std::string(user_id)}));
+    if (!row) return make_error(ErrorCode::kNotFound, "no opening record for this rider");
+    return {};  // closed before: a retry
+  });
+}
+
 // --- backup and restore ---
 
 // seed 000 §2.8 backup (钱包备份)

@@ -84,6 +84,11 @@ class AppBackend {
   // rider already opened with another credential; a retry of the same open is answered again.
   Result<Bytes> open(std::string_view user_id, ByteView open_request, int64_t now_ms);
 
+  // seed 000 §2.12: after the rider's anonymous close was accepted by the code platform, the app
+  // marks the rider's opening record closed (state 1). Idempotent; `not_found` if the rider never
+  // opened. The app learns only that this rider closed, never which wallet.
+  Status close_opening(std::string_view user_id, int64_t now_ms);
+
   // --- backup and restore (钱包备份 / 恢复, seed 000 §2.8–2.9) ---
   // Stores (or replaces) the encrypted wallet under the rider's own phone number; `forbidden`
   // if the phone is not the rider's. `verifier` = SM3(key_proof), 32 bytes.

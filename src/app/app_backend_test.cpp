@@ -177,6 +177,41 @@ TEST_P(AppBackendTest, OpenNeedsTheWhitelistAndHappensOnce) {
   EXPECT_EQ(code(second), "conflict");
 }
 
+TEST_P(AppBackendTest, CloseMarksTheOpeningRecordClosedOnce) {
+  auto state_of = [this](const std::string& user) {
+    std::string state;
+    EXPECT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                     ANONCODE_TRY(auto row, tx.query_one("SELECT state FROM "
+                                                         "anonymous_code_user_relationship "
+                                                         "WHERE user_id = $1",
+                                                         {user}));
+                     state = row ? row->text(0) : "";
+                     return {};
+                   })
+                    .ok());
+    return state;
+  };
+  Rider alice = add_user("alice");
+  admin_post("/admin/v1/whitelist/add", {{"user_id", "alice"}});
+  // Before opening there is nothing to close.
+  auto early = post("/app/v1/close", json::object(), alice.app_token);
+  EXPECT_EQ(early.status, 404);
+  EXPECT_EQ(code(early), "not_found");
+  ASSERT_EQ(open(alice, begin_open("alice")).status, 200);
+  EXPECT_EQ(state_of("alice"), "0");
+  // A wrong token changes nothing.
+  auto wrong = post("/app/v1/close", json::object(), std::string("not-a-token"));
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(state_of("alice"), "0");
+  auto closed = post("/app/v1/close", json::object(), alice.app_token);
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  EXPECT_EQ(closed.body["status"], "closed");
+  EXPECT_EQ(state_of("alice"), "1");
+  // A retry (a lost reply) is answered the same.
+  EXPECT_EQ(post("/app/v1/close", json::object(), alice.app_token).status, 200);
+  EXPECT_EQ(state_of("alice"), "1");
+}
+
 TEST_P(AppBackendTest, WhitelistOfListsAndOfEveryone) {
   Rider bob = add_user("bob", "李四", "110105194912310011", "13900139000", "3104000099990000");
   auto list = admin_post("/admin/v1/whitelist/add", {{"user_ids", {"u3", "u1", "u2"}}});

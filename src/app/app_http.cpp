@@ -71,6 +71,13 @@ void register_app_routes(server::HttpServer& http, AppBackend& app, server::NowM
     return json{{"status", "backed_up"}};
   });
 
+  // seed 000 §2.12 close: the opening record, after the platform closed the anonymous wallet
+  http.route("POST", "/app/v1/close", [&app, now](const Request& req) -> Result<json> {
+    ANONCODE_TRY(std::string user_id, app_user_of(app, req));
+    ANONCODE_CHECK(app.close_opening(user_id, now()));
+    return json{{"status", "closed"}};
+  });
+
   // seed 000 §2.9 restore (钱包恢复)
   http.route("POST", "/app/v1/restore", [&app, now](const Request& req) -> Result<json> {
     ANONCODE_TRY(json body, req.json_body());

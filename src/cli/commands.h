@@ -16,5 +16,6 @@ void add_serve_command(CLI::App& app, Action& action);
 void add_admin_command(CLI::App& app, Action& action);
 void add_wallet_command(CLI::App& app, Action& action);
 void add_pos_command(CLI::App& app, Action& action);
+void add_demo_command(CLI::App& app, Action& action);
 
 }  // namespace anoncode::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   cli::add_admin_command(app, action);
   cli::add_wallet_command(app, action);
   cli::add_pos_command(app, action);
+  cli::add_demo_command(app, action);
   cli::add_bench_command(app, action);
   try {
     app.parse(argc, argv);

@@ -32,6 +32,7 @@
 #include "server/http_server.h"
 #include "server/log.h"
 #include "storage/db.h"
+#include "web/console.h"
 
 namespace anoncode::cli {
 
@@ -246,7 +247,27 @@ int serve(const ServeOptions& o) {
   if (s.count("posfront")) register_posfront_routes(http, pos_front);
   if (s.count("admin")) {
     console::register_console_api_routes(http, admin_auth, database, **app, code_platform);
+    web::register_console(http);  // the admin console's pages, under /admin/
   }
+  // Queue depths for /metrics, read from the database at each scrape.
+  auto count_of = [&database](std::string sql) {
+    return [&database, sql]() -> std::optional<double> {
+      std::optional<double> n;
+      auto st = database.transact([&](storage::Tx& tx) -> Status {
+        ANONCODE_TRY(auto row, tx.query_one(sql));
+        n = row ? static_cast<double>(row->i64(0)) : 0.0;
+        return {};
+      });
+      return st.ok() ? n : std::nullopt;
+    };
+  };
+  http.add_gauge("anoncode_refill_pending", "Strong-mode balances waiting for the refill job.",
+                 count_of("SELECT COUNT(*) FROM purse_refund_record WHERE state = '00'"));
+  http.add_gauge("anoncode_platform_requests_pending",
+                 "Wallet requests claimed but not finished (should stay near 0; see OPERATIONS).",
+                 count_of("SELECT COUNT(*) FROM platform_requests WHERE state = 'pending'"));
+  http.add_gauge("anoncode_violations", "Violations recorded (clones and copy risks).",
+                 count_of("SELECT COUNT(*) FROM violations"));
   std::vector<std::string> running(s.begin(), s.end());
 
   auto port = http.bind();

@@ -28,6 +28,7 @@ class Operator {
   // Registers a terminal under a merchant; returns its MAC key (base64url, as the CLI prints it).
   Result<std::string> add_terminal(const std::string& terminal, const std::string& merchant);
   Result<nlohmann::json> get(const std::string& path);
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
 
   // The name and ID number `add_rider` registered for `user_id` (for refunds).
   static std::string rider_name(const std::string& user_id);
@@ -36,7 +37,6 @@ class Operator {
  private:
   Operator(server::HttpClient client, std::string token)
       : client_(std::move(client)), token_(std::move(token)) {}
-  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
   server::HttpClient client_;
   std::string token_;
 };

@@ -6,6 +6,7 @@
 #include <limits>
 #include <thread>
 
+#include "common/counters.h"
 #include "crypto/sm3.h"
 #include "pos/qr_payload.h"
 
@@ -397,6 +398,21 @@ Result<std::optional<nlohmann::json>> CodePlatform::await_outcome(const Bytes& r
   }
 }
 
+// The first outcome of a request that was already claimed (a retry, or a concurrent copy of it
+// on any node), with the rider's next credential (its show is answered again); nullopt if none.
+template <typename T>
+std::optional<WalletOutcome<T>> CodePlatform::first_outcome(
+    const Bytes& request_hash, const Bytes& show_request, const privacy::ShowContext& ctx,
+    int64_t now_ms, const std::optional<std::string>& refund_user,
+    T (*parse)(const nlohmann::json&)) {
+  auto stored = await_outcome(request_hash);
+  if (!stored.ok()) return WalletOutcome<T>{stored.error(), std::nullopt};
+  if (!*stored) return std::nullopt;
+  auto again = privacy_.show(show_request, ctx, now_ms, refund_user);
+  if (!again.ok()) return WalletOutcome<T>{again.error(), std::nullopt};
+  return outcome_from_stored<T>(**stored, again->issue_response, parse);
+}
+
 // --- recharge ---
 
 // seed 000 §2.3 recharge, §2.8 strong mode; DESIGN §2.2, §2.7
@@ -435,22 +451,17 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
   const Bytes hash = request_hash_of(r.auth.show);
   const privacy::ShowContext ctx = recharge_context(r);
 
-  // A retried request gets its first outcome.
-  // A retried request (or a concurrent copy of it) gets the first one's outcome.
-  auto replay = [&](const nlohmann::json& stored) -> Out {
-    auto again = privacy_.show(r.auth.show, ctx, now_ms);
-    if (!again.ok()) return refuse(again.error());
-    return outcome_from_stored<RechargeResult>(stored, again->issue_response, recharge_from_json);
+  // A retried request (or a concurrent copy of it) gets the first one's outcome; so does a
+  // refusal that such a copy may have caused.
+  auto first = [&] {
+    return first_outcome<RechargeResult>(hash, r.auth.show, ctx, now_ms, std::nullopt,
+                                         recharge_from_json);
   };
-  // A refusal that a concurrent copy of this request may have caused is that copy's outcome.
   auto refuse_unless_replayed = [&](Error e) -> Out {
-    auto copy = await_outcome(hash);
-    if (copy.ok() && *copy) return replay(**copy);
-    return refuse(std::move(e));
+    auto copy = first();
+    return copy ? std::move(*copy) : refuse(std::move(e));
   };
-  auto stored = await_outcome(hash);
-  if (!stored.ok()) return refuse(stored.error());
-  if (*stored) return replay(**stored);
+  if (auto copy = first()) return std::move(*copy);
 
   // 2. Business rules that do not depend on the show.
   if (prev && prev->locked) return refuse(wallet_locked());
@@ -706,21 +717,16 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
   const Bytes hash = request_hash_of(r.auth.show);
   const privacy::ShowContext ctx = refund_context(w->b, w->accountid, r);
 
-  // A retried request (or a concurrent copy of it) gets the first one's outcome.
-  auto replay = [&](const nlohmann::json& stored) -> Out {
-    auto again = privacy_.show(r.auth.show, ctx, now_ms, *user);
-    if (!again.ok()) return refuse(again.error());
-    return outcome_from_stored<RefundResult>(stored, again->issue_response, refund_from_json);
+  // A retried request (or a concurrent copy of it) gets the first one's outcome; so does a
+  // refusal that such a copy may have caused.
+  auto first = [&] {
+    return first_outcome<RefundResult>(hash, r.auth.show, ctx, now_ms, *user, refund_from_json);
   };
-  // A refusal that a concurrent copy of this request may have caused is that copy's outcome.
   auto refuse_unless_replayed = [&](Error e) -> Out {
-    auto copy = await_outcome(hash);
-    if (copy.ok() && *copy) return replay(**copy);
-    return refuse(std::move(e));
+    auto copy = first();
+    return copy ? std::move(*copy) : refuse(std::move(e));
   };
-  auto stored = await_outcome(hash);
-  if (!stored.ok()) return refuse(stored.error());
-  if (*stored) return replay(**stored);
+  if (auto copy = first()) return std::move(*copy);
 
   if (w->locked) return refuse(wallet_locked());
   if (w->deactivated) return refuse_unless_replayed(wallet_inactive());
@@ -854,21 +860,16 @@ WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t n
   const Bytes hash = request_hash_of(auth.show);
   const privacy::ShowContext ctx = close_context(w->b, w->accountid);
 
-  // A retried request (or a concurrent copy of it) gets the first one's outcome.
-  auto replay = [&](const nlohmann::json& stored) -> Out {
-    auto again = privacy_.show(auth.show, ctx, now_ms);
-    if (!again.ok()) return refuse(again.error());
-    return outcome_from_stored<CloseResult>(stored, again->issue_response, close_from_json);
+  // A retried request (or a concurrent copy of it) gets the first one's outcome; so does a
+  // refusal that such a copy may have caused.
+  auto first = [&] {
+    return first_outcome<CloseResult>(hash, auth.show, ctx, now_ms, std::nullopt, close_from_json);
   };
-  // A refusal that a concurrent copy of this request may have caused is that copy's outcome.
   auto refuse_unless_replayed = [&](Error e) -> Out {
-    auto copy = await_outcome(hash);
-    if (copy.ok() && *copy) return replay(**copy);
-    return refuse(std::move(e));
+    auto copy = first();
+    return copy ? std::move(*copy) : refuse(std::move(e));
   };
-  auto stored = await_outcome(hash);
-  if (!stored.ok()) return refuse(stored.error());
-  if (*stored) return replay(**stored);
+  if (auto copy = first()) return std::move(*copy);
 
   if (w->locked) return refuse(wallet_locked());
   if (w->deactivated) return refuse_unless_replayed(wallet_inactive());
@@ -982,8 +983,10 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
   }
 
   SettleSummary sum;
+  int64_t copy_risks = 0;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     sum = SettleSummary{};
+    copy_risks = 0;
     const std::string term(terminal), merch(merchant);
     for (size_t i = 0; i < rides.size(); ++i) {
       const RideUpload& ride = rides[i];
@@ -1051,6 +1054,7 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
                   {term, ride.counter, merch, qr.sequence, qr.accountid, head->b, ride.amount,
                    ride.scanned_at, now_ms, std::string(copy_risk ? "1" : "0"), txn_id}));
       if (copy_risk) {
+        ++copy_risks;
         // 复制风险: the code was used before. Logged where the admin console lists violations.
         ANONCODE_CHECK(tx.exec(
             "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail) "
@@ -1063,6 +1067,10 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
     }
     return {};
   }));
+  counters::add(counters::Event::kRideSettled, static_cast<uint64_t>(sum.uploaded));
+  counters::add(counters::Event::kRideDuplicate, static_cast<uint64_t>(sum.duplicates));
+  counters::add(counters::Event::kRideRejected, static_cast<uint64_t>(sum.rejected));
+  counters::add(counters::Event::kCopyRisk, static_cast<uint64_t>(copy_risks));
   return sum;
 }
 

@@ -222,6 +222,12 @@ class CodePlatform {
   Status verify_wallet_signature(const WalletRecord& w, const WalletAuth& auth);
   Result<std::optional<nlohmann::json>> stored_outcome(const Bytes& request_hash);
   Result<std::optional<nlohmann::json>> await_outcome(const Bytes& request_hash);
+  template <typename T>
+  std::optional<WalletOutcome<T>> first_outcome(const Bytes& request_hash,
+                                                const Bytes& show_request,
+                                                const privacy::ShowContext& ctx, int64_t now_ms,
+                                                const std::optional<std::string>& refund_user,
+                                                T (*parse)(const nlohmann::json&));
   Status finish_request(const Bytes& request_hash, std::string_view op,
                         const nlohmann::json& outcome, int64_t now_ms);
   Result<privacy::ShowOutcome> show(const WalletAuth& auth, const privacy::ShowContext& ctx,

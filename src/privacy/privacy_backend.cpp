@@ -1,6 +1,8 @@
 // seed 000 §2.2 open, §2.3–2.4 / §2.11–2.12 shows, §2.7 violation tracing
 #include "privacy/privacy_backend.h"
 
+#include "common/counters.h"
+
 #include "crypto/sm3.h"
 
 namespace anoncode::privacy {
@@ -187,7 +189,11 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
          Bytes(v.kid.begin(), v.kid.end()), nonce, request_hash, out.issue_response}));
     return {};
   }));
-  if (refusal) return *refusal;
+  if (refusal) {
+    if (refusal->code == ErrorCode::kSnReused) counters::add(counters::Event::kCloneTraced);
+    return *refusal;
+  }
+  counters::add(out.replayed ? counters::Event::kShowReplayed : counters::Event::kShowVerified);
   return out;
 }
 

@@ -159,10 +159,12 @@ Status Wallet::recover() {
       return r.error();
     }
   }
+  if (state_.contains("close_unconfirmed")) ANONCODE_CHECK(close_opening());
   if (state_.contains("restore_unconfirmed")) {
     const json& u = state_["restore_unconfirmed"];
     ANONCODE_TRY(Reply r, transport_->post("/app/v1/restore/confirm", u));
-    if (r.status != 200 && r.status != 404) return reply_error(r);
+    // 401: the app token is no longer valid here (nothing this install can close).
+    if (r.status != 200 && r.status != 404 && r.status != 401) return reply_error(r);
     state_.erase("restore_unconfirmed");
     ANONCODE_CHECK(save());
   }
@@ -358,6 +360,16 @@ Result<json> Wallet::refund(int64_t amount, const std::string& name, const std::
   return json{{"refunded", out["refunded"]}, {"balance", out["balance"]}};
 }
 
+Status Wallet::close_opening() {
+  ANONCODE_TRY(Reply r, transport_->post("/app/v1/close", json::object(),
+                                         state_.value("app_token", std::string())));
+  // 404: no opening record under this app user.
+  // 401: the app token is no longer valid here (nothing this install can close).
+  if (r.status != 200 && r.status != 404 && r.status != 401) return reply_error(r);
+  state_.erase("close_unconfirmed");
+  return save();
+}
+
 Result<json> Wallet::close() {
   ANONCODE_CHECK(recover());
   ANONCODE_CHECK(require_usable());
@@ -366,6 +378,14 @@ Result<json> Wallet::close() {
   ANONCODE_TRY(json out, perform("close", "/platform/v1/close", json::object(),
                                  crypto::ShowOp::kClose, w["b"], w["accountid"], 0, "",
                                  w["key_pem"].get<std::string>(), json::object()));
+  // seed 000 §2.12: the app backend then closes the opening record. Journaled: if the app
+  // backend cannot be reached now, the next call finishes it (recover()).
+  state_["close_unconfirmed"] = true;
+  ANONCODE_CHECK(save());
+  if (Status st = close_opening(); !st) {
+    if (st.error().code != ErrorCode::kUnavailable) return st.error();
+    return json{{"status", "closed"}, {"opening_record", "pending"}};
+  }
   return json{{"status", "closed"}};
 }
 

@@ -63,6 +63,7 @@ class Wallet {
                                  const std::optional<std::string>& signing_key_pem,
                                  nlohmann::json effects);
   Result<nlohmann::json> send_pending();
+  Status close_opening();  // POST /app/v1/close, then drops the close_unconfirmed mark
 
   std::filesystem::path file_;
   Transport* transport_;

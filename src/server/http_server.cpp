@@ -225,6 +225,17 @@ void HttpServer::route(std::string_view method, std::string_view path, Handler h
   http_->set_payload_max_length(largest_body_);
 }
 
+void HttpServer::static_route(std::string_view path, std::string content_type,
+                              std::string_view body,
+                              std::vector<std::pair<std::string, std::string>> headers) {
+  std::string p(path);
+  if (routes_.count(std::pair{std::string("GET"), p}) != 0 ||
+      !static_routes_.emplace(p, StaticRoute{std::move(content_type), body, std::move(headers)})
+           .second) {
+    throw std::invalid_argument("route registered twice: GET " + p);
+  }
+}
+
 void HttpServer::set_health_check(std::function<Status()> check) {
   health_check_ = std::move(check);
 }
@@ -250,6 +261,14 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
     tl_request.route = path;
     res.set_content(metrics_->render(), "text/plain; version=0.0.4");
     return;
+  }
+  if (req.method == "GET") {
+    if (auto st = static_routes_.find(path); st != static_routes_.end()) {
+      tl_request.route = st->first;
+      for (const auto& [name, value] : st->second.headers) res.set_header(name, value);
+      res.set_content(std::string(st->second.body), st->second.content_type);
+      return;
+    }
   }
   auto it = routes_.find(std::pair{req.method, path});
   if (it == routes_.end()) {

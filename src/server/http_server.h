@@ -99,6 +99,10 @@ class HttpServer {
   // the server's) lets a route take larger bodies, e.g. a POS batch of up to 1000 rides.
   void route(std::string_view method, std::string_view path, Handler handler,
              size_t max_body_bytes = 0);
+  // Serves `body` (static content such as the admin console's files; it must outlive the
+  // server) for GET `path`, with its content type and extra response headers.
+  void static_route(std::string_view path, std::string content_type, std::string_view body,
+                    std::vector<std::pair<std::string, std::string>> headers = {});
   // What `GET /healthz` asks before answering 200 (e.g. that the database answers); a failure
   // is 503 `unavailable`. Without one, /healthz answers 200 while the process serves.
   void set_health_check(std::function<Status()> check);
@@ -117,6 +121,10 @@ class HttpServer {
   int port() const { return port_; }
   std::string url() const;  // http://host:port
   const Metrics& metrics() const { return *metrics_; }
+  // Registers a gauge for /metrics (Metrics::add_gauge); before serving.
+  void add_gauge(std::string name, std::string help, std::function<std::optional<double>()> read) {
+    metrics_->add_gauge(std::move(name), std::move(help), std::move(read));
+  }
 
  private:
   struct Route {
@@ -130,6 +138,12 @@ class HttpServer {
   std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<Metrics> metrics_;
   std::map<std::pair<std::string, std::string>, Route> routes_;
+  struct StaticRoute {
+    std::string content_type;
+    std::string_view body;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  std::map<std::string, StaticRoute, std::less<>> static_routes_;
   std::function<Status()> health_check_;
   size_t largest_body_ = 0;
   int port_ = -1;

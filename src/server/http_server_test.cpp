@@ -57,6 +57,8 @@ class HttpServerTest : public ::testing::Test {
           return json{{"bytes", req.body().size()}};
         },
         16384);
+    server_->static_route("/page/", "text/html; charset=utf-8", "<p>hello</p>",
+                          {{"Content-Security-Policy", "default-src 'none'"}});
     server_->route("GET", "/query", [](const Request& req) -> Result<json> {
       return json{{"user_id", req.query("user_id").value_or("")}};
     });
@@ -89,6 +91,22 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<httplib::Client> client_;
   std::atomic<bool> healthy_{true};
 };
+
+TEST_F(HttpServerTest, AStaticRouteServesItsBytesAndHeadersOnGetOnly) {
+  auto page = client_->Get("/page/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->body, "<p>hello</p>");
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page->get_header_value("Content-Security-Policy"), "default-src 'none'");
+  EXPECT_FALSE(page->get_header_value("X-Request-Id").empty());
+  auto posted = post("/page/", "{}");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 404);
+  EXPECT_EQ(code_of(posted), "not_found");
+  EXPECT_THROW(server_->static_route("/page/", "text/plain", "again"), std::invalid_argument);
+  EXPECT_THROW(server_->static_route("/query", "text/plain", "clash"), std::invalid_argument);
+}
 
 TEST_F(HttpServerTest, ARouteGetsItsFieldsAndAnswersJson) {
   auto r = post("/echo", R"({"name":"ok","n":7,"data":"AQID","unknown":1})");

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "common/counters.h"
+
 namespace anoncode::server {
 
 namespace {
@@ -50,8 +52,14 @@ uint64_t Metrics::count(const std::string& method, const std::string& route, int
   return it == series_.end() ? 0 : it->second.count;
 }
 
-std::string Metrics::render() const {
+void Metrics::add_gauge(std::string name, std::string help,
+                        std::function<std::optional<double>()> read) {
   std::lock_guard lock(mu_);
+  gauges_.push_back(Gauge{std::move(name), std::move(help), std::move(read)});
+}
+
+std::string Metrics::render() const {
+  std::unique_lock lock(mu_);
   std::ostringstream out;
   out << "# HELP anoncode_http_requests_total HTTP requests served, by method, route and status.\n"
       << "# TYPE anoncode_http_requests_total counter\n";
@@ -75,6 +83,18 @@ std::string Metrics::render() const {
     out << "anoncode_http_request_duration_seconds_sum{" << labels << "} " << format_double(s.sum)
         << "\n";
     out << "anoncode_http_request_duration_seconds_count{" << labels << "} " << s.count << "\n";
+  }
+  lock.unlock();  // gauges may query a database; the series need no lock from here on
+  for (size_t i = 0; i < counters::kInfo.size(); ++i) {
+    const auto& info = counters::kInfo[i];
+    out << "# HELP " << info.name << " " << info.help << "\n# TYPE " << info.name << " counter\n"
+        << info.name << " " << counters::value(static_cast<counters::Event>(i)) << "\n";
+  }
+  for (const auto& g : gauges_) {
+    auto v = g.read();
+    if (!v) continue;
+    out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " gauge\n"
+        << g.name << " " << format_double(*v) << "\n";
   }
   return out.str();
 }

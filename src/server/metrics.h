@@ -1,11 +1,14 @@
-// Request metrics in the Prometheus text format (DESIGN §5 `GET /metrics`): a request counter and
-// a latency histogram per (method, route, status). Routes are the registered paths (or
+// Metrics in the Prometheus text format (DESIGN §5 `GET /metrics`): a request counter and a
+// latency histogram per (method, route, status), the process's event counters
+// (common/counters.h) and gauges read at scrape time. Routes are the registered paths (or
 // "unmatched"), never raw request paths, so the label set stays small and carries no user data.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -18,6 +21,9 @@ class Metrics {
   void record(const std::string& method, const std::string& route, int status, double seconds);
   // The exposition text: anoncode_http_requests_total and anoncode_http_request_duration_seconds.
   std::string render() const;
+  // A gauge read at each scrape (e.g. a queue depth from the database); a reading that fails is
+  // left out of that scrape. Register before serving (gauges are read without the lock).
+  void add_gauge(std::string name, std::string help, std::function<std::optional<double>()> read);
   // The number of requests recorded for (method, route, status) — for tests.
   uint64_t count(const std::string& method, const std::string& route, int status) const;
 
@@ -31,6 +37,11 @@ class Metrics {
   std::vector<double> bounds_;
   mutable std::mutex mu_;
   std::map<Key, Series> series_;
+  struct Gauge {
+    std::string name, help;
+    std::function<std::optional<double>()> read;
+  };
+  std::vector<Gauge> gauges_;
 };
 
 }  // namespace anoncode::server

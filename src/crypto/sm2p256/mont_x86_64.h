@@ -15,6 +15,12 @@
 
 namespace anoncode::crypto::sm2p256::x86_64 {
 
+// Whether M is the SM2 prime p = 2^256 − 2^224 − 2^96 + 2^64 − 1 (its special-form reduction).
+constexpr bool is_sm2_prime(const Modulus& M) {
+  return M.m[0] == ~uint64_t{0} && M.m[1] == 0xFFFFFFFF00000000 && M.m[2] == ~uint64_t{0} &&
+         M.m[3] == 0xFFFFFFFEFFFFFFFF;
+}
+
 // t0..t5 (t4, t5 = 0) = a·b[0].
 #define ANONCODE_SM2P256_ROW0(t0, t1, t2, t3, t4, t5) \
   "movq 0(%[b]), %%rdx\n\t"                           \
@@ -99,6 +105,39 @@ namespace anoncode::crypto::sm2p256::x86_64 {
   "\n\t"                                                \
   "adcxq %%rax, " t5 "\n\t"
 
+// The SM2 prime's special form, p = 2^256 − 2^224 − 2^96 + 2^64 − 1, with −p⁻¹ ≡ 1 mod 2^64:
+// q = t0, and q·p = q·2^256 − q·2^224 − q·2^96 + q·2^64 − q takes shifts, additions and
+// subtractions instead of four multiplications. The −q cancels t0 exactly; the rest is added to
+// t1..t5 in two carry chains (+q at limbs 1 and 4, then −(q·2^32) at limbs 1–2 and 3–4). The
+// exact sum fits t1..t5 (it is what the generic step computes), so a carry out of the first
+// chain is always taken back by a borrow in the second, and the arithmetic is exact mod 2^320.
+#define ANONCODE_SM2P256_REDUCE_SM2P(t0, t1, t2, t3, t4, t5) \
+  "movq " t0                                                 \
+  ", %%rdx\n\t"                                              \
+  "movq " t0                                                 \
+  ", %%rax\n\t"                                              \
+  "shlq $32, %%rdx\n\t"                                      \
+  "shrq $32, %%rax\n\t"                                      \
+  "addq " t0 ", " t1                                         \
+  "\n\t"                                                     \
+  "adcq $0, " t2                                             \
+  "\n\t"                                                     \
+  "adcq $0, " t3                                             \
+  "\n\t"                                                     \
+  "adcq " t0 ", " t4                                         \
+  "\n\t"                                                     \
+  "adcq $0, " t5                                             \
+  "\n\t"                                                     \
+  "subq %%rdx, " t1                                          \
+  "\n\t"                                                     \
+  "sbbq %%rax, " t2                                          \
+  "\n\t"                                                     \
+  "sbbq %%rdx, " t3                                          \
+  "\n\t"                                                     \
+  "sbbq %%rax, " t4                                          \
+  "\n\t"                                                     \
+  "sbbq $0, " t5 "\n\t"
+
 // q = t0 (for a modulus with −m⁻¹ ≡ 1 mod 2^64, such as the SM2 prime) or q = t0·minv.
 #define ANONCODE_SM2P256_REDUCE_UNIT(t0, t1, t2, t3, t4, t5) \
   "movq " t0 ", %%rdx\n\t" ANONCODE_SM2P256_ADD_QM(t0, t1, t2, t3, t4, t5)
@@ -154,7 +193,15 @@ template <const Modulus& M>
 __attribute__((always_inline)) inline void mont_mul(uint64_t r[4], const uint64_t a[4],
                                                     const uint64_t b[4]) {
   uint64_t A0, A1, A2, A3, A4, A5, lo, hi;
-  if constexpr (M.minv == 1) {
+  if constexpr (is_sm2_prime(M)) {
+    __asm__(ANONCODE_SM2P256_MUL_BODY(ANONCODE_SM2P256_REDUCE_SM2P)
+            : [A0] "=&r"(A0), [A1] "=&r"(A1), [A2] "=&r"(A2), [A3] "=&r"(A3), [A4] "=&r"(A4),
+              [A5] "=&r"(A5), [lo] "=&r"(lo), [hi] "=&r"(hi)
+            : [a] "r"(a), [b] "r"(b), "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
+              "m"(*reinterpret_cast<const uint64_t(*)[4]>(b)), [m0] "m"(M.m[0]), [m1] "m"(M.m[1]),
+              [m2] "m"(M.m[2]), [m3] "m"(M.m[3])
+            : "rax", "rdx", "cc");
+  } else if constexpr (M.minv == 1) {
     __asm__(ANONCODE_SM2P256_MUL_BODY(ANONCODE_SM2P256_REDUCE_UNIT)
             : [A0] "=&r"(A0), [A1] "=&r"(A1), [A2] "=&r"(A2), [A3] "=&r"(A3), [A4] "=&r"(A4),
               [A5] "=&r"(A5), [lo] "=&r"(lo), [hi] "=&r"(hi)
@@ -250,17 +297,44 @@ __attribute__((always_inline)) inline void mont_mul(uint64_t r[4], const uint64_
   "\n\t"                                                        \
   "adcxq %%rax, " u4 "\n\t"
 
+// REDC_STEP for the SM2 prime (see ANONCODE_SM2P256_REDUCE_SM2P): exact mod 2^256 on u1..u4,
+// whose true result is below 2^256; u0 is cleared for its next role as u4.
+#define ANONCODE_SM2P256_REDC_STEP_SM2P(q_setup, u0, u1, u2, u3, u4) \
+  "movq " u0                                                         \
+  ", %%rdx\n\t"                                                      \
+  "movq " u0                                                         \
+  ", %%rax\n\t"                                                      \
+  "shlq $32, %%rdx\n\t"                                              \
+  "shrq $32, %%rax\n\t"                                              \
+  "addq " u0 ", " u1                                                 \
+  "\n\t"                                                             \
+  "adcq $0, " u2                                                     \
+  "\n\t"                                                             \
+  "adcq $0, " u3                                                     \
+  "\n\t"                                                             \
+  "adcq " u0 ", " u4                                                 \
+  "\n\t"                                                             \
+  "subq %%rdx, " u1                                                  \
+  "\n\t"                                                             \
+  "sbbq %%rax, " u2                                                  \
+  "\n\t"                                                             \
+  "sbbq %%rdx, " u3                                                  \
+  "\n\t"                                                             \
+  "sbbq %%rax, " u4                                                  \
+  "\n\t"                                                             \
+  "movq $0, " u0 "\n\t"
+
 // The whole squaring: a², four steps on its low half t0..t3 (the register that held `a` serves
 // as the fifth limb), giving U ≤ m in (a, t0, t1, t2); U plus the high half t4..t7 (< m) is
 // below 2m, so one conditional subtraction finishes it (t3, zero by then, takes the carry).
 // clang-format off
-#define ANONCODE_SM2P256_SQR_BODY(q)                                                  \
+#define ANONCODE_SM2P256_SQR_BODY(STEP, q)                                            \
   ANONCODE_SM2P256_SQUARE                                                             \
   "movq $0, %[a]\n\t"                                                                 \
-  ANONCODE_SM2P256_REDC_STEP(q, "%[t0]", "%[t1]", "%[t2]", "%[t3]", "%[a]")           \
-  ANONCODE_SM2P256_REDC_STEP(q, "%[t1]", "%[t2]", "%[t3]", "%[a]", "%[t0]")           \
-  ANONCODE_SM2P256_REDC_STEP(q, "%[t2]", "%[t3]", "%[a]", "%[t0]", "%[t1]")           \
-  ANONCODE_SM2P256_REDC_STEP(q, "%[t3]", "%[a]", "%[t0]", "%[t1]", "%[t2]")           \
+  STEP(q, "%[t0]", "%[t1]", "%[t2]", "%[t3]", "%[a]")                                 \
+  STEP(q, "%[t1]", "%[t2]", "%[t3]", "%[a]", "%[t0]")                                 \
+  STEP(q, "%[t2]", "%[t3]", "%[a]", "%[t0]", "%[t1]")                                 \
+  STEP(q, "%[t3]", "%[a]", "%[t0]", "%[t1]", "%[t2]")                                 \
   "addq %[a], %[t4]\n\t"                                                              \
   "adcq %[t0], %[t5]\n\t"                                                             \
   "adcq %[t1], %[t6]\n\t"                                                             \
@@ -273,8 +347,16 @@ template <const Modulus& M>
 __attribute__((always_inline)) inline void mont_sqr(uint64_t r[4], const uint64_t a_in[4]) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, lo, hi;
   const uint64_t* a = a_in;  // its register is reused as a limb: an in-out operand
-  if constexpr (M.minv == 1) {
-    __asm__(ANONCODE_SM2P256_SQR_BODY("")
+  if constexpr (is_sm2_prime(M)) {
+    __asm__(ANONCODE_SM2P256_SQR_BODY(ANONCODE_SM2P256_REDC_STEP_SM2P, "")
+            : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
+              [t5] "=&r"(t5), [t6] "=&r"(t6), [t7] "=&r"(t7), [lo] "=&r"(lo), [hi] "=&r"(hi),
+              [a] "+&r"(a)
+            : "m"(*reinterpret_cast<const uint64_t(*)[4]>(a_in)), [m0] "m"(M.m[0]),
+              [m1] "m"(M.m[1]), [m2] "m"(M.m[2]), [m3] "m"(M.m[3])
+            : "rax", "rdx", "cc");
+  } else if constexpr (M.minv == 1) {
+    __asm__(ANONCODE_SM2P256_SQR_BODY(ANONCODE_SM2P256_REDC_STEP, "")
             : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
               [t5] "=&r"(t5), [t6] "=&r"(t6), [t7] "=&r"(t7), [lo] "=&r"(lo), [hi] "=&r"(hi),
               [a] "+&r"(a)
@@ -282,7 +364,7 @@ __attribute__((always_inline)) inline void mont_sqr(uint64_t r[4], const uint64_
               [m1] "m"(M.m[1]), [m2] "m"(M.m[2]), [m3] "m"(M.m[3])
             : "rax", "rdx", "cc");
   } else {
-    __asm__(ANONCODE_SM2P256_SQR_BODY("imulq %[minv], %%rdx\n\t")
+    __asm__(ANONCODE_SM2P256_SQR_BODY(ANONCODE_SM2P256_REDC_STEP, "imulq %[minv], %%rdx\n\t")
             : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
               [t5] "=&r"(t5), [t6] "=&r"(t6), [t7] "=&r"(t7), [lo] "=&r"(lo), [hi] "=&r"(hi),
               [a] "+&r"(a)
