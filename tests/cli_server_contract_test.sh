@@ -125,6 +125,16 @@ resp=$(login olga "$olga_password")
 check "the generated password logs in, with an HttpOnly SameSite=Strict cookie" "$(grep -q '^anoncode_session=.*; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=28800$' <<<"$resp" && tail -n 1 <<<"$resp" | jq -e '.role == "operator" and (.csrf_token | length == 43)')"
 resp=$(login olga "not the password")
 check "a wrong password is unauthorized, without a cookie" "$([[ $(head -n 1 <<<"$resp") == "" ]] && tail -n 1 <<<"$resp" | jq -e '.error.code == "unauthorized"')"
+out=$(admin account disable --username ann); rc=$?
+check "admin account disable" "$([[ $rc -eq 0 ]] && jq -e '.username == "ann" and .disabled == true' <<<"$out")"
+out=$(admin account list); rc=$?
+check "admin account list shows roles and who is disabled, no password hash" "$([[ $rc -eq 0 ]] && jq -e '
+  (.accounts | map(.username) == ["ann","olga"]) and .accounts[0].disabled == true and .accounts[1].role == "operator"
+  and (tostring | test("argon2") | not)' <<<"$out")"
+out=$(admin account enable --username ann); rc=$?
+check "admin account enable" "$([[ $rc -eq 0 ]] && jq -e '.disabled == false' <<<"$out")"
+out=$(admin account disable --username nobody); rc=$?
+check "disabling an unknown account is not_found" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "not_found"' <<<"$out")"
 out=$(admin audit verify); rc=$?
 check "admin audit verify: the chain holds" "$([[ $rc -eq 0 ]] && jq -e '.ok == true and .entries > 10 and .first_broken_seq == null' <<<"$out")"
 check "no console password is in the log or the verify output" "$(! grep -qF -e "$olga_password" -e "a passphrase of my own" "$tmp/serve.log" && ! grep -qF -e "$olga_password" <<<"$out" && echo true)"

@@ -190,6 +190,21 @@ void add_admin_command(CLI::App& app, Action& action) {
       ->required()
       ->check(CLI::IsMember({"operator", "auditor", "security_officer"}));
   account_add_cmd->callback([&action] { action = [] { return account_add(); }; });
+  account->add_subcommand("list", "every console account")->callback([&action] {
+    action = [] { return call("GET", "/admin/v1/accounts"); };
+  });
+  for (const bool disable : {true, false}) {
+    auto* cmd = account->add_subcommand(disable ? "disable" : "enable",
+                                        disable ? "lock an account out (ends its sessions)"
+                                                : "let a disabled account log in again");
+    cmd->add_option("--username", o.username)->required();
+    cmd->callback([&action, disable] {
+      action = [disable] {
+        return call("POST", "/admin/v1/accounts/disable",
+                    {{"username", o.username}, {"disabled", disable}});
+      };
+    });
+  }
 
   auto* audit = admin->add_subcommand("audit", "the hash-chained audit log");
   audit->require_subcommand(1);

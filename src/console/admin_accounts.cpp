@@ -144,6 +144,35 @@ Status AdminAccounts::create(std::string_view username, Role role, const SecretB
   });
 }
 
+Result<std::vector<AccountInfo>> AdminAccounts::list() {
+  std::vector<AccountInfo> out;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out.clear();
+    ANONCODE_TRY(auto rows, tx.query("SELECT username, role, created_at, disabled "
+                                     "FROM admin_accounts ORDER BY username"));
+    for (const auto& r : rows) {
+      out.push_back({r.text(0), role_from_name(r.text(1)).value_or(Role::kAuditor), r.i64(2),
+                     r.text(3) == "1"});
+    }
+    return {};
+  }));
+  return out;
+}
+
+Status AdminAccounts::set_disabled(std::string_view username, bool disabled, const InTx& also) {
+  return db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(int64_t n, tx.exec("UPDATE admin_accounts SET disabled = $2 WHERE username = $1",
+                                    {std::string(username), std::string(disabled ? "1" : "0")}));
+    if (n != 1) return make_error(ErrorCode::kNotFound, "no such account");
+    if (disabled) {
+      ANONCODE_CHECK(
+          tx.exec("DELETE FROM admin_sessions WHERE username = $1", {std::string(username)}));
+    }
+    if (also) ANONCODE_CHECK(also(tx));
+    return {};
+  });
+}
+
 Result<NewSession> AdminAccounts::login(std::string_view username, const SecretBytes& password,
                                         int64_t now_ms) {
   const Bytes who = hash_bytes(username);

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "common/secret.h"
@@ -60,6 +61,14 @@ struct NewSession {
   Session session;
 };
 
+// An account as listed (never its password hash).
+struct AccountInfo {
+  std::string username;
+  Role role = Role::kAuditor;
+  int64_t created_at = 0;
+  bool disabled = false;
+};
+
 using InTx = std::function<Status(storage::Tx&)>;
 
 class AdminAccounts {
@@ -74,6 +83,12 @@ class AdminAccounts {
   // (the caller's audit entry).
   Status create(std::string_view username, Role role, const SecretBytes& password, int64_t now_ms,
                 const InTx& also = {});
+
+  // Every account, by username.
+  Result<std::vector<AccountInfo>> list();
+  // Disables (or enables again) an account; disabling also ends its sessions. `not_found` for an
+  // unknown username. `also` runs in the same transaction.
+  Status set_disabled(std::string_view username, bool disabled, const InTx& also = {});
 
   // Checks a password and opens a session. `rate_limited` after too many failures,
   // `unauthorized` for a wrong username, a wrong password or a disabled account (one answer).

@@ -11,13 +11,13 @@
 //   kView             dashboard, search, refill list, keys, whitelist, violations, session:
 //                     every role
 //   kViewTrace        GET trace (a traced user's wallet chains): auditor, security_officer
-//   kViewAudit        GET audit, GET audit/verify: auditor, security_officer
+//   kViewAudit        GET audit, GET audit/verify, GET accounts: auditor, security_officer
 //   kManageWhitelist  whitelist add, remove, all: operator
 //   kManageTerminals  terminals: operator
 //   kRunRefill        refill/run: operator
 //   kDecryptIdentity  trace/identity (decrypts personal data): security_officer
 //   kManageUsers      users (registers riders with their personal data): the admin token only
-//   kManageAccounts   accounts: the admin token only
+//   kManageAccounts   POST accounts, accounts/disable: the admin token only
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -111,6 +111,36 @@ void register_console_routes(server::HttpServer& http, AdminAuth& auth) {
                 return json{{"username", username}, {"role", role_text}, {"created_at", now}};
               });
 
+  admin_route(http, auth, "GET", "/admin/v1/accounts", Permission::kViewAudit,
+              [&auth](const Request&, const Actor&) -> Result<json> {
+                ANONCODE_TRY(auto accounts, auth.accounts().list());
+                json list = json::array();
+                for (const auto& a : accounts) {
+                  list.push_back({{"username", a.username},
+                                  {"role", role_name(a.role)},
+                                  {"created_at", a.created_at},
+                                  {"disabled", a.disabled}});
+                }
+                return json{{"accounts", std::move(list)}};
+              });
+
+  admin_route(
+      http, auth, "POST", "/admin/v1/accounts/disable", Permission::kManageAccounts,
+      [&auth](const Request& req, const Actor& actor) -> Result<json> {
+        ANONCODE_TRY(json body, req.json_body());
+        ANONCODE_TRY(std::string username, server::required_string(body, "username", 64));
+        ANONCODE_TRY(bool disabled, server::required_bool(body, "disabled"));
+        const int64_t now = auth.now();
+        ANONCODE_CHECK(
+            auth.accounts().set_disabled(username, disabled, [&](storage::Tx& tx) -> Status {
+              ANONCODE_CHECK(AuditLog::append(
+                  tx, {actor.name, disabled ? "account.disable" : "account.enable", username, {}},
+                  now));
+              return {};
+            }));
+        return json{{"username", username}, {"disabled", disabled}};
+      });
+
   admin_route(http, auth, "GET", "/admin/v1/audit", Permission::kViewAudit,
               [&auth](const Request& req, const Actor&) -> Result<json> {
                 ANONCODE_TRY(int64_t limit, query_int(req, "limit", 1, 1000, 50));

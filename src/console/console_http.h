@@ -14,7 +14,8 @@
 namespace anoncode::console {
 
 // POST /admin/v1/session/login, GET /admin/v1/session, POST /admin/v1/session/logout,
-// POST /admin/v1/accounts (admin token), GET /admin/v1/audit, GET /admin/v1/audit/verify.
+// POST /admin/v1/accounts and /accounts/disable (admin token), GET /admin/v1/accounts,
+// GET /admin/v1/audit, GET /admin/v1/audit/verify.
 void register_console_routes(server::HttpServer& http, AdminAuth& auth);
 
 // A query-string integer in [min, max]; `fallback` when absent; `invalid_argument` otherwise.

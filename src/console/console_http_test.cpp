@@ -529,6 +529,40 @@ TEST_P(ConsoleTest, TheAdminTokenStillDoesEverythingAndOnlyItManagesAccounts) {
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'account.add'"), 1);
 }
 
+TEST_P(ConsoleTest, TheTokenDisablesAnAccountAndItsSessionsAndEnablesItAgain) {
+  add_account("olga", "operator");
+  add_account("ann", "auditor");
+  Browser b = login("olga");
+  Reply off = token_post("/admin/v1/accounts/disable", {{"username", "olga"}, {"disabled", true}});
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_EQ(get(b, "/admin/v1/session").status, 401);
+  EXPECT_EQ(login_reply("olga", kPassword).status, 401);
+  EXPECT_EQ(
+      token_post("/admin/v1/accounts/disable", {{"username", "nobody"}, {"disabled", true}}).code(),
+      "not_found");
+  // Only the token manages accounts; auditors (and security officers) may list them.
+  Browser a = login("ann");
+  EXPECT_EQ(
+      post(a, "/admin/v1/accounts/disable", {{"username", "olga"}, {"disabled", false}}).status,
+      403);
+  Reply listed = get(a, "/admin/v1/accounts");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_EQ(listed.body["accounts"].size(), 2u);
+  EXPECT_EQ(
+      listed.body["accounts"][1],
+      (json{{"username", "olga"}, {"role", "operator"}, {"created_at", kT0}, {"disabled", true}}));
+  EXPECT_EQ(listed.body.dump().find("argon2"), std::string::npos);
+
+  EXPECT_EQ(
+      token_post("/admin/v1/accounts/disable", {{"username", "olga"}, {"disabled", false}}).status,
+      200);
+  Browser again = login("olga");
+  EXPECT_EQ(get(again, "/admin/v1/session").status, 200);
+  EXPECT_EQ(get(again, "/admin/v1/accounts").status, 403);  // not an operator's
+  EXPECT_EQ(audited("account.disable"), 1);
+  EXPECT_EQ(audited("account.enable"), 1);
+}
+
 // --- what the console reads -------------------------------------------------------------------
 
 TEST_P(ConsoleTest, DashboardSearchRefillAndKeys) {
