@@ -30,7 +30,7 @@ function el(tag, attrs, ...children) {
 }
 
 function isTime(key, value) {
-  return typeof value === 'number' && value > 1e12 && /(_at|date|_from|_until)$/.test(key);
+  return typeof value === 'number' && value > 1e12 && /(^at|_at|date|_from|_until|^now|_start)$/.test(key);
 }
 
 function show(key, value) {
