@@ -127,7 +127,19 @@ async function attempt(action) {
 const pages = {
   async dashboard(page) {
     const d = await api('GET', '/admin/v1/dashboard');
-    page.append(el('h2', { text: 'Dashboard' }), render(d));
+    const yuan = (fen) => (fen / 100).toFixed(2) + ' yuan';
+    const card = (id, value, label) => el('div', { class: 'card', id },
+      el('div', { class: 'value', text: value }), el('div', { class: 'label', text: label }));
+    const sum = (x) => x || { count: 0, amount: 0 };
+    page.append(el('h2', { text: 'Today (UTC, since ' + show('day_start', d.day_start) + ')' }),
+      el('div', { class: 'cards' },
+        card('dash-recharges', yuan(sum(d.recharges).amount), `${sum(d.recharges).count} recharges`),
+        card('dash-rides', yuan(sum(d.rides).amount), `${sum(d.rides).count} rides settled`),
+        card('dash-refunds', yuan(sum(d.refunds).amount), `${sum(d.refunds).count} refunds`),
+        card('dash-violations', String(d.open_violations ?? 0), 'violations on record'),
+        card('dash-copies', String(d.copy_risks ?? 0), 'copied codes today')),
+      el('h2', { text: 'POS terminals' }),
+      el('div', { id: 'dash-terminals' }, render(d.terminals || [])));
   },
 
   async violations(page) {

@@ -116,7 +116,9 @@ try {
   {
     const { context, page } = await login('sec');
     check('the security officer is logged in', (await page.textContent('#who-role')) === 'security_officer');
-    await page.waitForSelector('#page h2');
+    await page.waitForSelector('#dash-violations');
+    const violations = await page.textContent('#dash-violations .value');
+    check('the dashboard counts the violation', violations === '1', violations);
     await shot(page, '02-dashboard');
     await page.goto(url + '/admin/#violations');
     await page.click('button[data-trace="mallory"]');
@@ -131,6 +133,15 @@ try {
     const identity = await page.textContent('#trace-identity');
     check('the security officer reveals the opening information', identity.includes('钱多多'), identity);
     await shot(page, '04-identity-revealed');
+    // The same wallet found by its accountid in the search page.
+    const accountid = await page.$eval('#violations-table tbody td', (td) => td.textContent);
+    await page.goto(url + '/admin/#search');
+    await page.fill('#search-q', accountid);
+    await page.click('#page form button');
+    await page.waitForSelector('#search-results dl');
+    const found = await page.textContent('#search-results');
+    check('search by accountid finds the wallet and its recharge', found.includes(accountid) && found.includes('1500'), found.slice(0, 200));
+    await shot(page, '05-search');
     await context.close();
   }
 
@@ -142,14 +153,14 @@ try {
     await page.click('#whitelist-add');
     await page.waitForFunction(() => document.querySelector('#whitelist-users')?.textContent.includes('newrider'));
     check('the operator whitelisted newrider', true);
-    await shot(page, '05-whitelist');
+    await shot(page, '06-whitelist');
     const listed = admin('whitelist', 'list');
     check('the server lists newrider', listed.whitelist.users.includes('newrider'), JSON.stringify(listed));
     await page.goto(url + '/admin/#refill');
     await page.click('#refill-run');
     await page.waitForFunction(() => /refill job: moved/.test(document.querySelector('#banner')?.textContent || ''));
     check('the operator ran the refill job', true);
-    await shot(page, '06-refill-run');
+    await shot(page, '07-refill-run');
     await context.close();
   }
 
@@ -172,7 +183,17 @@ try {
     await page.goto(url + '/admin/#whitelist');
     await page.waitForSelector('#whitelist-users');
     check('the auditor cannot change the whitelist', (await page.$('#whitelist-add')) === null);
-    await shot(page, '07-auditor');
+    await shot(page, '09-auditor');
+    // The audit log: the decryption and the refused attempt are on record, and the chain holds.
+    await page.goto(url + '/admin/#audit');
+    await page.waitForSelector('#page table');
+    const log = await page.textContent('#page table');
+    check('the audit log records the decryption and the refused attempt', log.includes('identity.decrypt') && log.includes('access.denied'), log.slice(0, 300));
+    await page.click('text=Verify the hash chain');
+    await page.waitForSelector('#audit-verify dl');
+    const verified = await page.textContent('#audit-verify');
+    check('the audit chain verifies', /ok\s*true/.test(verified), verified);
+    await shot(page, '10-audit-log');
     await context.close();
   }
 } catch (e) {
