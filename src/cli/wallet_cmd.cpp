@@ -4,7 +4,6 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "pos/pos_terminal.h"
 #include "pos/qr_image.h"
 #include "sdk/wallet.h"
 
@@ -62,9 +61,7 @@ void add_wallet_command(CLI::App& app, Action& action) {
         auto payload = from_base64url(code.value("payload", ""));
         if (!payload)
           return make_error(ErrorCode::kInternal, "the code's payload is not base64url");
-        ANONCODE_TRY(Bytes png, pos::render_qr_png(*payload));
-        ANONCODE_CHECK(pos::write_file_atomically(
-            o.png, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()), 0644));
+        ANONCODE_CHECK(pos::write_qr_png(o.png, *payload));
         code["png"] = o.png;
       }
       return code;

@@ -140,14 +140,15 @@ CloseResult close_from_json(const nlohmann::json& j) {
   return {j.at("status").get<std::string>(), j.at("accountid").get<std::string>()};
 }
 
+// Retryable: the rider's SDK keeps its journal on a 503 and sends the request again.
+Error still_processing() {
+  return make_error(ErrorCode::kUnavailable, "this request is still being processed; retry");
+}
+
 template <typename T>
 WalletOutcome<T> outcome_from_stored(const nlohmann::json& stored, std::optional<Bytes> response,
                                      T (*parse)(const nlohmann::json&)) {
-  if (stored.value("state", "") != "done") {
-    // Retryable: the rider's SDK keeps its journal on a 503 and sends the request again.
-    return {make_error(ErrorCode::kUnavailable, "this request is still being processed; retry"),
-            std::move(response)};
-  }
+  if (stored.value("state", "") != "done") return {still_processing(), std::move(response)};
   const auto& result = stored.at("result");
   if (result.contains("ok")) return {parse(result.at("ok")), std::move(response)};
   const auto& e = result.at("error");
@@ -398,6 +399,16 @@ Result<std::optional<nlohmann::json>> CodePlatform::await_outcome(const Bytes& r
   }
 }
 
+// The outcome of a request a concurrent copy claimed first (this copy's show was answered with
+// `response` already): that copy's stored outcome once it is done, else `still_processing`.
+template <typename T>
+WalletOutcome<T> CodePlatform::claimed_outcome(const Bytes& request_hash, const Bytes& response,
+                                               T (*parse)(const nlohmann::json&)) {
+  auto stored = await_outcome(request_hash);
+  if (!stored.ok() || !*stored) return {still_processing(), response};
+  return outcome_from_stored<T>(**stored, response, parse);
+}
+
 // The first outcome of a request that was already claimed (a retry, or a concurrent copy of it
 // on any node), with the rider's next credential (its show is answered again); nullopt if none.
 template <typename T>
@@ -500,15 +511,7 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
     return {};
   });
   if (!claimed.ok()) return Out{claimed.error(), response};
-  if (claimed_elsewhere) {
-    auto s = await_outcome(hash);
-    if (!s.ok() || !*s) {
-      return Out{
-          make_error(ErrorCode::kUnavailable, "this request is still being processed; retry"),
-          response};
-    }
-    return outcome_from_stored<RechargeResult>(**s, response, recharge_from_json);
-  }
+  if (claimed_elsewhere) return claimed_outcome<RechargeResult>(hash, response, recharge_from_json);
 
   // 5. The payment: nothing is credited unless the channel confirms it.
   auto pay_no = channel->create_order(order_id, r.amount);
@@ -792,15 +795,7 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
     return {};
   });
   if (!deducted.ok()) return failed(deducted.error());
-  if (claimed_elsewhere) {
-    auto s = await_outcome(hash);
-    if (!s.ok() || !*s) {
-      return Out{
-          make_error(ErrorCode::kUnavailable, "this request is still being processed; retry"),
-          response};
-    }
-    return outcome_from_stored<RefundResult>(**s, response, refund_from_json);
-  }
+  if (claimed_elsewhere) return claimed_outcome<RefundResult>(hash, response, refund_from_json);
 
   PaymentChannel* payout = channels_.find(channels_.payout_channel);
   auto transfer =
@@ -920,15 +915,7 @@ WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t n
     (void)finish_request(hash, "close", error_json(e), now_ms);
     return Out{std::move(e), response};
   }
-  if (claimed_elsewhere) {
-    auto s = await_outcome(hash);
-    if (!s.ok() || !*s) {
-      return Out{
-          make_error(ErrorCode::kUnavailable, "this request is still being processed; retry"),
-          response};
-    }
-    return outcome_from_stored<CloseResult>(**s, response, close_from_json);
-  }
+  if (claimed_elsewhere) return claimed_outcome<CloseResult>(hash, response, close_from_json);
   return Out{res, response};
 }
 

@@ -223,6 +223,9 @@ class CodePlatform {
   Result<std::optional<nlohmann::json>> stored_outcome(const Bytes& request_hash);
   Result<std::optional<nlohmann::json>> await_outcome(const Bytes& request_hash);
   template <typename T>
+  WalletOutcome<T> claimed_outcome(const Bytes& request_hash, const Bytes& response,
+                                   T (*parse)(const nlohmann::json&));
+  template <typename T>
   std::optional<WalletOutcome<T>> first_outcome(const Bytes& request_hash,
                                                 const Bytes& show_request,
                                                 const privacy::ShowContext& ctx, int64_t now_ms,

@@ -1,5 +1,7 @@
 #include "pos/qr_image.h"
 
+#include "pos/pos_terminal.h"
+
 #include <png.h>
 #include <qrencode.h>
 #include <zbar.h>
@@ -111,6 +113,12 @@ Result<Bytes> decode_qr_png(ByteView png) {
                  reinterpret_cast<const uint8_t*>(data) + len);
   }
   return make_error(ErrorCode::kNotFound, "no QR code in the image");
+}
+
+Status write_qr_png(const std::string& path, ByteView payload, const QrRenderOptions& options) {
+  ANONCODE_TRY(Bytes png, render_qr_png(payload, options));
+  return write_file_atomically(
+      path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()), 0644);
 }
 
 }  // namespace anoncode::pos

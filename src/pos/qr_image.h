@@ -15,6 +15,9 @@ struct QrRenderOptions {
 // The PNG file bytes of a QR code holding `payload` verbatim (byte mode, error correction M).
 Result<Bytes> render_qr_png(ByteView payload, const QrRenderOptions& options = {});
 
+// Writes render_qr_png(payload) to `path` atomically (mode 0644: a QR code is shown openly).
+Status write_qr_png(const std::string& path, ByteView payload, const QrRenderOptions& options = {});
+
 // The bytes of the first QR code found in a PNG image; `malformed` if the image does not parse,
 // `not_found` if it holds no QR code.
 Result<Bytes> decode_qr_png(ByteView png);
