@@ -26,9 +26,12 @@ if [[ -n ${ANONCODE_TEST_PG_URL:-} ]]; then
 fi
 [[ -n ${ANONCODE_E2E_GROUP:-} ]] && db_args+=(--group "$ANONCODE_E2E_GROUP")
 token=$("$bin" init --data "$data" "${db_args[@]}" | jq -r .admin_token)
-# Codes live 3 s here instead of 120 s, so the refund below need not wait long for the last
-# code to expire (the platform refuses a refund while a ride code of the wallet is still valid).
-sed -i 's/^code_validity_seconds = .*/code_validity_seconds = 3/' "$data/config.toml"
+# Codes live 3 s here instead of 120 s, and their rides may be uploaded for 2 s more instead of
+# 3 days, so the refund below need not wait long: a refund keeps the maximum fare (500 fen here)
+# back for every code that may still be uploaded.
+sed -i -e 's/^code_validity_seconds = .*/code_validity_seconds = 3/' \
+  -e 's/^upload_window_seconds = .*/upload_window_seconds = 2/' \
+  -e 's/^max_fare_fen = .*/max_fare_fen = 500/' "$data/config.toml"
 start_server "$tmp/serve.log" --data "$data" --listen 127.0.0.1:0 || {
   echo "FAIL the server did not start"; cat "$tmp/serve.log"; exit 1; }
 admin() { "$bin" admin --server "$url" --token "$token" "$@"; }
@@ -74,11 +77,12 @@ check "a second restore finds nothing" "$(jq -e '.error.code == "not_found"' <<<
 out=$(wallet phone2 balance)
 check "the restored wallet works and kept its balance" "$(jq -e '.balance == 1500' <<<"$out")"
 
-# Refund: not before the last code expired, not more than the balance, only as oneself.
+# Refund: keeping a reserve for codes that may still be uploaded, not more than the balance,
+# only as oneself.
 wallet phone2 code >/dev/null
-out=$(wallet phone2 refund --amount 100 --name "李雷" --id-number 110105199001011234 --bank-account 6222000011112222)
-check "refund while a ride code is still valid is refused" "$(jq -e '.error.code == "conflict"' <<<"$out")"
-sleep 3.5
+out=$(wallet phone2 refund --amount 600 --name "李雷" --id-number 110105199001011234 --bank-account 6222000011112222)
+check "refund keeps the maximum fare back for each code that may still be uploaded" "$(jq -e '.error.code == "insufficient_balance" and (.error.message | test("2 ride code"))' <<<"$out")"
+sleep 5.5
 out=$(wallet phone2 refund --amount 999999 --name "李雷" --id-number 110105199001011234 --bank-account 6222000011112222)
 check "refund above the balance is insufficient_balance" "$(jq -e '.error.code == "insufficient_balance"' <<<"$out")"
 bob_token=$(admin user add --user-id bob --name "韩梅梅" --id-number 110105199202022345 \

@@ -312,20 +312,21 @@ Result<Bytes> AppBackend::open(std::string_view user_id, ByteView open_request, 
                       "the anonymous code is not open to this user yet");
   }
   ANONCODE_TRY(AppUser u, user(user_id));
-  // The privacy backend registers J under the user id (a retry with the same J is answered
-  // again; another J is a conflict) and issues the first credential.
+  // The privacy backend registers J under the user id and issues the first credential, once per
+  // user (the identical request again is answered again; any other is `already_opened`).
   ANONCODE_TRY(Bytes response, privacy_.open(user_id, open_request, now_ms));
   // The opening record names the rider's ordinary card, never an anonymous wallet (DESIGN §4).
   auto open_id_digest = crypto::sm3(as_bytes(u.card_no));
   std::string open_id = to_hex(open_id_digest);
   std::string bind_id = random_hex(rng_, 16);
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_CHECK(tx.exec(
-        "INSERT INTO anonymous_code_user_relationship (bind_id, chnl_id, open_id, card_no, "
-        "card_type, biz_id, user_id, create_time, modi_time, state) "
-        "VALUES ($1, $2, $3, $4, 'N', $5, $6, $7, $7, '0') ON CONFLICT (user_id) DO NOTHING",
-        {bind_id, std::string(kChannelId), open_id, u.card_no, std::string(kBizId),
-         std::string(user_id), now_ms}));
+    ANONCODE_CHECK(
+        tx.exec("INSERT INTO anonymous_code_user_relationship (bind_id, chnl_id, open_id, card_no, "
+                "card_type, biz_id, user_id, create_time, modi_time, state) "
+                "VALUES ($1, $2, $3, $4, 'N', $5, $6, $7, $7, '0') "
+                "ON CONFLICT (user_id) DO UPDATE SET state = '0', modi_time = $7",
+                {bind_id, std::string(kChannelId), open_id, u.card_no, std::string(kBizId),
+                 std::string(user_id), now_ms}));
     return {};
   }));
   return response;

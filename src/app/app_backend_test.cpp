@@ -171,10 +171,10 @@ TEST_P(AppBackendTest, OpenNeedsTheWhitelistAndHappensOnce) {
   // The same request again (a lost reply) is answered again.
   auto retried = open(alice, started);
   EXPECT_EQ(retried.status, 200) << retried.body;
-  // Another credential for the same rider is a conflict.
+  // Another credential chain for the same rider is refused (DESIGN §3.6 rule 2).
   auto second = open(alice, begin_open("alice"));
   EXPECT_EQ(second.status, 409);
-  EXPECT_EQ(code(second), "conflict");
+  EXPECT_EQ(code(second), "already_opened");
 }
 
 TEST_P(AppBackendTest, CloseMarksTheOpeningRecordClosedOnce) {

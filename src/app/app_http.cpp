@@ -57,7 +57,11 @@ void register_app_routes(server::HttpServer& http, AppBackend& app, server::NowM
     ANONCODE_TRY(json body, req.json_body());
     ANONCODE_TRY(Bytes request, server::required_bytes(body, "request", kMaxOpenRequest));
     ANONCODE_TRY(Bytes response, app.open(user_id, request, now()));
-    return json{{"status", "opened"}, {"response", to_base64url(response)}};
+    ANONCODE_TRY(AppUser u, app.user(user_id));
+    // The rider's own person digest (identified flow): the SDK checks refunds against it.
+    return json{{"status", "opened"},
+                {"response", to_base64url(response)},
+                {"person", privacy::person_digest(u.name, u.id_number)}};
   });
 
   // seed 000 §2.8 backup (钱包备份)

@@ -19,7 +19,7 @@ namespace {
 struct AdminOptions {
   std::string server = "http://127.0.0.1:8080";
   std::string token;
-  std::string user_id, name, id_number, phone, card_no;
+  std::string user_id, name, id_number, phone, card_no, reason;
   std::vector<std::string> user_ids;
   std::string on_off;
   std::string terminal, merchant;
@@ -178,6 +178,19 @@ void add_admin_command(CLI::App& app, Action& action) {
         }
       }
       return call("GET", "/admin/v1/trace?user_id=" + q);
+    };
+  });
+
+  auto* identity = admin->add_subcommand("identity", "riders' credential chains");
+  identity->require_subcommand(1);
+  auto* retire = identity->add_subcommand(
+      "retire", "let a rider who lost the phone without a backup open again (audited)");
+  retire->add_option("--user-id", o.user_id)->required();
+  retire->add_option("--reason", o.reason)->required();
+  retire->callback([&action] {
+    action = [] {
+      return call("POST", "/admin/v1/identity/retire",
+                  {{"user_id", o.user_id}, {"reason", o.reason}});
     };
   });
 

@@ -231,6 +231,9 @@ int serve(const ServeOptions& o) {
   platform::PlatformOptions platform_options;
   platform_options.refill_delay_ms = c.refill_delay_seconds * 1000;
   platform_options.code_lifetime_ms = c.code_validity_seconds * 1000;
+  platform_options.clock_skew_ms = c.clock_skew_seconds * 1000;
+  platform_options.upload_window_ms = c.upload_window_seconds * 1000;
+  platform_options.max_ride_amount = c.max_fare_fen;
   platform::CodePlatform code_platform(database, privacy, *signing_key,
                                        platform::PaymentChannels::simulated(), identities,
                                        *pii_aead, platform_options);
@@ -246,7 +249,7 @@ int serve(const ServeOptions& o) {
   }
   if (s.count("posfront")) register_posfront_routes(http, pos_front);
   if (s.count("admin")) {
-    console::register_console_api_routes(http, admin_auth, database, **app, code_platform);
+    console::register_console_api_routes(http, admin_auth, database, **app, code_platform, privacy);
     web::register_console(http);  // the admin console's pages, under /admin/
   }
   // Queue depths for /metrics, read from the database at each scrape.

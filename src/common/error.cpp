@@ -34,10 +34,21 @@ std::string_view error_code_name(ErrorCode code) {
       return "unavailable";
     case ErrorCode::kRateLimited:
       return "rate_limited";
+    case ErrorCode::kAlreadyOpened:
+      return "already_opened";
+    case ErrorCode::kIssuerMisbehaved:
+      return "issuer_misbehaved";
     case ErrorCode::kInternal:
       return "internal";
   }
   return "internal";
+}
+
+std::optional<ErrorCode> error_code_from_name(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
+    if (error_code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
+  }
+  return std::nullopt;
 }
 
 int error_code_http_status(ErrorCode code) {
@@ -58,7 +69,10 @@ int error_code_http_status(ErrorCode code) {
     case ErrorCode::kSnReused:
     case ErrorCode::kConflict:
     case ErrorCode::kInsufficientBalance:
+    case ErrorCode::kAlreadyOpened:
       return 409;
+    case ErrorCode::kIssuerMisbehaved:
+      return 502;
     case ErrorCode::kExpired:
       return 410;
     case ErrorCode::kRateLimited:

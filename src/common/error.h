@@ -2,6 +2,7 @@
 // The words are a contract: operators and tests script against them, so never rename one.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,13 +25,17 @@ enum class ErrorCode {
   kUnavailable,          // unavailable           503
   kInternal,             // internal              500: a bug or an unexpected library failure
   // New codes go last: the C ABI's ANONCODE_E_* numbers are -1 - this enum's values.
-  kRateLimited,  // rate_limited          429: too many attempts (e.g. failed logins)
+  kRateLimited,       // rate_limited          429: too many attempts (e.g. failed logins)
+  kAlreadyOpened,     // already_opened        409: a user's one credential chain exists
+  kIssuerMisbehaved,  // issuer_misbehaved     502: the issuer's proof failed; the wallet stops
 };
 // The last code, for loops over every code.
-constexpr ErrorCode kLastErrorCode = ErrorCode::kRateLimited;
+constexpr ErrorCode kLastErrorCode = ErrorCode::kIssuerMisbehaved;
 
 // The stable snake_case word for a code.
 std::string_view error_code_name(ErrorCode code);
+// The code named by a stable word; nullopt for a word no code has.
+std::optional<ErrorCode> error_code_from_name(std::string_view name);
 // The HTTP status that goes with a code.
 int error_code_http_status(ErrorCode code);
 

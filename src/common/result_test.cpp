@@ -163,6 +163,8 @@ TEST(ErrorCode, StableNames) {
   EXPECT_EQ(error_code_name(ErrorCode::kUnavailable), "unavailable");
   EXPECT_EQ(error_code_name(ErrorCode::kRateLimited), "rate_limited");
   EXPECT_EQ(error_code_name(ErrorCode::kInternal), "internal");
+  EXPECT_EQ(error_code_name(ErrorCode::kAlreadyOpened), "already_opened");
+  EXPECT_EQ(error_code_name(ErrorCode::kIssuerMisbehaved), "issuer_misbehaved");
 }
 
 TEST(ErrorCode, HttpStatuses) {
@@ -182,6 +184,8 @@ TEST(ErrorCode, HttpStatuses) {
   EXPECT_EQ(error_code_http_status(ErrorCode::kRateLimited), 429);
   EXPECT_EQ(error_code_http_status(ErrorCode::kInternal), 500);
   EXPECT_EQ(error_code_http_status(ErrorCode::kUnavailable), 503);
+  EXPECT_EQ(error_code_http_status(ErrorCode::kAlreadyOpened), 409);
+  EXPECT_EQ(error_code_http_status(ErrorCode::kIssuerMisbehaved), 502);
 }
 
 }  // namespace

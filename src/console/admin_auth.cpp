@@ -43,6 +43,8 @@ std::string_view permission_name(Permission p) {
       return "manage_users";
     case Permission::kManageAccounts:
       return "manage_accounts";
+    case Permission::kRetireIdentity:
+      return "retire_identity";
   }
   return "unknown";
 }
@@ -59,6 +61,7 @@ bool role_has(Role role, Permission p) {
     case Permission::kRunRefill:
       return role == Role::kOperator;
     case Permission::kDecryptIdentity:
+    case Permission::kRetireIdentity:
       return role == Role::kSecurityOfficer;
     case Permission::kManageUsers:
     case Permission::kManageAccounts:

@@ -46,6 +46,7 @@ enum class Permission {
   kDecryptIdentity,
   kManageUsers,
   kManageAccounts,
+  kRetireIdentity,
 };
 std::string_view permission_name(Permission p);
 bool role_has(Role role, Permission p);

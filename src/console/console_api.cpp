@@ -95,7 +95,26 @@ Result<json> count_and_amount(Tx& tx, const std::string& sql,
 }  // namespace
 
 void register_console_api_routes(server::HttpServer& http, AdminAuth& auth, storage::Db& db,
-                                 app::AppBackend& app, platform::CodePlatform& code_platform) {
+                                 app::AppBackend& app, platform::CodePlatform& code_platform,
+                                 privacy::PrivacyBackend& privacy) {
+  // DESIGN §3.6 rule 2: a rider who lost the phone without a backup may open again — with a new
+  // J, after a security officer retired the old one. The retirement and its audit entry are one
+  // transaction; the old J stays on record, so a clone of the old chain is still traced.
+  admin_route(http, auth, "POST", "/admin/v1/identity/retire", Permission::kRetireIdentity,
+              [&auth, &privacy](const Request& req, const Actor& actor) -> Result<json> {
+                ANONCODE_TRY(json body, req.json_body());
+                ANONCODE_TRY(std::string user_id, server::required_string(body, "user_id", 64));
+                ANONCODE_TRY(std::string reason, server::required_string(body, "reason", 200));
+                const int64_t now = auth.now();
+                ANONCODE_CHECK(privacy.retire_identity(
+                    user_id, actor.name, reason, now, [&](Tx& tx) -> Status {
+                      ANONCODE_CHECK(AuditLog::append(
+                          tx, {actor.name, "identity.retire", user_id, {{"reason", reason}}}, now));
+                      return {};
+                    }));
+                return json{{"user_id", user_id}, {"status", "retired"}};
+              });
+
   // seed 000 §2.8 refill job, run by an operator (or a scheduler calling this route). The job
   // runs one transaction per record (several nodes may run it at once), so there is no one
   // transaction to join: its audit entry is appended right after it, with what it moved.

@@ -16,7 +16,9 @@ namespace anoncode::console {
 // GET /admin/v1/dashboard, /search, /refill, /keys (every role); POST /admin/v1/refill/run
 // (operator); GET /admin/v1/trace (auditor, security_officer); POST /admin/v1/trace/identity
 // (security_officer). The admin token may use every one (admin_auth.h).
+// POST /admin/v1/identity/retire (security_officer): the audited re-open of DESIGN §3.6 rule 2.
 void register_console_api_routes(server::HttpServer& http, AdminAuth& auth, storage::Db& db,
-                                 app::AppBackend& app, platform::CodePlatform& code_platform);
+                                 app::AppBackend& app, platform::CodePlatform& code_platform,
+                                 privacy::PrivacyBackend& privacy);
 
 }  // namespace anoncode::console

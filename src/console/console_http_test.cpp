@@ -84,7 +84,7 @@ class ConsoleTest : public ::testing::TestWithParam<std::string> {
     server_ = std::make_unique<server::HttpServer>(server::ServerOptions{"127.0.0.1", 0, 4});
     register_console_routes(*server_, *auth_);
     app::register_admin_routes(*server_, *app_, *auth_, now);
-    register_console_api_routes(*server_, *auth_, *db_, *app_, *platform_);
+    register_console_api_routes(*server_, *auth_, *db_, *app_, *platform_, *privacy_);
     ASSERT_TRUE(server_->start().ok());
     client_ = std::make_unique<httplib::Client>(server_->url());
   }
@@ -485,6 +485,40 @@ TEST_P(ConsoleTest, ASecurityOfficerDecryptsATracedUserOnlyAndIsAudited) {
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'identity.decrypt' AND "
                    "actor = 'admin-token'"),
             1);
+}
+
+// DESIGN §3.6 rule 2: a re-open is a security officer's audited action that retires the old J.
+TEST_P(ConsoleTest, OnlyASecurityOfficerRetiresAnIdentityAndItIsAudited) {
+  register_and_clone("lost");
+  add_account("ops", "operator");
+  add_account("aud", "auditor");
+  add_account("sol", "security_officer");
+  const json body = {{"user_id", "lost"}, {"reason", "phone lost, no backup"}};
+  EXPECT_EQ(post(login("ops"), "/admin/v1/identity/retire", body).status, 403);
+  EXPECT_EQ(post(login("aud"), "/admin/v1/identity/retire", body).status, 403);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM retired_identities"), 0);
+  Browser b = login("sol");
+  EXPECT_EQ(post(b, "/admin/v1/identity/retire", {{"user_id", "lost"}}).status, 400);
+  EXPECT_EQ(post(b, "/admin/v1/identity/retire", body, std::nullopt, false).status, 403);
+  Reply ok = post(b, "/admin/v1/identity/retire", body);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body, (json{{"user_id", "lost"}, {"status", "retired"}}));
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'identity.retire' AND "
+                   "actor = 'sol' AND target = 'lost'"),
+            1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM retired_identities WHERE user_id = 'lost'"), 1);
+  // Nothing left to retire: refused, and not audited twice.
+  EXPECT_EQ(post(b, "/admin/v1/identity/retire", body).status, 404);
+  EXPECT_EQ(audited("identity.retire"), 1);
+  // The user opens again, with a new J; once.
+  const auto& issuer = privacy_->issuing_key();
+  auto again =
+      crypto::CredentialClient::begin_open(issuer, privacy::open_context_hash("lost"), rng_);
+  EXPECT_TRUE(privacy_->open("lost", again.request.encode(), now_).ok());
+  auto third =
+      crypto::CredentialClient::begin_open(issuer, privacy::open_context_hash("lost"), rng_);
+  EXPECT_EQ(privacy_->open("lost", third.request.encode(), now_).error().code,
+            ErrorCode::kAlreadyOpened);
 }
 
 TEST_P(ConsoleTest, TheAdminTokenStillDoesEverythingAndOnlyItManagesAccounts) {

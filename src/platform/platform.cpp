@@ -8,6 +8,7 @@
 
 #include "common/counters.h"
 #include "crypto/sm3.h"
+#include "platform/request_ledger.h"
 #include "pos/qr_payload.h"
 
 namespace anoncode::platform {
@@ -65,35 +66,11 @@ Result<std::optional<WalletRecord>> load_head(Tx& tx, std::string_view accountid
   return std::optional<WalletRecord>(wallet_from_row(rows[0]));
 }
 
-Bytes request_hash_of(ByteView show) {
-  auto d = crypto::sm3(show);
-  return Bytes(d.begin(), d.end());
-}
-
-ErrorCode code_from_name(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(kLastErrorCode); ++i) {
-    auto code = static_cast<ErrorCode>(i);
-    if (error_code_name(code) == name) return code;
-  }
-  return ErrorCode::kInternal;
-}
-
-nlohmann::json error_json(const Error& e) {
-  return {{"error", {{"code", std::string(e.code_name())}, {"message", e.message}}}};
-}
-
 Error wallet_locked() {
   return make_error(ErrorCode::kForbidden, "this wallet is locked after a violation");
 }
 Error wallet_inactive() {
   return make_error(ErrorCode::kConflict, "this wallet was superseded by a recharge or closed");
-}
-
-// Whether a request with this hash was already claimed (a retry, or a concurrent copy of it).
-Result<bool> request_claimed(Tx& tx, const Bytes& hash) {
-  ANONCODE_TRY(auto row,
-               tx.query_one("SELECT 1 FROM platform_requests WHERE request_hash = $1", {hash}));
-  return row.has_value();
 }
 
 // The wallet record B as an operation on it needs it: present, not locked, not deactivated.
@@ -109,51 +86,110 @@ Error amount_out_of_range(int64_t max) {
                     "amount must be between 1 and " + std::to_string(max) + " fen");
 }
 
-std::string var_concat(std::initializer_list<std::string_view> parts) {
-  ByteWriter w;
-  for (auto p : parts) w.var(as_bytes(p));
-  const Bytes& b = w.bytes();
-  return std::string(b.begin(), b.end());
-}
-
-// Stored outcomes of idempotent operations: {"ok":{…}} or {"error":{"code","message"}}.
-nlohmann::json to_json(const RechargeResult& r) {
-  return {{"wallet", r.wallet},
-          {"accountid", r.accountid},
-          {"balance", r.balance},
-          {"order_id", r.order_id}};
-}
-RechargeResult recharge_from_json(const nlohmann::json& j) {
-  return {j.at("wallet").get<std::string>(), j.at("accountid").get<std::string>(),
-          j.at("balance").get<int64_t>(), j.at("order_id").get<std::string>()};
-}
-nlohmann::json to_json(const RefundResult& r) {
-  return {{"refunded", r.refunded}, {"balance", r.balance}};
-}
-RefundResult refund_from_json(const nlohmann::json& j) {
-  return {j.at("refunded").get<int64_t>(), j.at("balance").get<int64_t>()};
-}
-nlohmann::json to_json(const CloseResult& r) {
-  return {{"status", r.status}, {"accountid", r.accountid}};
-}
-CloseResult close_from_json(const nlohmann::json& j) {
-  return {j.at("status").get<std::string>(), j.at("accountid").get<std::string>()};
-}
+// The typed results as the request ledger stores them (its "ok" object).
+template <typename T>
+struct Codec;
+template <>
+struct Codec<RechargeResult> {
+  static nlohmann::json to_json(const RechargeResult& r) {
+    return {{"wallet", r.wallet},
+            {"accountid", r.accountid},
+            {"balance", r.balance},
+            {"order_id", r.order_id}};
+  }
+  static RechargeResult from_json(const nlohmann::json& j) {
+    return {j.at("wallet").get<std::string>(), j.at("accountid").get<std::string>(),
+            j.at("balance").get<int64_t>(), j.at("order_id").get<std::string>()};
+  }
+};
+template <>
+struct Codec<CodeResult> {
+  static nlohmann::json to_json(const CodeResult& r) {
+    return {{"payload", to_base64url(r.payload)},
+            {"sequence", r.sequence},
+            {"accountid", r.accountid},
+            {"expires_at", r.expires_at}};
+  }
+  static CodeResult from_json(const nlohmann::json& j) {
+    auto payload = from_base64url(j.at("payload").get<std::string>());
+    return {payload.ok() ? *payload : Bytes{}, j.at("sequence").get<std::string>(),
+            j.at("accountid").get<std::string>(), j.at("expires_at").get<int64_t>()};
+  }
+};
+template <>
+struct Codec<History> {
+  static nlohmann::json to_json(const History& h) {
+    auto money = nlohmann::json::array(), rides = nlohmann::json::array();
+    for (const auto& m : h.money) {
+      money.push_back({m.txn_id, m.type, m.wallet, m.channel, m.order_id, m.state, m.amount, m.at,
+                       m.accountid});
+    }
+    for (const auto& r : h.rides) {
+      rides.push_back({r.txn_id, r.sequence, r.terminal, r.merchant, r.wallet, r.counter, r.amount,
+                       r.scanned_at, r.settled_at, r.copy_risk});
+    }
+    return {{"wallet", h.wallet},
+            {"accountid", h.accountid},
+            {"balance", h.balance},
+            {"money", std::move(money)},
+            {"rides", std::move(rides)}};
+  }
+  static History from_json(const nlohmann::json& j) {
+    History h;
+    h.wallet = j.at("wallet").get<std::string>();
+    h.accountid = j.at("accountid").get<std::string>();
+    h.balance = j.at("balance").get<int64_t>();
+    for (const auto& m : j.at("money")) {
+      h.money.push_back({m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]});
+    }
+    for (const auto& r : j.at("rides")) {
+      h.rides.push_back({r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]});
+    }
+    return h;
+  }
+};
+template <>
+struct Codec<RefundResult> {
+  static nlohmann::json to_json(const RefundResult& r) {
+    return {{"refunded", r.refunded}, {"balance", r.balance}};
+  }
+  static RefundResult from_json(const nlohmann::json& j) {
+    return {j.at("refunded").get<int64_t>(), j.at("balance").get<int64_t>()};
+  }
+};
+template <>
+struct Codec<CloseResult> {
+  static nlohmann::json to_json(const CloseResult& r) {
+    return {{"status", r.status}, {"accountid", r.accountid}};
+  }
+  static CloseResult from_json(const nlohmann::json& j) {
+    return {j.at("status").get<std::string>(), j.at("accountid").get<std::string>()};
+  }
+};
 
 // Retryable: the rider's SDK keeps its journal on a 503 and sends the request again.
 Error still_processing() {
   return make_error(ErrorCode::kUnavailable, "this request is still being processed; retry");
 }
 
+// The answer a ledger entry holds, with the issue response of its show.
 template <typename T>
-WalletOutcome<T> outcome_from_stored(const nlohmann::json& stored, std::optional<Bytes> response,
-                                     T (*parse)(const nlohmann::json&)) {
-  if (stored.value("state", "") != "done") return {still_processing(), std::move(response)};
-  const auto& result = stored.at("result");
-  if (result.contains("ok")) return {parse(result.at("ok")), std::move(response)};
-  const auto& e = result.at("error");
-  return {make_error(code_from_name(e.value("code", "internal")), e.value("message", "")),
-          std::move(response)};
+WalletOutcome<T> outcome_of(const LedgerEntry& e) {
+  if (!e.done) return {still_processing(), e.issue_response};
+  try {
+    if (e.result.contains("ok")) return {Codec<T>::from_json(e.result.at("ok")), e.issue_response};
+    const auto& err = e.result.at("error");
+    const std::string code = err.value("code", "internal");
+    return {make_error(error_code_from_name(code).value_or(ErrorCode::kInternal),
+                       err.value("message", "")),
+            e.issue_response};
+  } catch (const nlohmann::json::exception&) {
+    return {make_error(ErrorCode::kInternal, "a stored outcome does not parse"), e.issue_response};
+  }
+}
+
+std::string amount_text(int64_t amount) {
+  return std::to_string(amount);
 }
 
 }  // namespace
@@ -176,7 +212,8 @@ std::string_view history_type_name(HistoryType t) {
 }
 
 privacy::ShowContext recharge_context(const RechargeRequest& r) {
-  return {crypto::ShowOp::kRecharge, r.auth.wallet, "", r.amount, r.previous_wallet};
+  return {crypto::ShowOp::kRecharge, r.auth.wallet, "", r.amount,
+          privacy::recharge_extra(r.previous_wallet, r.channel, r.strong, r.new_wallet_public_key)};
 }
 privacy::ShowContext code_context(std::string_view b, std::string_view accountid) {
   return {crypto::ShowOp::kRequestCode, std::string(b), std::string(accountid), 0, ""};
@@ -189,7 +226,7 @@ privacy::ShowContext history_context(std::string_view b, std::string_view accoun
 privacy::ShowContext refund_context(std::string_view b, std::string_view accountid,
                                     const RefundRequest& r) {
   return {crypto::ShowOp::kRefund, std::string(b), std::string(accountid), r.amount,
-          var_concat({r.name, r.id_number, r.bank_account})};
+          privacy::refund_extra(r.name, r.id_number, r.bank_account)};
 }
 privacy::ShowContext close_context(std::string_view b, std::string_view accountid) {
   return {crypto::ShowOp::kClose, std::string(b), std::string(accountid), 0, ""};
@@ -207,7 +244,8 @@ CodePlatform::CodePlatform(storage::Db& db, privacy::PrivacyBackend& privacy,
       identities_(identities),
       pii_(std::move(pii)),
       options_(options),
-      rng_(rng) {}
+      rng_(rng),
+      ledger_(db) {}
 
 // --- small helpers ---
 
@@ -286,39 +324,6 @@ Result<WalletRecord> CodePlatform::authorize(const WalletAuth& auth, std::string
   return w;
 }
 
-Result<std::optional<nlohmann::json>> CodePlatform::stored_outcome(const Bytes& request_hash) {
-  std::optional<nlohmann::json> out;
-  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    out.reset();
-    ANONCODE_TRY(auto row, tx.query_one("SELECT state, result FROM platform_requests "
-                                        "WHERE request_hash = $1",
-                                        {request_hash}));
-    if (row) {
-      nlohmann::json stored{{"state", row->text(0)}};
-      if (row->text(0) == "done") {
-        auto parsed = nlohmann::json::parse(row->text(1), nullptr, false);
-        if (parsed.is_discarded()) return make_error(ErrorCode::kInternal, "stored outcome");
-        stored["result"] = std::move(parsed);
-      }
-      out = std::move(stored);
-    }
-    return {};
-  }));
-  return out;
-}
-
-Status CodePlatform::finish_request(const Bytes& request_hash, std::string_view op,
-                                    const nlohmann::json& outcome, int64_t now_ms) {
-  return db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_CHECK(tx.exec(
-        "INSERT INTO platform_requests (request_hash, op, state, result, created_at, updated_at) "
-        "VALUES ($1, $2, 'done', $3, $4, $4) "
-        "ON CONFLICT (request_hash) DO UPDATE SET state = 'done', result = $3, updated_at = $4",
-        {request_hash, std::string(op), outcome.dump(), now_ms}));
-    return {};
-  });
-}
-
 Result<privacy::ShowOutcome> CodePlatform::show(const WalletAuth& auth,
                                                 const privacy::ShowContext& ctx, int64_t now_ms,
                                                 std::vector<std::string> wallets_to_lock,
@@ -387,51 +392,65 @@ Result<std::vector<pos::PlatformPublicKey>> CodePlatform::keys() {
   return out;
 }
 
-// A concurrent copy of a request (a retry racing the original, on this node or another) finishes
-// first: wait for its outcome rather than answer differently. Returns nullopt when no copy
-// claimed the request, the finished outcome, or — after kAwaitOutcomeMs — the still-pending row.
-Result<std::optional<nlohmann::json>> CodePlatform::await_outcome(const Bytes& request_hash) {
-  constexpr int kAwaitOutcomeMs = 5000, kPollMs = 10;
-  for (int waited = 0;; waited += kPollMs) {
-    ANONCODE_TRY(auto s, stored_outcome(request_hash));
-    if (!s || s->value("state", "") == "done" || waited >= kAwaitOutcomeMs) return s;
-    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+// --- the request ledger in front of every wallet operation (DESIGN §3.6 rule 1) ---
+
+template <typename T>
+std::optional<WalletOutcome<T>> CodePlatform::answered(const LedgerKey& k) {
+  auto e = ledger_.find(k);
+  if (!e.ok()) return WalletOutcome<T>{e.error(), std::nullopt};
+  if (!*e) return std::nullopt;
+  return outcome_of<T>(**e);
+}
+
+template <typename T>
+WalletOutcome<T> CodePlatform::perform(const LedgerKey& k, const Bytes& response, int64_t now_ms,
+                                       const std::function<Result<T>(Tx&)>& op) {
+  bool lost = false;
+  T value{};
+  auto done = db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(lost, RequestLedger::recorded(tx, k));
+    if (lost) return {};
+    ANONCODE_TRY(value, op(tx));
+    return RequestLedger::finish(tx, k, {{"ok", Codec<T>::to_json(value)}}, response, now_ms);
+  });
+  if (done.ok() && !lost) return {std::move(value), response};
+  if (!done.ok()) {
+    // A refusal by the rules is recorded (the operation's writes were rolled back); a transient
+    // failure is not, so the retry runs the operation again.
+    if (!is_final_refusal(done.error())) return {done.error(), response};
+    if (auto st = ledger_.refuse(k, done.error(), response, now_ms); !st.ok()) {
+      return {st.error(), response};
+    }
   }
+  // The recorded outcome: this one's refusal, or a concurrent copy's answer.
+  if (auto stored = answered<T>(k)) return std::move(*stored);
+  return {still_processing(), response};
 }
 
-// The outcome of a request a concurrent copy claimed first (this copy's show was answered with
-// `response` already): that copy's stored outcome once it is done, else `still_processing`.
-template <typename T>
-WalletOutcome<T> CodePlatform::claimed_outcome(const Bytes& request_hash, const Bytes& response,
-                                               T (*parse)(const nlohmann::json&)) {
-  auto stored = await_outcome(request_hash);
-  if (!stored.ok() || !*stored) return {still_processing(), response};
-  return outcome_from_stored<T>(**stored, response, parse);
-}
-
-// The first outcome of a request that was already claimed (a retry, or a concurrent copy of it
-// on any node), with the rider's next credential (its show is answered again); nullopt if none.
-template <typename T>
-std::optional<WalletOutcome<T>> CodePlatform::first_outcome(
-    const Bytes& request_hash, const Bytes& show_request, const privacy::ShowContext& ctx,
-    int64_t now_ms, const std::optional<std::string>& refund_user,
-    T (*parse)(const nlohmann::json&)) {
-  auto stored = await_outcome(request_hash);
-  if (!stored.ok()) return WalletOutcome<T>{stored.error(), std::nullopt};
-  if (!*stored) return std::nullopt;
-  auto again = privacy_.show(show_request, ctx, now_ms, refund_user);
-  if (!again.ok()) return WalletOutcome<T>{again.error(), std::nullopt};
-  return outcome_from_stored<T>(**stored, again->issue_response, parse);
+Status CodePlatform::refuse_in_ledger(const LedgerKey& k, const Error& e, const Bytes& response,
+                                      int64_t now_ms) {
+  if (!is_final_refusal(e)) return {};
+  return ledger_.refuse(k, e, response, now_ms);
 }
 
 // --- recharge ---
+
+namespace {
+LedgerKey recharge_key(const RechargeRequest& r) {
+  return ledger_key(
+      "recharge", r.auth.show,
+      {as_bytes(r.auth.wallet), r.auth.wallet_signature, as_bytes(amount_text(r.amount)),
+       as_bytes(r.channel), as_bytes(std::string_view(r.strong ? "1" : "0")),
+       r.new_wallet_public_key, as_bytes(r.previous_wallet)});
+}
+}  // namespace
 
 // seed 000 §2.3 recharge, §2.8 strong mode; DESIGN §2.2, §2.7
 WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, int64_t now_ms) {
   using Out = WalletOutcome<RechargeResult>;
   auto refuse = [](Error e) { return Out{std::move(e), std::nullopt}; };
 
-  // 1. The request's own fields, and B1's signature.
+  // 1. The request's own fields.
   if (r.amount <= 0 || r.amount > options_.max_amount) {
     return refuse(amount_out_of_range(options_.max_amount));
   }
@@ -448,72 +467,57 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
     return refuse(make_error(ErrorCode::kInvalidArgument,
                              "the wallet account is not derived from its public key"));
   }
-  if (r.auth.show.empty())
+  if (r.auth.show.empty()) {
     return refuse(make_error(ErrorCode::kInvalidArgument, "show is required"));
+  }
   if (r.previous_wallet == r.auth.wallet) {
     return refuse(make_error(ErrorCode::kInvalidArgument, "a recharge opens a new wallet"));
   }
+
+  // 2. The identical request again: its recorded outcome.
+  const LedgerKey k = recharge_key(r);
+  if (auto stored = answered<RechargeResult>(k)) return std::move(*stored);
+
+  // 3. B1's signature (a later recharge).
   std::optional<WalletRecord> prev;
   if (!r.previous_wallet.empty()) {
     auto p = authorize(r.auth, r.previous_wallet);
     if (!p.ok()) return refuse(p.error());
     prev = std::move(*p);
   }
-  const Bytes hash = request_hash_of(r.auth.show);
-  const privacy::ShowContext ctx = recharge_context(r);
 
-  // A retried request (or a concurrent copy of it) gets the first one's outcome; so does a
-  // refusal that such a copy may have caused.
-  auto first = [&] {
-    return first_outcome<RechargeResult>(hash, r.auth.show, ctx, now_ms, std::nullopt,
-                                         recharge_from_json);
-  };
-  auto refuse_unless_replayed = [&](Error e) -> Out {
-    auto copy = first();
-    return copy ? std::move(*copy) : refuse(std::move(e));
-  };
-  if (auto copy = first()) return std::move(*copy);
-
-  // 2. Business rules that do not depend on the show.
-  if (prev && prev->locked) return refuse(wallet_locked());
-  if (prev && prev->deactivated) return refuse_unless_replayed(wallet_inactive());
-  auto existing = wallet(r.auth.wallet);
-  if (existing.ok()) {
-    return refuse_unless_replayed(
-        make_error(ErrorCode::kConflict, "this wallet account exists already"));
-  }
-  if (existing.error().code != ErrorCode::kNotFound) return refuse(existing.error());
-
-  // 3. The show (spends the serial).
-  auto shown = show(r.auth, ctx, now_ms, {r.previous_wallet, r.auth.wallet});
+  // 4. The show: spends the serial. From here every answer carries the next credential.
+  auto shown = show(r.auth, recharge_context(r), now_ms, {r.previous_wallet, r.auth.wallet});
   if (!shown.ok()) return refuse(shown.error());
   const Bytes response = shown->issue_response;
-  auto failed = [&](Error e) {
-    (void)finish_request(hash, "recharge", error_json(e), now_ms);
-    return Out{std::move(e), response};
+  auto failed = [&](Error e) -> Out {
+    if (auto st = refuse_in_ledger(k, e, response, now_ms); !st.ok()) return {st.error(), response};
+    return {std::move(e), response};
   };
 
-  // 4. Claim the request, so a concurrent copy of it does not pay twice.
-  bool claimed_elsewhere = false;
+  // 5. The rules, and the claim, so a concurrent copy of the request does not pay twice.
+  bool lost = false;
   const std::string order_id = "RC" + random_digits(18);
   auto claimed = db_.transact([&](Tx& tx) -> Status {
-    claimed_elsewhere = false;
-    ANONCODE_TRY(claimed_elsewhere, request_claimed(tx, hash));
-    if (claimed_elsewhere) return {};
-    ANONCODE_CHECK(
-        tx.exec("INSERT INTO platform_requests (request_hash, op, state, created_at, "
-                "updated_at) VALUES ($1, 'recharge', 'pending', $2, $2)",
-                {hash, now_ms}));
+    ANONCODE_TRY(lost, RequestLedger::recorded(tx, k));
+    if (lost) return {};
+    if (prev) ANONCODE_CHECK(load_usable_wallet(tx, prev->b));
+    ANONCODE_TRY(auto clash, load_wallet(tx, r.auth.wallet));
+    if (clash) return make_error(ErrorCode::kConflict, "this wallet account exists already");
+    ANONCODE_CHECK(RequestLedger::claim(tx, k, response, now_ms));
     ANONCODE_CHECK(
         tx.exec("INSERT INTO payment_orders (order_id, channel, amount, state, "
                 "created_at) VALUES ($1, $2, $3, 'created', $4)",
                 {order_id, r.channel, r.amount, now_ms}));
     return {};
   });
-  if (!claimed.ok()) return Out{claimed.error(), response};
-  if (claimed_elsewhere) return claimed_outcome<RechargeResult>(hash, response, recharge_from_json);
+  if (!claimed.ok()) return failed(claimed.error());
+  if (lost) {
+    if (auto stored = answered<RechargeResult>(k)) return std::move(*stored);
+    return {still_processing(), response};
+  }
 
-  // 5. The payment: nothing is credited unless the channel confirms it.
+  // 6. The payment: nothing is credited unless the channel confirms it.
   auto pay_no = channel->create_order(order_id, r.amount);
   Status paid = pay_no.ok() ? channel->confirm(order_id) : Status(pay_no.error());
   if (!paid.ok()) {
@@ -523,11 +527,15 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
                  ? Status()
                  : Status(make_error(ErrorCode::kInternal, "order state"));
     });
-    return failed(
-        make_error(ErrorCode::kUnavailable, "the payment channel did not confirm the payment"));
+    // Recorded as the final answer: the payment was refused, the show is spent.
+    Error e = make_error(ErrorCode::kConflict, "the payment channel did not confirm the payment");
+    (void)db_.transact([&](Tx& tx) -> Status {
+      return RequestLedger::finish(tx, k, refusal_json(e), response, now_ms);
+    });
+    return {std::move(e), response};
   }
 
-  // 6. Credit, in one transaction.
+  // 7. Credit, in one transaction with the ledger's outcome.
   RechargeResult res;
   auto credited = db_.transact([&](Tx& tx) -> Status {
     res = RechargeResult{};
@@ -537,10 +545,8 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
     if (n != 1) return make_error(ErrorCode::kConflict, "the order was already settled");
     std::optional<WalletRecord> old;
     if (prev) {
-      ANONCODE_TRY(old, load_wallet(tx, prev->b));
-      if (!old) return make_error(ErrorCode::kNotFound, "no such wallet");
-      if (old->locked) return wallet_locked();
-      if (old->deactivated) return wallet_inactive();
+      ANONCODE_TRY(WalletRecord cur, load_usable_wallet(tx, prev->b));
+      old = std::move(cur);
     }
     ANONCODE_TRY(auto clash, load_wallet(tx, r.auth.wallet));
     if (clash) return make_error(ErrorCode::kConflict, "this wallet account exists already");
@@ -582,11 +588,8 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, '01', '01', $8, '02')",
                 {random_id("T"), r.channel, res.wallet, pay_no.value(), res.accountid, now_ms,
                  r.amount, order_id}));
-    ANONCODE_CHECK(
-        tx.exec("UPDATE platform_requests SET state = 'done', result = $2, "
-                "updated_at = $3 WHERE request_hash = $1",
-                {hash, nlohmann::json{{"ok", to_json(res)}}.dump(), now_ms}));
-    return {};
+    return RequestLedger::finish(tx, k, {{"ok", Codec<RechargeResult>::to_json(res)}}, response,
+                                 now_ms);
   });
   if (!credited.ok()) {
     // Paid but not credited (the wallet changed under us): the order is kept for the operator
@@ -598,7 +601,11 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
                  ? Status()
                  : Status(make_error(ErrorCode::kInternal, "order state"));
     });
-    return failed(credited.error());
+    Error e = credited.error();
+    (void)db_.transact([&](Tx& tx) -> Status {
+      return RequestLedger::finish(tx, k, refusal_json(e), response, now_ms);
+    });
+    return {std::move(e), response};
   }
   return Out{res, response};
 }
@@ -608,39 +615,34 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
 // seed 000 §2.4 request code
 WalletOutcome<CodeResult> CodePlatform::request_code(const WalletAuth& auth, int64_t now_ms) {
   using Out = WalletOutcome<CodeResult>;
-  auto refuse = [](Error e) { return Out{std::move(e), std::nullopt}; };
+  const LedgerKey k = ledger_key("code", auth.show, {as_bytes(auth.wallet), auth.wallet_signature});
+  if (auto stored = answered<CodeResult>(k)) return std::move(*stored);
   auto w = authorize(auth, auth.wallet);
-  if (!w.ok()) return refuse(w.error());
-  if (w->locked) return refuse(wallet_locked());
-  if (w->deactivated) return refuse(wallet_inactive());
-  if (w->balance <= 0) {
-    return refuse(make_error(ErrorCode::kInsufficientBalance, "recharge before requesting a code"));
-  }
+  if (!w.ok()) return Out{w.error(), std::nullopt};
   auto shown = show(auth, code_context(w->b, w->accountid), now_ms, {w->b});
-  if (!shown.ok()) return refuse(shown.error());
-  const Bytes response = shown->issue_response;
+  if (!shown.ok()) return Out{shown.error(), std::nullopt};
 
   const int64_t expires_at = now_ms + options_.code_lifetime_ms;
-  std::string sequence;
-  auto stored = db_.transact([&](Tx& tx) -> Status {
+  return perform<CodeResult>(k, shown->issue_response, now_ms, [&](Tx& tx) -> Result<CodeResult> {
+    ANONCODE_TRY(WalletRecord cur, load_usable_wallet(tx, w->b));
+    if (cur.balance <= 0) {
+      return make_error(ErrorCode::kInsufficientBalance, "recharge before requesting a code");
+    }
     for (int attempt = 0; attempt < 16; ++attempt) {
-      sequence = "nm" + random_digits(14);
+      std::string sequence = "nm" + random_digits(14);
       ANONCODE_TRY(auto taken,
                    tx.query_one("SELECT 1 FROM code_requests WHERE sequence = $1", {sequence}));
-      if (!taken) {
-        ANONCODE_CHECK(
-            tx.exec("INSERT INTO code_requests (sequence, b, accountid, issued_at, "
-                    "expires_at, used_count) VALUES ($1, $2, $3, $4, $5, 0)",
-                    {sequence, w->b, w->accountid, now_ms, expires_at}));
-        return {};
-      }
+      if (taken) continue;
+      ANONCODE_CHECK(
+          tx.exec("INSERT INTO code_requests (sequence, b, accountid, issued_at, "
+                  "expires_at, used_count) VALUES ($1, $2, $3, $4, $5, 0)",
+                  {sequence, cur.b, cur.accountid, now_ms, expires_at}));
+      ANONCODE_TRY(auto payload,
+                   pos::sign_qr_payload(signing_key_, sequence, cur.accountid, now_ms, expires_at));
+      return CodeResult{payload.encode(), sequence, cur.accountid, expires_at};
     }
     return make_error(ErrorCode::kInternal, "cannot find a free sequence");
   });
-  if (!stored.ok()) return Out{stored.error(), response};
-  auto payload = pos::sign_qr_payload(signing_key_, sequence, w->accountid, now_ms, expires_at);
-  if (!payload.ok()) return Out{payload.error(), response};
-  return Out{CodeResult{payload->encode(), sequence, w->accountid, expires_at}, response};
 }
 
 // --- history ---
@@ -649,31 +651,34 @@ WalletOutcome<CodeResult> CodePlatform::request_code(const WalletAuth& auth, int
 WalletOutcome<History> CodePlatform::history(const WalletAuth& auth, HistoryType type,
                                              int64_t now_ms) {
   using Out = WalletOutcome<History>;
-  auto refuse = [](Error e) { return Out{std::move(e), std::nullopt}; };
+  const LedgerKey k =
+      ledger_key("history", auth.show,
+                 {as_bytes(auth.wallet), auth.wallet_signature, as_bytes(history_type_name(type))});
+  if (auto stored = answered<History>(k)) return std::move(*stored);
   auto w = authorize(auth, auth.wallet);
-  if (!w.ok()) return refuse(w.error());
-  if (w->locked) return refuse(wallet_locked());
+  if (!w.ok()) return Out{w.error(), std::nullopt};
   auto shown = show(auth, history_context(w->b, w->accountid, type), now_ms, {w->b});
-  if (!shown.ok()) return refuse(shown.error());
-  const Bytes response = shown->issue_response;
+  if (!shown.ok()) return Out{shown.error(), std::nullopt};
 
-  History h;
-  auto read = db_.transact([&](Tx& tx) -> Status {
-    h = History{};
-    h.wallet = w->b;
-    h.accountid = w->accountid;
-    ANONCODE_TRY(auto head, load_head(tx, w->accountid));
-    h.balance = head ? head->balance : w->balance;
+  return perform<History>(k, shown->issue_response, now_ms, [&](Tx& tx) -> Result<History> {
+    ANONCODE_TRY(auto cur, load_wallet(tx, w->b));
+    if (!cur) return make_error(ErrorCode::kNotFound, "no such wallet");
+    if (cur->locked) return wallet_locked();
+    History h;
+    h.wallet = cur->b;
+    h.accountid = cur->accountid;
+    ANONCODE_TRY(auto head, load_head(tx, cur->accountid));
+    h.balance = head ? head->balance : cur->balance;
     if (type == HistoryType::kRecharge) {
       ANONCODE_TRY(auto rows,
                    tx.query("SELECT txn_id, transaction_type, b, paychannel, order_id, state, "
                             "amount, transaction_date FROM wallet_transactions "
                             "WHERE accountid = $1 AND transaction_type <> '02' "
                             "ORDER BY transaction_date DESC, txn_id DESC LIMIT $2",
-                            {w->accountid, options_.history_limit}));
+                            {cur->accountid, options_.history_limit}));
       for (const auto& r : rows) {
         h.money.push_back({r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5),
-                           r.i64(6), r.i64(7), w->accountid});
+                           r.i64(6), r.i64(7), cur->accountid});
       }
     } else {
       ANONCODE_TRY(auto rows,
@@ -682,19 +687,32 @@ WalletOutcome<History> CodePlatform::history(const WalletAuth& auth, HistoryType
                             "FROM rides r JOIN wallet_transactions t ON t.txn_id = r.txn_id "
                             "WHERE r.accountid = $1 "
                             "ORDER BY r.scanned_at DESC, r.terminal DESC, r.counter DESC LIMIT $2",
-                            {w->accountid, options_.history_limit}));
+                            {cur->accountid, options_.history_limit}));
       for (const auto& r : rows) {
         h.rides.push_back({r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.i64(5),
                            r.i64(6), r.i64(7), r.i64(8), r.text(9) == "1"});
       }
     }
-    return {};
+    return h;
   });
-  if (!read.ok()) return Out{read.error(), response};
-  return Out{std::move(h), response};
 }
 
 // --- refund ---
+
+// What a refund keeps back (DESIGN §3.6 rule 8): the maximum fare for every code of the accountid
+// that was never uploaded and whose upload window is still open — it may yet be scanned offline.
+Result<CodePlatform::Reserve> CodePlatform::reserve_of(Tx& tx, std::string_view accountid,
+                                                       int64_t now_ms) {
+  ANONCODE_TRY(auto row,
+               tx.query_one("SELECT COUNT(*), COALESCE(MAX(expires_at), 0) FROM code_requests "
+                            "WHERE accountid = $1 AND used_count = 0 AND expires_at >= $2",
+                            {std::string(accountid), now_ms - options_.upload_window_ms}));
+  Reserve r;
+  r.codes = row ? row->i64(0) : 0;
+  r.amount = r.codes * options_.max_ride_amount;
+  r.until = r.codes > 0 ? row->i64(1) + options_.upload_window_ms : 0;
+  return r;
+}
 
 // seed 000 §2.11 refund; DESIGN §2.10
 WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t now_ms) {
@@ -708,6 +726,11 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
     return refuse(
         make_error(ErrorCode::kInvalidArgument, "name, id_number and bank_account are required"));
   }
+  const LedgerKey k =
+      ledger_key("refund", r.auth.show,
+                 {as_bytes(r.auth.wallet), r.auth.wallet_signature, as_bytes(amount_text(r.amount)),
+                  as_bytes(r.name), as_bytes(r.id_number), as_bytes(r.bank_account)});
+  if (auto stored = answered<RefundResult>(k)) return std::move(*stored);
   auto w = authorize(r.auth, r.auth.wallet);
   if (!w.ok()) return refuse(w.error());
   // Who the rider says it is. An unknown person is refused like a wrong one, so the refund
@@ -717,68 +740,32 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
     if (user.error().code != ErrorCode::kNotFound) return refuse(user.error());
     return refuse(make_error(ErrorCode::kVerificationFailed, "verification failed"));
   }
-  const Bytes hash = request_hash_of(r.auth.show);
-  const privacy::ShowContext ctx = refund_context(w->b, w->accountid, r);
-
-  // A retried request (or a concurrent copy of it) gets the first one's outcome; so does a
-  // refusal that such a copy may have caused.
-  auto first = [&] {
-    return first_outcome<RefundResult>(hash, r.auth.show, ctx, now_ms, *user, refund_from_json);
-  };
-  auto refuse_unless_replayed = [&](Error e) -> Out {
-    auto copy = first();
-    return copy ? std::move(*copy) : refuse(std::move(e));
-  };
-  if (auto copy = first()) return std::move(*copy);
-
-  if (w->locked) return refuse(wallet_locked());
-  if (w->deactivated) return refuse_unless_replayed(wallet_inactive());
-  if (r.amount > w->balance) {
-    return refuse_unless_replayed(
-        make_error(ErrorCode::kInsufficientBalance, "the refund exceeds the balance"));
-  }
-  // A code still valid and not yet used could be scanned after the refund: wait for it to expire.
-  bool code_outstanding = false;
-  auto checked = db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT 1 FROM code_requests WHERE accountid = $1 AND "
-                                        "used_count = 0 AND expires_at >= $2 LIMIT 1",
-                                        {w->accountid, now_ms}));
-    code_outstanding = row.has_value();
-    return {};
-  });
-  if (!checked.ok()) return refuse(checked.error());
-  if (code_outstanding) {
-    return refuse(make_error(ErrorCode::kConflict,
-                             "a ride code of this wallet is still valid; refund after it expires"));
-  }
-
-  auto shown = show(r.auth, ctx, now_ms, {w->b}, *user);
+  auto shown = show(r.auth, refund_context(w->b, w->accountid, r), now_ms, {w->b}, *user);
   if (!shown.ok()) return refuse(shown.error());
   const Bytes response = shown->issue_response;
-  auto failed = [&](Error e) {
-    (void)finish_request(hash, "refund", error_json(e), now_ms);
-    return Out{std::move(e), response};
-  };
 
-  // Deduct first (the balance check is atomic with it), then pay out; a refused payout is
-  // reversed.
+  // Deduct first (the balance check is atomic with it) and claim the request, then pay out; a
+  // refused payout is reversed.
   const std::string refund_id = "RF" + random_digits(18);
   const std::string txn_id = random_id("T");
   auto sealed = pii_.seal(as_bytes(r.bank_account), as_bytes(refund_id));
-  if (!sealed.ok()) return failed(sealed.error());
-  bool claimed_elsewhere = false;
+  if (!sealed.ok()) return {sealed.error(), response};
+  bool lost = false;
   auto deducted = db_.transact([&](Tx& tx) -> Status {
-    claimed_elsewhere = false;
-    ANONCODE_TRY(claimed_elsewhere, request_claimed(tx, hash));
-    if (claimed_elsewhere) return {};
+    ANONCODE_TRY(lost, RequestLedger::recorded(tx, k));
+    if (lost) return {};
     ANONCODE_TRY(WalletRecord cur, load_usable_wallet(tx, w->b));
-    if (r.amount > cur.balance) {
-      return make_error(ErrorCode::kInsufficientBalance, "the refund exceeds the balance");
+    ANONCODE_TRY(Reserve reserve, reserve_of(tx, cur.accountid, now_ms));
+    if (r.amount > cur.balance - reserve.amount) {
+      std::string why = "the refund exceeds the balance";
+      if (reserve.codes > 0) {
+        why += " less " + std::to_string(reserve.amount) + " fen kept back for " +
+               std::to_string(reserve.codes) + " ride code(s) that may still be uploaded (until " +
+               std::to_string(reserve.until) + ")";
+      }
+      return make_error(ErrorCode::kInsufficientBalance, why);
     }
-    ANONCODE_CHECK(
-        tx.exec("INSERT INTO platform_requests (request_hash, op, state, created_at, "
-                "updated_at) VALUES ($1, 'refund', 'pending', $2, $2)",
-                {hash, now_ms}));
+    ANONCODE_CHECK(RequestLedger::claim(tx, k, response, now_ms));
     ANONCODE_CHECK(
         tx.exec("UPDATE anonymous_wallet_accounts SET balance = balance - $2 "
                 "WHERE b = $1",
@@ -794,8 +781,16 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
         {refund_id, *user, w->b, w->accountid, r.amount, *sealed, now_ms, txn_id}));
     return {};
   });
-  if (!deducted.ok()) return failed(deducted.error());
-  if (claimed_elsewhere) return claimed_outcome<RefundResult>(hash, response, refund_from_json);
+  if (!deducted.ok()) {
+    Error e = deducted.error();
+    if (auto st = refuse_in_ledger(k, e, response, now_ms); !st.ok()) return {st.error(), response};
+    if (auto stored = answered<RefundResult>(k)) return std::move(*stored);
+    return {std::move(e), response};
+  }
+  if (lost) {
+    if (auto stored = answered<RefundResult>(k)) return std::move(*stored);
+    return {still_processing(), response};
+  }
 
   PaymentChannel* payout = channels_.find(channels_.payout_channel);
   auto transfer =
@@ -813,18 +808,15 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
           tx.exec("UPDATE wallet_transactions SET state = '00' WHERE txn_id = $1", {txn_id}));
       ANONCODE_TRY(auto cur, load_wallet(tx, w->b));
       res = RefundResult{r.amount, cur ? cur->balance : 0};
-      ANONCODE_CHECK(
-          tx.exec("UPDATE platform_requests SET state = 'done', result = $2, "
-                  "updated_at = $3 WHERE request_hash = $1",
-                  {hash, nlohmann::json{{"ok", to_json(res)}}.dump(), now_ms}));
-      return {};
+      return RequestLedger::finish(tx, k, {{"ok", Codec<RefundResult>::to_json(res)}}, response,
+                                   now_ms);
     });
     if (!done.ok()) return Out{done.error(), response};
     return Out{res, response};
   }
   // The payout was refused: give the money back to the wallet.
   Error refused =
-      make_error(ErrorCode::kUnavailable, "the payout was not accepted; nothing was refunded");
+      make_error(ErrorCode::kConflict, "the payout was not accepted; nothing was refunded");
   auto reversed = db_.transact([&](Tx& tx) -> Status {
     ANONCODE_CHECK(
         tx.exec("UPDATE anonymous_wallet_accounts SET balance = balance + $2 "
@@ -834,11 +826,7 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
         tx.exec("UPDATE refunds SET state = 'reversed' WHERE refund_id = $1", {refund_id}));
     ANONCODE_CHECK(
         tx.exec("UPDATE wallet_transactions SET state = '09' WHERE txn_id = $1", {txn_id}));
-    ANONCODE_CHECK(
-        tx.exec("UPDATE platform_requests SET state = 'done', result = $2, "
-                "updated_at = $3 WHERE request_hash = $1",
-                {hash, error_json(refused).dump(), now_ms}));
-    return {};
+    return RequestLedger::finish(tx, k, refusal_json(refused), response, now_ms);
   });
   if (!reversed.ok()) return Out{reversed.error(), response};
   return Out{refused, response};
@@ -849,74 +837,44 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
 // seed 000 §2.12 close
 WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t now_ms) {
   using Out = WalletOutcome<CloseResult>;
-  auto refuse = [](Error e) { return Out{std::move(e), std::nullopt}; };
+  const LedgerKey k =
+      ledger_key("close", auth.show, {as_bytes(auth.wallet), auth.wallet_signature});
+  if (auto stored = answered<CloseResult>(k)) return std::move(*stored);
   auto w = authorize(auth, auth.wallet);
-  if (!w.ok()) return refuse(w.error());
-  const Bytes hash = request_hash_of(auth.show);
-  const privacy::ShowContext ctx = close_context(w->b, w->accountid);
+  if (!w.ok()) return Out{w.error(), std::nullopt};
+  auto shown = show(auth, close_context(w->b, w->accountid), now_ms, {w->b});
+  if (!shown.ok()) return Out{shown.error(), std::nullopt};
 
-  // A retried request (or a concurrent copy of it) gets the first one's outcome; so does a
-  // refusal that such a copy may have caused.
-  auto first = [&] {
-    return first_outcome<CloseResult>(hash, auth.show, ctx, now_ms, std::nullopt, close_from_json);
-  };
-  auto refuse_unless_replayed = [&](Error e) -> Out {
-    auto copy = first();
-    return copy ? std::move(*copy) : refuse(std::move(e));
-  };
-  if (auto copy = first()) return std::move(*copy);
-
-  if (w->locked) return refuse(wallet_locked());
-  if (w->deactivated) return refuse_unless_replayed(wallet_inactive());
-  Error refund_first = make_error(ErrorCode::kConflict, "the balance is not zero: refund it first");
-  if (w->balance != 0) return refuse(refund_first);
-  Error refill_pending = make_error(ErrorCode::kConflict,
-                                    "a balance refill into this wallet is pending; close after it");
-  bool pending = false;
-  auto checked = db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT 1 FROM purse_refund_record "
-                                        "WHERE accountid_new = $1 AND state = '00' LIMIT 1",
-                                        {w->accountid}));
-    pending = row.has_value();
-    return {};
-  });
-  if (!checked.ok()) return refuse(checked.error());
-  if (pending) return refuse(refill_pending);
-
-  auto shown = show(auth, ctx, now_ms, {w->b});
-  if (!shown.ok()) return refuse(shown.error());
-  const Bytes response = shown->issue_response;
-
-  CloseResult res{"closed", w->accountid};
-  bool claimed_elsewhere = false;
-  auto closed = db_.transact([&](Tx& tx) -> Status {
-    claimed_elsewhere = false;
-    ANONCODE_TRY(claimed_elsewhere, request_claimed(tx, hash));
-    if (claimed_elsewhere) return {};
+  return perform<CloseResult>(k, shown->issue_response, now_ms, [&](Tx& tx) -> Result<CloseResult> {
     ANONCODE_TRY(WalletRecord cur, load_usable_wallet(tx, w->b));
-    if (cur.balance != 0) return refund_first;
+    if (cur.balance != 0) {
+      return make_error(ErrorCode::kConflict, "the balance is not zero: refund it first");
+    }
+    ANONCODE_TRY(auto pending, tx.query_one("SELECT 1 FROM purse_refund_record "
+                                            "WHERE accountid_new = $1 AND state = '00' LIMIT 1",
+                                            {cur.accountid}));
+    if (pending) {
+      return make_error(ErrorCode::kConflict,
+                        "a balance refill into this wallet is pending; close after it");
+    }
+    ANONCODE_TRY(Reserve reserve, reserve_of(tx, cur.accountid, now_ms));
+    if (reserve.codes > 0) {
+      return make_error(ErrorCode::kConflict,
+                        std::to_string(reserve.codes) +
+                            " ride code(s) of this wallet may still be uploaded; close after " +
+                            std::to_string(reserve.until));
+    }
     ANONCODE_CHECK(
         tx.exec("UPDATE anonymous_wallet_accounts SET is_deactivated = '1' "
                 "WHERE b = $1",
-                {w->b}));
+                {cur.b}));
     ANONCODE_CHECK(
         tx.exec("INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, accountid, "
                 "transaction_date, amount, transaction_type, account_type, order_id, state) "
                 "VALUES ($1, '', $2, '', $3, $4, 0, '05', '01', '', '00')",
-                {random_id("T"), w->b, w->accountid, now_ms}));
-    ANONCODE_CHECK(tx.exec(
-        "INSERT INTO platform_requests (request_hash, op, state, result, created_at, updated_at) "
-        "VALUES ($1, 'close', 'done', $2, $3, $3)",
-        {hash, nlohmann::json{{"ok", to_json(res)}}.dump(), now_ms}));
-    return {};
+                {random_id("T"), cur.b, cur.accountid, now_ms}));
+    return CloseResult{"closed", cur.accountid};
   });
-  if (!closed.ok()) {
-    Error e = closed.error();
-    (void)finish_request(hash, "close", error_json(e), now_ms);
-    return Out{std::move(e), response};
-  }
-  if (claimed_elsewhere) return claimed_outcome<CloseResult>(hash, response, close_from_json);
-  return Out{res, response};
 }
 
 // --- deduction ---
@@ -945,19 +903,30 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
       v.reason = "malformed";
     } else {
       std::optional<crypto::Sm2PublicKey> key;
-      if (qr->kid == signing_kid_) {
-        key = signing_key_.public_key();
-      } else {
-        for (const auto& k : published) {
-          if (k.kid != qr->kid) continue;
-          auto parsed = crypto::Sm2PublicKey::from_bytes(k.public_key);
-          if (parsed.ok()) key = *parsed;
-        }
+      const pos::PlatformPublicKey* published_key = nullptr;
+      for (const auto& k : published) {
+        if (k.kid == qr->kid) published_key = &k;
       }
+      if (published_key != nullptr) {
+        auto parsed = crypto::Sm2PublicKey::from_bytes(published_key->public_key);
+        if (parsed.ok()) key = *parsed;
+      } else if (qr->kid == signing_kid_) {
+        key = signing_key_.public_key();
+      }
+      const int64_t skew = options_.clock_skew_ms;
       if (!key) {
         v.reason = "unknown_key";
       } else if (!pos::verify_qr_signature(*qr, *key).ok()) {
         v.reason = "bad_signature";
+      } else if (ride.scanned_at < qr->issued_at - skew ||
+                 ride.scanned_at > qr->expires_at + skew) {
+        // DESIGN §3.6 rule 8: a code is charged only within its validity (± the clock skew).
+        v.reason = "outside_validity";
+      } else if (published_key != nullptr &&
+                 (!published_key->covers(qr->issued_at) ||
+                  ride.scanned_at > published_key->valid_until + skew)) {
+        // Issued under a key outside its validity, or scanned after the key was retired.
+        v.reason = "key_not_valid";
       } else if (ride.amount <= 0 || ride.amount > options_.max_ride_amount) {
         v.reason = "invalid_amount";
       } else if (ride.counter < 0) {

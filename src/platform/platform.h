@@ -3,19 +3,22 @@
 // refund and close.
 //
 // Every wallet operation carries the rider's credential show and an SM2 signature by the wallet's
-// key over SM3(show) (docs/API.md). The platform checks, in this order:
-//   1. the request's fields and the wallet signature (`bad_signature`),
-//   2. the business rules that do not depend on the show (wallet state, amounts, balance),
-//   3. the show, in-process at the privacy backend — this spends the credential's serial,
-//   4. the operation, in one database transaction.
-// Failing 1 or 2 changes nothing and spends nothing. Once 3 succeeded, every outcome — success or
-// error — carries the rider's next credential (`WalletOutcome::response`), so a rider is never
-// stranded. A clone (`sn_reused`) locks the wallet and records the traced user on it.
-//
-// Recharge, refund and close are idempotent by the SM3 of the show request: a retried request
-// (lost reply) gets the first outcome again, never a second credit or payout.
+// key over SM3(show) (docs/API.md). The platform answers it in this order (DESIGN §3.6 rule 1):
+//   1. the request's own fields (`invalid_argument`): a malformed request changes nothing;
+//   2. the request ledger (request_ledger.h): the identical request again gets exactly the
+//      recorded outcome — result or refusal — with its issue response, before any rule runs;
+//   3. the wallet signature (`bad_signature`) of a wallet that exists (`not_found`);
+//   4. the show, in-process at the privacy backend — this spends the credential's serial;
+//   5. the business rules (wallet state, balance, reserve) and the operation, in one database
+//      transaction that also records the outcome in the ledger. A refusal by the rules is
+//      recorded like a success.
+// Failing 1–4 changes nothing and spends nothing. Once 4 succeeded, every answer — success or
+// refusal, now or on any retry — carries the rider's next credential (`WalletOutcome::response`),
+// so a rider is never stranded and never pushed to show a spent credential again. A clone
+// (`sn_reused`) locks the wallet and records the traced user on it.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -26,6 +29,7 @@
 #include "crypto/sm4.h"
 #include "platform/identity_directory.h"
 #include "platform/payment_channel.h"
+#include "platform/request_ledger.h"
 #include "pos/platform_keys.h"
 #include "privacy/privacy_backend.h"
 #include "storage/db.h"
@@ -43,8 +47,13 @@ struct PlatformOptions {
   int64_t refill_delay_ms = 7 * kDayMs;  // strong mode: old → new wallet after this long
   int64_t code_lifetime_ms = 120'000;    // QR validity
   int64_t max_amount = 100'000'000;      // fen, per recharge or refund
-  int64_t max_ride_amount = 100'000;     // fen, per ride
-  int64_t history_limit = 200;           // records per query, newest first
+  int64_t max_ride_amount = 10'000;      // fen, the maximum fare of one ride
+  // How long after a code expires its rides may still be uploaded by an offline POS: a refund
+  // keeps max_ride_amount back for each unused code within it, and a close waits for it.
+  int64_t upload_window_ms = 3 * kDayMs;
+  int64_t clock_skew_ms =
+      30'000;  // settlement: how far outside its code's validity a ride may be scanned
+  int64_t history_limit = 200;  // records per query, newest first
 };
 
 // An anonymous wallet record (用户匿名钱包账户表).
@@ -217,22 +226,21 @@ class CodePlatform {
   const PlatformOptions& options() const { return options_; }
 
  private:
-  struct Replay;
+  struct Reserve {
+    int64_t codes = 0, amount = 0, until = 0;
+  };
   Result<WalletRecord> authorize(const WalletAuth& auth, std::string_view signer_b);
   Status verify_wallet_signature(const WalletRecord& w, const WalletAuth& auth);
-  Result<std::optional<nlohmann::json>> stored_outcome(const Bytes& request_hash);
-  Result<std::optional<nlohmann::json>> await_outcome(const Bytes& request_hash);
+  // The request ledger (request_ledger.h): the recorded answer to a request seen before; one
+  // transaction that performs an operation and records its outcome (refusals too).
   template <typename T>
-  WalletOutcome<T> claimed_outcome(const Bytes& request_hash, const Bytes& response,
-                                   T (*parse)(const nlohmann::json&));
+  std::optional<WalletOutcome<T>> answered(const LedgerKey& k);
   template <typename T>
-  std::optional<WalletOutcome<T>> first_outcome(const Bytes& request_hash,
-                                                const Bytes& show_request,
-                                                const privacy::ShowContext& ctx, int64_t now_ms,
-                                                const std::optional<std::string>& refund_user,
-                                                T (*parse)(const nlohmann::json&));
-  Status finish_request(const Bytes& request_hash, std::string_view op,
-                        const nlohmann::json& outcome, int64_t now_ms);
+  WalletOutcome<T> perform(const LedgerKey& k, const Bytes& response, int64_t now_ms,
+                           const std::function<Result<T>(storage::Tx&)>& op);
+  Status refuse_in_ledger(const LedgerKey& k, const Error& e, const Bytes& response,
+                          int64_t now_ms);
+  Result<Reserve> reserve_of(storage::Tx& tx, std::string_view accountid, int64_t now_ms);
   Result<privacy::ShowOutcome> show(const WalletAuth& auth, const privacy::ShowContext& ctx,
                                     int64_t now_ms, std::vector<std::string> wallets_to_lock,
                                     const std::optional<std::string>& refund_user = std::nullopt);
@@ -253,6 +261,7 @@ class CodePlatform {
   PlatformOptions options_;
   crypto::Rng& rng_;
   std::mutex rng_mu_;
+  RequestLedger ledger_;
 };
 
 }  // namespace anoncode::platform

@@ -23,6 +23,9 @@ using testing::Rider;
 class PlatformTest : public PlatformFixture {
  protected:
   // A ride as the POS front would forward it (the MAC already checked there).
+  // A recharge of the rider's wallet (its balance changes) through the fixture.
+  bool recharge_free_credit(Rider& r) { return recharge(r, 100).ok(); }
+
   Result<SettleSummary> ride(const CodeResult& code, int64_t amount, int64_t counter,
                              const std::string& terminal = "T1") {
     return platform_->settle_rides(terminal, "M1", {{counter, code.payload, amount, now_}}, now_);
@@ -75,7 +78,7 @@ TEST_P(PlatformTest, FirstRechargeOpensAWalletAndANormalRechargeCarriesItForward
   stale.wallet_key.emplace(b1_key);
   auto again = recharge(stale, 100);
   EXPECT_EQ(again.result.error().code, ErrorCode::kConflict);
-  EXPECT_FALSE(again.response.has_value());
+  EXPECT_TRUE(again.response.has_value());  // refused by the rules, after the show
   expect_money_invariant();
 }
 
@@ -254,7 +257,10 @@ TEST_P(PlatformTest, SupersededAndClosedAndEmptyWalletsAreStillDeducted) {
   auto c = close(gina);
   ASSERT_TRUE(c.ok()) << c.result.error().message;
   // A ride scanned before the close and uploaded after it is still charged to the closed wallet.
-  ASSERT_TRUE(ride(*code.result, 120, 3, "T9").ok());
+  auto late = platform_->settle_rides(
+      "T9", "M1", {{3, code.result->payload, 120, code.result->expires_at - 1}}, now_);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->uploaded, 1);
   auto closed = platform_->wallet(gina.b);
   ASSERT_TRUE(closed.ok());
   EXPECT_TRUE(closed->deactivated);
@@ -362,27 +368,27 @@ TEST_P(PlatformTest, FourNodesRunningTheRefillAtOnceMoveEachRecordExactlyOnce) {
 TEST_P(PlatformTest, RefundsNeedTheBalanceAndTheRidersOwnIdentity) {
   Rider jack = open("jack", "Jack", "110101199001010007");
   Rider kate = open("kate", "Kate", "110101199001010008");
-  ASSERT_TRUE(recharge(jack, 1000).ok());
+  ASSERT_TRUE(recharge(jack, 30'000).ok());
 
-  auto above = refund(jack, 1001);
+  auto above = refund(jack, 30'001);
   EXPECT_EQ(above.result.error().code, ErrorCode::kInsufficientBalance);
-  EXPECT_FALSE(above.response.has_value());
+  EXPECT_TRUE(above.response.has_value());  // refused by the rules, after the show
   // Kate's name and ID number on Jack's wallet: the zero-knowledge check fails.
   auto as_kate = refund(jack, 100, std::make_pair(kate.name, kate.id_number));
   EXPECT_EQ(as_kate.result.error().code, ErrorCode::kVerificationFailed);
   // Nobody registered: refused the same way (anonymous callers learn nothing).
   auto nobody = refund(jack, 100, std::make_pair(std::string("Nobody"), std::string("000")));
   EXPECT_EQ(nobody.result.error().code, ErrorCode::kVerificationFailed);
-  // A code still valid blocks the refund until it expires.
+  // An unused code keeps the maximum fare back (it may still be scanned offline and uploaded).
   ASSERT_TRUE(request_code(jack).ok());
-  EXPECT_EQ(refund(jack, 100).result.error().code, ErrorCode::kConflict);
-  now_ += 121'000;
-  EXPECT_EQ(balance_of(jack.b), 1000);
+  EXPECT_EQ(refund(jack, 30'000 - options_.max_ride_amount + 1).result.error().code,
+            ErrorCode::kInsufficientBalance);
+  EXPECT_EQ(balance_of(jack.b), 30'000);
 
   auto ok = refund(jack, 400);
   ASSERT_TRUE(ok.ok()) << ok.result.error().message;
   EXPECT_EQ(ok.result->refunded, 400);
-  EXPECT_EQ(ok.result->balance, 600);
+  EXPECT_EQ(ok.result->balance, 29'600);
   EXPECT_EQ(channel(kChannelUnionPay).total_paid_out(), 400);
   // The refund row is the one deliberate user ↔ wallet link; the bank account is sealed.
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds WHERE user_id = 'jack' AND b = $1 AND "
@@ -436,7 +442,7 @@ TEST_P(PlatformTest, ADeclinedPaymentCreditsNothingButTheRiderGetsItsNextCredent
   Rider mia = open("mia", "Mia", "110101199001010010");
   channel("010002").set_decline_payments(true);
   auto out = recharge(mia, 500, false, "010002");
-  EXPECT_EQ(out.result.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(out.result.error().code, ErrorCode::kConflict);
   ASSERT_TRUE(out.response.has_value());  // the serial was spent: the reply carries the next one
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM anonymous_wallet_accounts"), 0);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM payment_orders WHERE state = 'failed'"), 1);
@@ -446,7 +452,7 @@ TEST_P(PlatformTest, ADeclinedPaymentCreditsNothingButTheRiderGetsItsNextCredent
   // A payout the channel refuses is reversed: the money is back in the wallet.
   channel(kChannelUnionPay).set_decline_payouts(true);
   auto r = refund(mia, 200);
-  EXPECT_EQ(r.result.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(r.result.error().code, ErrorCode::kConflict);
   EXPECT_TRUE(r.response.has_value());
   EXPECT_EQ(balance_of(mia.b), 500);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM refunds WHERE state = 'reversed'"), 1);
@@ -461,7 +467,7 @@ TEST_P(PlatformTest, CloseNeedsAZeroBalanceAndEndsTheWallet) {
   ASSERT_TRUE(recharge(ned, 700).ok());
   auto refused = close(ned);
   EXPECT_EQ(refused.result.error().code, ErrorCode::kConflict);
-  EXPECT_FALSE(refused.response.has_value());
+  EXPECT_TRUE(refused.response.has_value());  // a refusal by the rules: the show is spent
   ASSERT_TRUE(refund(ned, 700).ok());
   auto closed = close(ned);
   ASSERT_TRUE(closed.ok()) << closed.result.error().message;
@@ -589,15 +595,19 @@ TEST_P(PlatformTest, TheJsonContractCarriesTheResponseAlsoInErrors) {
   EXPECT_EQ(recharge_json(*platform_, bad, now_).body()["error"]["code"], "malformed");
   EXPECT_EQ(code_json(*platform_, nlohmann::json::array(), now_).http_status(), 400);
 
-  // An error after the show: close with a balance is refused before it (no response) …
+  // A refusal by the rules comes after the show: close with a balance carries the next
+  // credential …
   auto pc = prepare(quin, close_context(quin.b, quin.accountid), &*quin.wallet_key);
   nlohmann::json close_body{{"show", to_base64url(pc.auth.show)},
                             {"wallet", quin.b},
                             {"wallet_signature", to_base64url(pc.auth.wallet_signature)}};
   auto refused = close_json(*platform_, close_body, now_);
   EXPECT_EQ(refused.http_status(), 409);
-  EXPECT_FALSE(refused.body().contains("response"));
-  // … but a declined payment comes after it: the error body carries the next credential.
+  ASSERT_TRUE(refused.body()["response"].is_string());
+  renew(quin, pc,
+        WalletOutcome<CloseResult>{refused.result.error(),
+                                   *from_base64url(refused.body()["response"].get<std::string>())});
+  // … and so does a declined payment.
   channel("010001").set_decline_payments(true);
   auto key2 = *crypto::Sm2PrivateKey::generate();
   RechargeRequest req2 = recharge_request(quin, 100, false, key2);
@@ -610,8 +620,8 @@ TEST_P(PlatformTest, TheJsonContractCarriesTheResponseAlsoInErrors) {
                        {"new_wallet_public_key", to_base64url(req2.new_wallet_public_key)},
                        {"previous_wallet", quin.b}};
   auto declined = recharge_json(*platform_, body2, now_);
-  EXPECT_EQ(declined.http_status(), 503);
-  EXPECT_EQ(declined.body()["error"]["code"], "unavailable");
+  EXPECT_EQ(declined.http_status(), 409);
+  EXPECT_EQ(declined.body()["error"]["code"], "conflict");
   EXPECT_TRUE(declined.body()["response"].is_string());
 
   auto keys = keys_json(*platform_);
@@ -620,6 +630,182 @@ TEST_P(PlatformTest, TheJsonContractCarriesTheResponseAlsoInErrors) {
   auto moved = refill_run_json(*platform_, {{"now", now_}}, now_);
   ASSERT_TRUE(moved.ok());
   EXPECT_EQ((*moved)["moved"], 0);
+}
+
+// --- DESIGN §3.6 rule 1: the request ledger -------------------------------------------------
+
+// The attack that framed honest riders: a code request is processed but its reply is lost; an
+// offline ride then uses the balance up. The SDK resends the identical bytes — and must get the
+// code it missed with the next credential, not `insufficient_balance` without one (which left it
+// holding a spent credential whose next show, under a new nonce, traced it as a cloner).
+TEST_P(PlatformTest, ALostCodeReplyIsAnsweredWithTheSameCodeAfterTheBalanceIsGone) {
+  Rider rosa = open("rosa", "Rosa", "110101199001010021");
+  ASSERT_TRUE(recharge(rosa, 300).ok());
+  auto p = prepare(rosa, code_context(rosa.b, rosa.accountid), &*rosa.wallet_key);
+  auto lost = platform_->request_code(p.auth, now_);  // processed; the reply never arrives
+  ASSERT_TRUE(lost.ok()) << lost.result.error().message;
+  ASSERT_TRUE(ride(*lost.result, 300, 1).ok());  // the code was scanned offline and uploaded
+  EXPECT_EQ(balance_of(rosa.b), 0);
+
+  now_ += 10 * 60'000;  // long past the nonce's 60 s
+  auto resent = platform_->request_code(p.auth, now_);
+  ASSERT_TRUE(resent.ok()) << resent.result.error().message;
+  EXPECT_EQ(resent.result->payload, lost.result->payload);
+  EXPECT_EQ(resent.result->sequence, lost.result->sequence);
+  ASSERT_TRUE(resent.response.has_value());
+  EXPECT_EQ(*resent.response, *lost.response);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_requests"), 1);  // no code minted by the replay
+  renew(rosa, p, resent);
+
+  // The next request is refused by the rules — after the show, so the refusal carries the next
+  // credential, and its resend gets the identical refusal.
+  auto p2 = prepare(rosa, code_context(rosa.b, rosa.accountid), &*rosa.wallet_key);
+  auto empty = platform_->request_code(p2.auth, now_);
+  EXPECT_EQ(empty.result.error().code, ErrorCode::kInsufficientBalance);
+  ASSERT_TRUE(empty.response.has_value());
+  renew(rosa, p2, empty);
+  ASSERT_TRUE(recharge_free_credit(rosa));  // the balance changes meanwhile …
+  auto again = platform_->request_code(p2.auth, now_ + 1000);
+  EXPECT_EQ(again.result.error().code, ErrorCode::kInsufficientBalance);  // … the answer does not
+  EXPECT_EQ(*again.response, *empty.response);
+  ASSERT_TRUE(request_code(rosa).ok());
+  EXPECT_TRUE(privacy_->violations()->empty());  // never traced
+  EXPECT_FALSE(platform_->wallet(rosa.b)->locked);
+  expect_money_invariant();
+}
+
+TEST_P(PlatformTest, AReplayedHistoryRequestGetsTheRecordedAnswerNotFreshData) {
+  Rider sam = open("sam", "Sam", "110101199001010022");
+  ASSERT_TRUE(recharge(sam, 500).ok());
+  auto p =
+      prepare(sam, history_context(sam.b, sam.accountid, HistoryType::kRecharge), &*sam.wallet_key);
+  auto first = platform_->history(p.auth, HistoryType::kRecharge, now_);
+  ASSERT_TRUE(first.ok());
+  renew(sam, p, first);
+  ASSERT_TRUE(recharge(sam, 200).ok());
+  auto replay = platform_->history(p.auth, HistoryType::kRecharge, now_ + 1000);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay.result->balance, 500);
+  ASSERT_EQ(replay.result->money.size(), first.result->money.size());
+  EXPECT_EQ(replay.result->money[0].txn_id, first.result->money[0].txn_id);
+  EXPECT_EQ(*replay.response, *first.response);
+}
+
+// The same show under other fields (a replayed capture with a field changed) is refused and
+// changes nothing; the genuine request is still answered.
+TEST_P(PlatformTest, TheSameShowUnderOtherFieldsIsRefusedAndChangesNothing) {
+  Rider tom = open("tom", "Tom", "110101199001010023");
+  ASSERT_TRUE(recharge(tom, 500).ok());
+  auto p = prepare(tom, code_context(tom.b, tom.accountid), &*tom.wallet_key);
+  auto first = platform_->request_code(p.auth, now_);
+  ASSERT_TRUE(first.ok());
+  WalletAuth forged = p.auth;
+  forged.wallet_signature = *crypto::sm2_sign(*tom.wallet_key, crypto::sm3(p.auth.show));
+  auto refused = platform_->request_code(forged, now_);
+  EXPECT_EQ(refused.result.error().code, ErrorCode::kConflict);
+  EXPECT_FALSE(refused.response.has_value());
+  auto hist = platform_->history(p.auth, HistoryType::kRide, now_);  // same show, another op
+  EXPECT_EQ(hist.result.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_requests"), 1);
+  EXPECT_TRUE(privacy_->violations()->empty());
+  auto genuine = platform_->request_code(p.auth, now_);
+  ASSERT_TRUE(genuine.ok());
+  EXPECT_EQ(genuine.result->sequence, first.result->sequence);
+}
+
+// Two copies of one request racing on two threads (a retry and the original): one outcome.
+TEST_P(PlatformTest, ConcurrentCopiesOfOneCodeRequestGetOneCode) {
+  Rider uma = open("uma", "Uma", "110101199001010024");
+  ASSERT_TRUE(recharge(uma, 500).ok());
+  auto p = prepare(uma, code_context(uma.b, uma.accountid), &*uma.wallet_key);
+  std::vector<WalletOutcome<CodeResult>> outs(
+      4, WalletOutcome<CodeResult>{make_error(ErrorCode::kInternal, ""), {}});
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    threads.emplace_back([&, i] { outs[i] = platform_->request_code(p.auth, now_); });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& o : outs) {
+    ASSERT_TRUE(o.ok()) << o.result.error().message;
+    EXPECT_EQ(o.result->sequence, outs[0].result->sequence);
+    EXPECT_EQ(*o.response, *outs[0].response);
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_requests"), 1);
+  EXPECT_TRUE(privacy_->violations()->empty());
+}
+
+// --- DESIGN §3.6 rule 8: money at the edges ---------------------------------------------------
+
+// A refund right after a code expired, then that code's late offline upload, used to leave a debt
+// nobody could collect: the refund keeps the maximum fare back for every code that may still come.
+TEST_P(PlatformTest, ARefundKeepsAReserveForCodesThatMayStillBeUploaded) {
+  Rider vera = open("vera", "Vera", "110101199001010025");
+  ASSERT_TRUE(recharge(vera, 30'000).ok());
+  auto code = request_code(vera);
+  ASSERT_TRUE(code.ok());
+  now_ += options_.code_lifetime_ms + 1;  // the code expired, unscanned as far as we know
+  auto all = refund(vera, 30'000);
+  EXPECT_EQ(all.result.error().code, ErrorCode::kInsufficientBalance);
+  EXPECT_TRUE(all.response.has_value());
+  ASSERT_TRUE(refund(vera, 30'000 - options_.max_ride_amount).ok());
+  auto code2 = request_code(vera);
+  ASSERT_TRUE(code2.ok());
+  // The late upload of the first code (scanned while it was valid) is covered.
+  auto late = platform_->settle_rides(
+      "T1", "M1", {{1, code.result->payload, options_.max_ride_amount, now_ - 2}}, now_);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->uploaded, 1);
+  EXPECT_EQ(balance_of(vera.b), 0);
+  // The second code may still come: close waits for its upload window.
+  EXPECT_EQ(close(vera).result.error().code, ErrorCode::kConflict);
+  now_ += options_.code_lifetime_ms + options_.upload_window_ms + 1;
+  auto closed = close(vera);
+  ASSERT_TRUE(closed.ok()) << closed.result.error().message;
+  expect_money_invariant();
+}
+
+TEST_P(PlatformTest, SettlementRejectsARideOutsideItsCodesValidity) {
+  Rider walt = open("walt", "Walt", "110101199001010026");
+  ASSERT_TRUE(recharge(walt, 1000).ok());
+  auto code = request_code(walt);
+  ASSERT_TRUE(code.ok());
+  const int64_t after = code.result->expires_at + options_.clock_skew_ms + 1;
+  const int64_t before = now_ - options_.clock_skew_ms - 1;
+  auto s = platform_->settle_rides(
+      "T1", "M1", {{1, code.result->payload, 100, after}, {2, code.result->payload, 100, before}},
+      now_);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->rejected, 2);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rejected_rides WHERE reason = 'outside_validity'"), 2);
+  EXPECT_EQ(balance_of(walt.b), 1000);
+  // Within the skew it is charged.
+  auto ok = platform_->settle_rides(
+      "T1", "M1", {{3, code.result->payload, 100, code.result->expires_at + 1000}}, now_);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->uploaded, 1);
+  expect_money_invariant();
+}
+
+// Every field that changes what a recharge does is in the show context: a captured request with
+// `strong`, the channel or the new wallet key changed does not verify, and spends nothing.
+TEST_P(PlatformTest, ARechargeWithAChangedFieldDoesNotVerify) {
+  Rider xena = open("xena", "Xena", "110101199001010027");
+  ASSERT_TRUE(recharge(xena, 1000).ok());
+  auto key = *crypto::Sm2PrivateKey::generate();
+  RechargeRequest req = recharge_request(xena, 200, false, key);
+  auto p = prepare(xena, recharge_context(req), &*xena.wallet_key);
+  req.auth = p.auth;
+  RechargeRequest strong = req;
+  strong.strong = true;
+  EXPECT_EQ(platform_->recharge(strong, now_).result.error().code, ErrorCode::kVerificationFailed);
+  RechargeRequest other_channel = req;
+  other_channel.channel = "010002";
+  EXPECT_EQ(platform_->recharge(other_channel, now_).result.error().code,
+            ErrorCode::kVerificationFailed);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM anonymous_wallet_accounts"), 1);
+  auto genuine = platform_->recharge(req, now_);
+  ASSERT_TRUE(genuine.ok()) << genuine.result.error().message;
+  EXPECT_EQ(genuine.result->balance, 1200);
 }
 
 }  // namespace

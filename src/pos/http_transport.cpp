@@ -5,18 +5,6 @@
 
 namespace anoncode::pos {
 
-namespace {
-
-ErrorCode code_from_name(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(kLastErrorCode); ++i) {
-    auto code = static_cast<ErrorCode>(i);
-    if (error_code_name(code) == name) return code;
-  }
-  return ErrorCode::kInternal;
-}
-
-}  // namespace
-
 Transport http_transport(const std::string& server_url) {
   return
       [server_url](const std::string& path, const nlohmann::json& body) -> Result<nlohmann::json> {
@@ -39,8 +27,9 @@ Transport http_transport(const std::string& server_url) {
         }
         if (!reply.is_discarded() && reply.is_object() && reply.contains("error") &&
             reply["error"].is_object() && reply["error"].value("code", "").size() > 0) {
-          return make_error(code_from_name(reply["error"].value("code", "")),
-                            reply["error"].value("message", ""));
+          return make_error(
+              error_code_from_name(reply["error"].value("code", "")).value_or(ErrorCode::kInternal),
+              reply["error"].value("message", ""));
         }
         return make_error(ErrorCode::kUnavailable, "HTTP status " + std::to_string(res->status));
       };

@@ -14,8 +14,7 @@ using storage::Tx;
 
 namespace {
 
-constexpr int64_t kNonceLifetimeMs = 60'000;
-// Used nonces are kept an hour for the record, then swept when new ones are made.
+// Nonces past their retry window are kept an hour more for the record, then swept.
 constexpr int64_t kNonceRetentionMs = 3'600'000;
 
 Error verification_failed() {
@@ -54,35 +53,82 @@ std::vector<crypto::IssuerPublicKey> PrivacyBackend::public_keys() const {
   return pubs_;
 }
 
+// DESIGN §3.6 rule 2: one credential chain per rider. The first open of a user registers J and
+// records the request and its issue response; the identical request again gets that response
+// (a lost reply); any other open of the user is `already_opened` — a second J would be a second,
+// untraceable chain.
 Result<Bytes> PrivacyBackend::open(std::string_view user_id, ByteView open_request,
                                    int64_t now_ms) {
   if (user_id.empty() || user_id.size() > 64) {
     return make_error(ErrorCode::kInvalidArgument, "user_id must be 1 to 64 characters");
   }
   ANONCODE_TRY(OpenRequest req, OpenRequest::decode(open_request));
-  ANONCODE_TRY(crypto::Point J, issuer_.verify_open(req, open_context_hash(user_id)));
-  Bytes j = group_.encode_point(J);
-  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT j FROM userid_records WHERE user_id = $1",
+  const crypto::Sm3Digest digest = crypto::sm3(open_request);
+  const Bytes request_hash(digest.begin(), digest.end());
+  // The answer already recorded for this user, if any: the stored response to the identical
+  // request, `already_opened` to anything else.
+  auto recorded = [&](Tx& tx) -> Result<std::optional<Bytes>> {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT open_request_hash, issue_response "
+                                        "FROM userid_records WHERE user_id = $1",
                                         {std::string(user_id)}));
-    if (row) {
-      // The same J again is a retried open; another J would replace the rider's identity.
-      if (row->blob(0) != j) {
-        return make_error(ErrorCode::kConflict, "this user has already opened an anonymous code");
-      }
-      return {};
+    if (!row) return std::optional<Bytes>();
+    if (row->is_null(0) || row->is_null(1) || row->blob(0) != request_hash) {
+      return make_error(ErrorCode::kAlreadyOpened,
+                        "this user has already opened an anonymous code");
     }
-    auto inserted =
-        tx.exec("INSERT INTO userid_records (user_id, j, creation_date) VALUES ($1, $2, $3)",
-                {std::string(user_id), j, now_ms});
+    return std::optional<Bytes>(row->blob(1));
+  };
+  std::optional<Bytes> answer;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(answer, recorded(tx));
+    return {};
+  }));
+  if (answer) return *answer;
+
+  ANONCODE_TRY(crypto::Point J, issuer_.verify_open(req, open_context_hash(user_id)));
+  const Bytes j = group_.encode_point(J);
+  ANONCODE_TRY(IssueResponse resp, issuer_.issue(req.kid, req.Cn, rng_));
+  const Bytes response = resp.encode();
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(answer, recorded(tx));  // a concurrent copy of this request may have won
+    if (answer) return {};
+    ANONCODE_TRY(auto retired, tx.query_one("SELECT 1 FROM retired_identities WHERE j = $1", {j}));
+    if (retired) return make_error(ErrorCode::kConflict, "identity commitment already registered");
+    auto inserted = tx.exec(
+        "INSERT INTO userid_records (user_id, j, creation_date, open_request_hash, "
+        "issue_response) VALUES ($1, $2, $3, $4, $5)",
+        {std::string(user_id), j, now_ms, request_hash, response});
     if (!inserted && storage::is_unique_violation(inserted.error())) {
       return make_error(ErrorCode::kConflict, "identity commitment already registered");
     }
     if (!inserted) return inserted.error();
+    answer = response;
     return {};
   }));
-  ANONCODE_TRY(IssueResponse resp, issuer_.issue(req.kid, req.Cn, rng_));
-  return resp.encode();
+  return *answer;
+}
+
+Status PrivacyBackend::retire_identity(std::string_view user_id, std::string_view by,
+                                       std::string_view reason, int64_t now_ms,
+                                       const std::function<Status(Tx&)>& in_same_transaction) {
+  if (reason.empty() || reason.size() > 200) {
+    return make_error(ErrorCode::kInvalidArgument, "a reason of 1 to 200 characters is required");
+  }
+  return db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto row, tx.query_one("SELECT j, creation_date FROM userid_records "
+                                        "WHERE user_id = $1",
+                                        {std::string(user_id)}));
+    if (!row) return make_error(ErrorCode::kNotFound, "this user has no open anonymous code");
+    ANONCODE_CHECK(tx.exec(
+        "INSERT INTO retired_identities (j, user_id, opened_at, retired_at, retired_by, reason) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        {row->blob(0), std::string(user_id), row->i64(1), now_ms, std::string(by),
+         std::string(reason)}));
+    ANONCODE_CHECK(
+        tx.exec("DELETE FROM userid_records WHERE user_id = $1", {std::string(user_id)}));
+    if (in_same_transaction) ANONCODE_CHECK(in_same_transaction(tx));
+    return {};
+  });
 }
 
 Result<crypto::Nonce> PrivacyBackend::new_nonce(int64_t now_ms) {
@@ -92,7 +138,7 @@ Result<crypto::Nonce> PrivacyBackend::new_nonce(int64_t now_ms) {
     ANONCODE_CHECK(
         tx.exec("DELETE FROM show_nonces WHERE expires_at < $1", {now_ms - kNonceRetentionMs}));
     ANONCODE_CHECK(tx.exec("INSERT INTO show_nonces (nonce, expires_at) VALUES ($1, $2)",
-                           {Bytes(n.begin(), n.end()), now_ms + kNonceLifetimeMs}));
+                           {Bytes(n.begin(), n.end()), now_ms + kNonceRetryWindowMs}));
     return {};
   }));
   return n;
@@ -151,7 +197,10 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
       auto traced = crypto::trace_double_show(group_, v.R, v.C, r_old, c_old);
       std::optional<std::string> user;
       if (traced) {
-        ANONCODE_TRY(auto u, tx.query_one("SELECT user_id FROM userid_records WHERE j = $1",
+        // A retired J keeps its user id (DESIGN §3.6 rule 2): a clone of an old chain is traced.
+        ANONCODE_TRY(auto u, tx.query_one("SELECT user_id FROM userid_records WHERE j = $1 "
+                                          "UNION ALL "
+                                          "SELECT user_id FROM retired_identities WHERE j = $1",
                                           {group_.encode_point(traced->J)}));
         if (u) user = u->text(0);
       }
@@ -169,7 +218,9 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
            ctx.accountid, now_ms, detail}));
       return {};
     }
-    // A first show: its nonce must be one we issued, unused and unexpired.
+    // A first show: its nonce must be one we issued, that no other serial consumed, within its
+    // retry window (DESIGN §3.6 rule 1: a resent show whose first copy was lost on the way is
+    // accepted long after the nonce's normal 60 s).
     ANONCODE_TRY(
         auto n,
         tx.query_one("SELECT expires_at, used_at FROM show_nonces WHERE nonce = $1", {nonce}));

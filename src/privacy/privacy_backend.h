@@ -10,6 +10,7 @@
 //     user id behind J, a violation row; the operation is refused with `sn_reused`.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,12 @@
 #include "storage/db.h"
 
 namespace anoncode::privacy {
+
+// A nonce is meant for a show within 60 s; it is accepted for a first show until its retry window
+// ends (DESIGN §3.6 rule 1): the SDK resends a show whose reply (or request) was lost with the
+// same nonce, whenever it is online again.
+constexpr int64_t kNonceLifetimeMs = 60'000;
+constexpr int64_t kNonceRetryWindowMs = 7 * 86'400'000LL;
 
 // What tracing found about a cloned credential.
 struct Violation {
@@ -44,11 +51,20 @@ class PrivacyBackend {
   const crypto::IssuerPublicKey& issuing_key() const;
   std::vector<crypto::IssuerPublicKey> public_keys() const;
 
-  // Open (开通): registers J under the app's user id and issues the first credential. A user
-  // id already registered with another J is a `conflict`; the same J again re-issues (a retry).
+  // Open (开通): registers J under the app's user id and issues the first credential — once per
+  // user (DESIGN §3.6 rule 2). The identical request again gets the identical response; any other
+  // open of a user with a J is `already_opened`.
   Result<Bytes> open(std::string_view user_id, ByteView open_request, int64_t now_ms);
 
-  // A fresh single-use nonce for the next show (60 s).
+  // Re-open (a phone lost without a backup): a security officer's audited action that retires
+  // the user's J, so the user may open once more with a new one. The retired J stays on record
+  // with its user id (a clone of the old chain is still traced). `in_same_transaction` runs in
+  // the retiring transaction (the audit entry). not_found if the user has no J.
+  Status retire_identity(std::string_view user_id, std::string_view by, std::string_view reason,
+                         int64_t now_ms,
+                         const std::function<Status(storage::Tx&)>& in_same_transaction = {});
+
+  // A fresh single-use nonce for the next show (kNonceLifetimeMs, kept for kNonceRetryWindowMs).
   Result<crypto::Nonce> new_nonce(int64_t now_ms);
 
   // A show for `ctx`. For a refund, `refund_user_id` names the user whose J the rider proves.

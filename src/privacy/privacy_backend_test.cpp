@@ -126,6 +126,20 @@ TEST_P(PrivacyBackendTest, AClonedWalletIsTracedToItsOwnerAndNobodyElse) {
   EXPECT_EQ((*v)[0].wallet_b, "WALLETAAAAAAAAAAAAAAAAAA");
 }
 
+// DESIGN §3.6 rule 1: a show whose first copy was lost on the way is resent with its nonce when
+// the rider is online again — hours later — and accepted as a first show.
+TEST_P(PrivacyBackendTest, LostRequestIsAcceptedLateWithinTheRetryWindow) {
+  Credential c = open("lena");
+  auto late = make_show(c, wallet_ctx());
+  auto r = backend_->show(late.request.encode(), wallet_ctx(), now_ + 6 * 86'400'000LL);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->replayed);
+  // Its nonce is spent now: the same nonce under another show is refused.
+  auto again = backend_->show(late.request.encode(), wallet_ctx(), now_ + 6 * 86'400'000LL + 1);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+}
+
 TEST_P(PrivacyBackendTest, BadNoncesAreRefusedAndChangeNothing) {
   Credential c = open("carol");
   // A nonce the backend never issued.
@@ -136,9 +150,9 @@ TEST_P(PrivacyBackendTest, BadNoncesAreRefusedAndChangeNothing) {
   auto r1 = backend_->show(forged->request.encode(), wallet_ctx(), now_);
   ASSERT_FALSE(r1.ok());
   EXPECT_EQ(r1.error().code, ErrorCode::kVerificationFailed);
-  // An expired one.
+  // One past its retry window.
   auto stale = make_show(c, wallet_ctx());
-  auto r2 = backend_->show(stale.request.encode(), wallet_ctx(), now_ + 61'000);
+  auto r2 = backend_->show(stale.request.encode(), wallet_ctx(), now_ + kNonceRetryWindowMs + 1);
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.error().code, ErrorCode::kVerificationFailed);
   // Nothing was recorded: the credential still shows once, as a first show.
@@ -174,19 +188,53 @@ TEST_P(PrivacyBackendTest, TamperedTruncatedOrMisboundShowsAreRefused) {
   EXPECT_FALSE(out->replayed);
 }
 
-TEST_P(PrivacyBackendTest, OpeningTwiceWithAnotherIdentityIsAConflict) {
+// DESIGN §3.6 rule 2: one credential chain per rider.
+TEST_P(PrivacyBackendTest, OpenIsAnsweredOncePerUser) {
   auto first = CredentialClient::begin_open(pub(), open_context_hash("erin"), rng_);
-  ASSERT_TRUE(backend_->open("erin", first.request.encode(), now_).ok());
-  // A retried open (lost reply) is fine.
-  EXPECT_TRUE(backend_->open("erin", first.request.encode(), now_).ok());
+  auto answer = backend_->open("erin", first.request.encode(), now_);
+  ASSERT_TRUE(answer.ok());
+  // A retried open (lost reply) gets the identical answer, not a second credential.
+  auto again = backend_->open("erin", first.request.encode(), now_ + 5000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *answer);
+  // Any other open of the user — a fresh commitment, even with the same J — is refused.
   auto second = CredentialClient::begin_open(pub(), open_context_hash("erin"), rng_);
   EXPECT_EQ(backend_->open("erin", second.request.encode(), now_).error().code,
-            ErrorCode::kConflict);
+            ErrorCode::kAlreadyOpened);
   // An open request made for one user cannot be used for another.
   EXPECT_EQ(backend_->open("frank", second.request.encode(), now_).error().code,
             ErrorCode::kVerificationFailed);
   EXPECT_EQ(backend_->open("", first.request.encode(), now_).error().code,
             ErrorCode::kInvalidArgument);
+}
+
+// A re-open after a phone was lost without a backup retires the old J; a clone of the old chain
+// is still traced to the user, and the new chain is the only one the user can open.
+TEST_P(PrivacyBackendTest, RetiredIdentityIsStillTracedAndReopenWorksOnce) {
+  Credential old_chain = open("ivan");
+  EXPECT_EQ(backend_->retire_identity("nobody", "officer", "lost phone", now_).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(backend_->retire_identity("ivan", "officer", "", now_).error().code,
+            ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(backend_->retire_identity("ivan", "officer", "lost phone", now_).ok());
+  Credential new_chain = open("ivan");
+  auto third = CredentialClient::begin_open(pub(), open_context_hash("ivan"), rng_);
+  EXPECT_EQ(backend_->open("ivan", third.request.encode(), now_).error().code,
+            ErrorCode::kAlreadyOpened);
+  // The old chain's credential shown twice: traced to ivan all the same.
+  auto a = make_show(old_chain, wallet_ctx());
+  auto b = make_show(old_chain, wallet_ctx());
+  ASSERT_TRUE(backend_->show(a.request.encode(), wallet_ctx(), now_).ok());
+  EXPECT_EQ(backend_->show(b.request.encode(), wallet_ctx(), now_).error().code,
+            ErrorCode::kSnReused);
+  auto v = backend_->violations();
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->size(), 1u);
+  ASSERT_TRUE((*v)[0].user_id.has_value());
+  EXPECT_EQ(*(*v)[0].user_id, "ivan");
+  // The new chain works.
+  auto n = make_show(new_chain, wallet_ctx());
+  EXPECT_TRUE(backend_->show(n.request.encode(), wallet_ctx(), now_).ok());
 }
 
 TEST_P(PrivacyBackendTest, ARefundProvesTheNamedUsersIdentity) {

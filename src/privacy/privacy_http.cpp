@@ -10,8 +10,6 @@ using server::Request;
 
 namespace {
 
-// The nonce lifetime of PrivacyBackend::new_nonce (DESIGN §3.3: 60 s).
-constexpr int64_t kNonceLifetimeMs = 60'000;
 constexpr size_t kMaxMessage = 4096;  // the largest credential message on the SM2 group is < 1 KiB
 
 Result<ShowContext> parse_context(const json& body) {
@@ -52,7 +50,9 @@ void register_privacy_routes(server::HttpServer& http, PrivacyBackend& backend,
   http.route("POST", "/privacy/v1/nonce", [&backend, now](const Request&) -> Result<json> {
     int64_t t = now();
     ANONCODE_TRY(crypto::Nonce n, backend.new_nonce(t));
-    return json{{"nonce", to_base64url(n)}, {"expires_at", t + kNonceLifetimeMs}};
+    return json{{"nonce", to_base64url(n)},
+                {"expires_at", t + kNonceLifetimeMs},
+                {"retry_until", t + kNonceRetryWindowMs}};
   });
 
   // seed 000 §2.1 open, as the app backend asks for it in a split deployment

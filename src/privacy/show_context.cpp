@@ -26,6 +26,23 @@ std::string wallet_account_of(ByteView wallet_public_key) {
   return to_base32(ByteView(d.data(), 15));
 }
 
+std::string recharge_extra(std::string_view previous_wallet, std::string_view channel, bool strong,
+                           ByteView new_wallet_public_key) {
+  ByteWriter w;
+  w.var(as_bytes(previous_wallet))
+      .var(as_bytes(channel))
+      .u8(strong ? 1 : 0)
+      .var(new_wallet_public_key);
+  const Bytes& b = w.bytes();
+  return std::string(b.begin(), b.end());
+}
+
+std::string person_digest(std::string_view name, std::string_view id_number) {
+  ByteWriter w;
+  w.raw(as_bytes("anoncode/v1/person")).var(as_bytes(name)).var(as_bytes(id_number));
+  return to_hex(crypto::sm3(w.bytes()));
+}
+
 std::string refund_extra(std::string_view name, std::string_view id_number,
                          std::string_view bank_account) {
   ByteWriter w;

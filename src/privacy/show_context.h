@@ -27,6 +27,16 @@ crypto::ContextHash open_context_hash(std::string_view user_id);
 // SM3(the SM2 public key, 65 bytes uncompressed) — 24 characters, self-certifying.
 std::string wallet_account_of(ByteView wallet_public_key);
 
+// The recharge context's `extra`: everything that changes what the recharge does (DESIGN §3.6
+// rule 8): var(previous B) || var(channel) || u8(strong) || var(new wallet public key).
+std::string recharge_extra(std::string_view previous_wallet, std::string_view channel, bool strong,
+                           ByteView new_wallet_public_key);
+
+// Who a rider is, as the app tells its own rider at open: hex(SM3("anoncode/v1/person" ||
+// var(name) || var(id_number))). The SDK checks a refund's name and ID number against it before it
+// shows the credential, so a typo never leaves a spent show pending (DESIGN §3.6 rule 1).
+std::string person_digest(std::string_view name, std::string_view id_number);
+
 // The refund context's `extra`: var(name) || var(id_number) || var(bank_account).
 std::string refund_extra(std::string_view name, std::string_view id_number,
                          std::string_view bank_account);

@@ -73,7 +73,7 @@ static_assert(ANONCODE_E_INVALID_ARGUMENT == -1 - static_cast<int>(ErrorCode::kI
 static_assert(ANONCODE_E_INTERNAL == -1 - static_cast<int>(ErrorCode::kInternal));
 static_assert(ANONCODE_E_SN_REUSED == -1 - static_cast<int>(ErrorCode::kSnReused));
 static_assert(ANONCODE_E_RATE_LIMITED == -1 - static_cast<int>(ErrorCode::kRateLimited));
-static_assert(ANONCODE_E_RATE_LIMITED == -1 - static_cast<int>(anoncode::kLastErrorCode));
+static_assert(ANONCODE_E_ISSUER_MISBEHAVED == -1 - static_cast<int>(anoncode::kLastErrorCode));
 
 extern "C" {
 

@@ -5,13 +5,6 @@
 namespace anoncode::sdk {
 namespace {
 
-ErrorCode code_from_name(const std::string& name) {
-  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
-    if (error_code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
-  }
-  return ErrorCode::kInternal;
-}
-
 class HttpTransport final : public Transport {
  public:
   explicit HttpTransport(const std::string& url) : client_(url) {
@@ -58,7 +51,8 @@ std::unique_ptr<Transport> make_http_transport(const std::string& server_url) {
 Error reply_error(const Reply& reply) {
   const auto& e = reply.body.contains("error") ? reply.body["error"] : nlohmann::json();
   if (e.is_object() && e.contains("code") && e["code"].is_string()) {
-    return Error{code_from_name(e["code"].get<std::string>()), e.value("message", std::string())};
+    return Error{error_code_from_name(e["code"].get<std::string>()).value_or(ErrorCode::kInternal),
+                 e.value("message", std::string())};
   }
   return make_error(ErrorCode::kInternal, "unexpected reply, HTTP " + std::to_string(reply.status));
 }

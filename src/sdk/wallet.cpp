@@ -110,6 +110,7 @@ bool Wallet::has_pending() const {
 }
 
 Status Wallet::require_usable() const {
+  if (state_.contains("halted")) return halted_error();
   if (state_.value("disabled", false)) {
     return make_error(ErrorCode::kConflict,
                       "this wallet was backed up and is disabled; restore it");
@@ -118,6 +119,12 @@ Status Wallet::require_usable() const {
     return make_error(ErrorCode::kConflict, "the anonymous code is not opened in this wallet");
   }
   return {};
+}
+
+Error Wallet::halted_error() const {
+  return make_error(ErrorCode::kIssuerMisbehaved,
+                    "the issuer's credential did not verify; this wallet stopped (" +
+                        state_.value("halted", std::string()) + ")");
 }
 
 Result<crypto::IssuerPublicKey> Wallet::issuer_key() {
@@ -151,13 +158,12 @@ Result<crypto::Credential> Wallet::credential() const {
 }
 
 Status Wallet::recover() {
+  if (state_.contains("halted")) return halted_error();
   if (state_.contains("pending")) {
     auto r = send_pending();
-    // The interrupted request is settled either way unless the server is still unreachable.
-    if (!r.ok() &&
-        (r.error().code == ErrorCode::kUnavailable || r.error().code == ErrorCode::kInternal)) {
-      return r.error();
-    }
+    // A request is settled once the server gave a definitive answer (with the next credential
+    // for a show); until then nothing else may be sent — the journal stays, and so does the error.
+    if (!r.ok() && (state_.contains("pending") || state_.contains("halted"))) return r.error();
   }
   if (state_.contains("close_unconfirmed")) ANONCODE_CHECK(close_opening());
   if (state_.contains("restore_unconfirmed")) {
@@ -171,36 +177,63 @@ Status Wallet::recover() {
   return {};
 }
 
+// DESIGN §3.6 rule 1. A show, once sent, is spent: the journal holds the exact request bytes,
+// and the only move is to send them again until the server answers with a verifiable issue
+// response (success or refusal). Every other answer — a timeout, a 5xx, a refusal without an
+// issue response, a 200 without one — leaves the journal as it is, so even a lying server never
+// sees the credential shown under a second nonce (which is what tracing needs to frame a rider).
+// An issue response whose DLEQ proof fails stops the wallet for good (`issuer_misbehaved`): the
+// spent credential is dropped, never shown again.
 Result<json> Wallet::send_pending() {
   const json pending = state_["pending"];
+  const std::string kind = pending.value("kind", std::string());
+  const bool spends_show = kind != "open";
   std::optional<std::string> bearer;
   if (pending.contains("bearer")) bearer = pending["bearer"].get<std::string>();
   ANONCODE_TRY(Reply reply,
                transport_->post(pending["path"].get<std::string>(), pending["body"], bearer));
-  if (reply.status >= 500) return reply_error(reply);  // unknown outcome: keep the journal
-
-  // A response means the credential was spent and here is its successor, success or not.
-  if (reply.body.contains("response")) {
-    ANONCODE_TRY(Bytes issue_raw, b64(pending, "issue"));
-    SecretBytes issue_secret(issue_raw);
-    ANONCODE_TRY(crypto::PendingIssue issue, crypto::PendingIssue::decode_secret(issue_secret));
-    ANONCODE_TRY(Bytes resp_raw, b64(reply.body, "response"));
-    ANONCODE_TRY(crypto::IssueResponse resp, crypto::IssueResponse::decode(resp_raw));
-    ANONCODE_TRY(crypto::IssuerPublicKey pub, issuer_key());
-    auto next = crypto::CredentialClient::finish_issue(issue, resp, pub);
-    if (!next) {
+  const bool has_response = reply.body.is_object() && reply.body.contains("response");
+  // A 5xx is never definitive, even with the next credential: the operation's outcome is not
+  // known yet (a payment still being confirmed), so the same bytes are sent again later.
+  if (!has_response || reply.status >= 500) {
+    // An open that was refused issued nothing: there is no credential to protect.
+    if (!spends_show && !has_response && reply.status >= 400 && reply.status < 500) {
       state_.erase("pending");
       ANONCODE_CHECK(save());
-      return make_error(ErrorCode::kVerificationFailed, "the server's credential did not verify");
+      return reply_error(reply);
     }
-    state_["credential"] = b64(next->encode_secret());
+    if (reply.status == 200) {
+      return make_error(ErrorCode::kIssuerMisbehaved,
+                        "the server answered without the next credential; the request stays "
+                        "pending and is sent again by the next call");
+    }
+    return reply_error(reply);  // the journal stays: the next call sends the same bytes again
   }
-  const std::string kind = pending.value("kind", std::string());
+
+  ANONCODE_TRY(Bytes issue_raw, b64(pending, "issue"));
+  SecretBytes issue_secret(issue_raw);
+  sodium_memzero(issue_raw.data(), issue_raw.size());
+  ANONCODE_TRY(crypto::PendingIssue issue, crypto::PendingIssue::decode_secret(issue_secret));
+  auto resp_raw = b64(reply.body, "response");
+  auto resp = resp_raw.ok() ? crypto::IssueResponse::decode(*resp_raw)
+                            : Result<crypto::IssueResponse>(resp_raw.error());
+  if (!resp.ok()) return resp.error();  // garbled on the way: the journal stays
+  ANONCODE_TRY(crypto::IssuerPublicKey pub, issuer_key());
+  auto next = crypto::CredentialClient::finish_issue(issue, *resp, pub);
+  if (!next) {
+    state_.erase("pending");
+    state_.erase("credential");
+    state_["halted"] = "issuer_misbehaved";
+    ANONCODE_CHECK(save());
+    return halted_error();
+  }
+  state_["credential"] = b64(next->encode_secret());
   if (reply.status == 200) {
     const json& effects = pending.value("effects", json::object());
     if (kind == "open") {
       state_["user_id"] = effects["user_id"];
       state_["app_token"] = effects["app_token"];
+      if (reply.body.contains("person")) state_["person"] = reply.body["person"];
     } else if (kind == "recharge") {
       state_["wallet"] = {{"b", reply.body.value("wallet", std::string())},
                           {"accountid", reply.body.value("accountid", std::string())},
@@ -299,9 +332,10 @@ Result<json> Wallet::recharge(int64_t amount, const std::string& channel, bool s
                {"strong", strong},
                {"new_wallet_public_key", b64(pub)},
                {"previous_wallet", previous_b}};
-  ANONCODE_TRY(json out, perform("recharge", "/platform/v1/recharge", body,
-                                 crypto::ShowOp::kRecharge, new_b, "", amount, previous_b,
-                                 previous_key, {{"key_pem", key_pem}, {"strong", strong}}));
+  ANONCODE_TRY(json out,
+               perform("recharge", "/platform/v1/recharge", body, crypto::ShowOp::kRecharge, new_b,
+                       "", amount, privacy::recharge_extra(previous_b, channel, strong, pub),
+                       previous_key, {{"key_pem", key_pem}, {"strong", strong}}));
   sodium_memzero(key_pem.data(), key_pem.size());
   return json{
       {"wallet", out["wallet"]}, {"accountid", out["accountid"]}, {"balance", out["balance"]}};
@@ -350,6 +384,13 @@ Result<json> Wallet::refund(int64_t amount, const std::string& name, const std::
     return make_error(ErrorCode::kInvalidArgument, "the amount must be positive (fen)");
   if (!state_.contains("wallet"))
     return make_error(ErrorCode::kNotFound, "no wallet yet: recharge first");
+  // The refund proves the credential belongs to the person named: a name or ID number that is not
+  // this rider's would be refused after the show was sent, leaving it pending. Checked here first.
+  if (state_.contains("person") &&
+      state_["person"].get<std::string>() != privacy::person_digest(name, id_number)) {
+    return make_error(ErrorCode::kVerificationFailed,
+                      "the name and ID number are not this wallet's rider; nothing was sent");
+  }
   const json& w = current_wallet(state_);
   json body = {
       {"amount", amount}, {"name", name}, {"id_number", id_number}, {"bank_account", bank_account}};

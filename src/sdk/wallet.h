@@ -42,7 +42,8 @@ class Wallet {
   Result<nlohmann::json> backup(const std::string& phone, const std::string& passphrase);
   Result<nlohmann::json> restore(const std::string& phone, const std::string& passphrase);
 
-  // Completes a request interrupted by a crash or a lost reply (every call does this first).
+  // Completes a request interrupted by a crash or a lost reply (every call does this first): sends
+  // the journaled bytes again; fails, leaving the journal, until the server answers definitively.
   Status recover();
   bool has_pending() const;
 
@@ -54,6 +55,7 @@ class Wallet {
   Result<crypto::IssuerPublicKey> issuer_key();
   Result<crypto::Credential> credential() const;
   Status require_usable() const;
+  Error halted_error() const;
   // Shows the credential for `ctx`, signs it with `signing_key_pem` (if any), journals the
   // request, sends it and completes it.
   Result<nlohmann::json> perform(const std::string& kind, const std::string& path,

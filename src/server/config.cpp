@@ -119,7 +119,9 @@ std::string render_config(const Config& c) {
       {"privacy", toml::table{{"group", c.group}}},
       {"platform", toml::table{{"code_validity_seconds", c.code_validity_seconds},
                                {"clock_skew_seconds", c.clock_skew_seconds},
-                               {"refill_delay_seconds", c.refill_delay_seconds}}},
+                               {"refill_delay_seconds", c.refill_delay_seconds},
+                               {"upload_window_seconds", c.upload_window_seconds},
+                               {"max_fare_fen", c.max_fare_fen}}},
   };
   std::ostringstream os;
   os << "# anoncode configuration (docs/OPERATIONS.md). Secrets are not here: they are the files\n"
@@ -147,6 +149,13 @@ Status check_config(const Config& c) {
   if (c.refill_delay_seconds < 0 || c.refill_delay_seconds > 365LL * 86400) {
     return make_error(ErrorCode::kInvalidArgument,
                       "platform.refill_delay_seconds must be 0 to 31536000");
+  }
+  if (c.upload_window_seconds < 0 || c.upload_window_seconds > 365LL * 86400) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "platform.upload_window_seconds must be 0 to 31536000");
+  }
+  if (c.max_fare_fen < 1 || c.max_fare_fen > 1'000'000) {
+    return make_error(ErrorCode::kInvalidArgument, "platform.max_fare_fen must be 1 to 1000000");
   }
   return {};
 }
@@ -308,6 +317,8 @@ Result<Config> load_config(const fs::path& data_dir) {
   ANONCODE_CHECK(num("platform", "code_validity_seconds", c.code_validity_seconds));
   ANONCODE_CHECK(num("platform", "clock_skew_seconds", c.clock_skew_seconds));
   ANONCODE_CHECK(num("platform", "refill_delay_seconds", c.refill_delay_seconds));
+  ANONCODE_CHECK(num("platform", "upload_window_seconds", c.upload_window_seconds));
+  ANONCODE_CHECK(num("platform", "max_fare_fen", c.max_fare_fen));
   if (c.db_url.empty()) c.db_url = "sqlite:" + (dir / "anoncode.db").string();
   ANONCODE_CHECK(check_config(c));
   return c;

@@ -38,6 +38,10 @@ struct Config {
   int64_t code_validity_seconds = 120;           // [platform] code_validity_seconds
   int64_t clock_skew_seconds = 30;               // [platform] clock_skew_seconds
   int64_t refill_delay_seconds = 7 * 24 * 3600;  // [platform] refill_delay_seconds
+  // How long after a code expires an offline POS may still upload its rides: a refund keeps
+  // max_fare_fen back per unused code within it, and a close waits for it (DESIGN §3.6 rule 8).
+  int64_t upload_window_seconds = 3 * 24 * 3600;  // [platform] upload_window_seconds
+  int64_t max_fare_fen = 10'000;                  // [platform] max_fare_fen: the largest ride
 };
 
 // The secrets of a data directory, read from their files.

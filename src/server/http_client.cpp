@@ -70,13 +70,6 @@ Result<HttpReply> HttpClient::post_raw(const std::string& path, const std::strin
   return to_reply(client_->Post(path, h, body, "application/json"), base_);
 }
 
-std::optional<ErrorCode> error_code_from_name(std::string_view name) {
-  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
-    if (error_code_name(static_cast<ErrorCode>(c)) == name) return static_cast<ErrorCode>(c);
-  }
-  return std::nullopt;
-}
-
 Error reply_error(const HttpReply& reply) {
   const auto& b = reply.body;
   if (b.is_object() && b.contains("error") && b["error"].is_object()) {

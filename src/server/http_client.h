@@ -49,8 +49,6 @@ class HttpClient {
 // The Error an error reply carries (its stable code and message), or `internal` if the body is
 // not an error object.
 Error reply_error(const HttpReply& reply);
-// Maps a stable code word back to its ErrorCode; nullopt for an unknown word.
-std::optional<ErrorCode> error_code_from_name(std::string_view name);
 // The value of a successful reply, or its error.
 Result<nlohmann::json> reply_json(Result<HttpReply> reply);
 
