@@ -145,7 +145,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
         Bytes raw = *from_base64url(nonce_reply->body["nonce"].get<std::string>());
         crypto::Nonce nonce{};
         std::copy(raw.begin(), raw.end(), nonce.begin());
-        privacy::ShowContext ctx{crypto::ShowOp::kQuery, "", "", 0, ""};
+        privacy::ShowContext ctx{crypto::ShowOp::kQuery, "", "", 0, "", {}};
         auto show = crypto::CredentialClient::show(*cred, pub, ctx.op, nonce, ctx.hash(),
                                                    crypto::OsRng::instance());
         if (!show) return ADD_FAILURE() << "show failed";

@@ -444,8 +444,9 @@ TEST_P(AppBackendTest, PrivacyEndpointsAndAViolationInTheAdminList) {
   EXPECT_EQ(violations->body, (json{{"violations", json::array()}}));
 
   // A show through the service endpoint, then the same credential again (a cloned phone).
-  privacy::ShowContext ctx{crypto::ShowOp::kRequestCode, "WALLETAAAAAAAAAAAAAAAAAA",
-                           "1234567890123456789", 0, std::string("\x00\x01\xff", 3)};
+  privacy::ShowContext ctx{crypto::ShowOp::kRequestCode,   "WALLETAAAAAAAAAAAAAAAAAA",
+                           "1234567890123456789",          0,
+                           std::string("\x00\x01\xff", 3), {}};
   json context = {{"op", 2},
                   {"wallet", ctx.wallet_b},
                   {"accountid", ctx.accountid},

@@ -39,12 +39,21 @@ Statement issue_statement(const Group& g) {
   return st;
 }
 
-Statement show_statement(const Group& g, bool with_identity) {
-  Statement st(g, with_identity ? "anoncode/v1/show+identity" : "anoncode/v1/show");
+// The pseudonym relations' names: P0 = sk·G0, P1 = sk·G1 (DESIGN §3.6 rule 3).
+constexpr std::array<std::string_view, kMaxPseudonyms> kPseudonymNames{"P0", "P1"};
+constexpr std::array<std::string_view, kMaxPseudonyms> kPseudonymBaseNames{"G0", "G1"};
+
+Statement show_statement(const Group& g, bool with_identity, size_t pseudonyms) {
+  std::string name = with_identity ? "anoncode/v1/show+identity" : "anoncode/v1/show";
+  if (pseudonyms > 0) name += "+pseudonyms" + std::to_string(pseudonyms);
+  Statement st(g, name);
   st.add("Abar-D", {{"e", "-A'"}, {"r2", "H0"}});                          // 1
   st.add("B+sH2+RH3", {{"r3", "D"}, {"rhat", "-H0"}, {"sk", "-H1-CH3"}});  // 2
   st.add("Cn", {{"r'", "H0"}, {"sk", "H1"}, {"s'", "H2"}, {"u'", "H3"}});  // 3
   if (with_identity) st.add("J", {{"sk", "GJ"}});                          // refund
+  for (size_t i = 0; i < pseudonyms; ++i) {
+    st.add(kPseudonymNames[i], {{"sk", kPseudonymBaseNames[i]}});  // wallet pseudonyms
+  }
   return st;
 }
 
@@ -65,12 +74,16 @@ const T& per_group(const Group& g, Make make) {
 
 // The statements are built once per group; building one is cheap but not free.
 struct Statements {
-  Statement open, issue, show, show_identity;
-  explicit Statements(const Group& g)
-      : open(open_statement(g)),
-        issue(issue_statement(g)),
-        show(show_statement(g, false)),
-        show_identity(show_statement(g, true)) {}
+  Statement open, issue;
+  std::vector<Statement> shows;  // [with_identity * (kMaxPseudonyms + 1) + pseudonyms]
+  explicit Statements(const Group& g) : open(open_statement(g)), issue(issue_statement(g)) {
+    for (bool identity : {false, true}) {
+      for (size_t k = 0; k <= kMaxPseudonyms; ++k) shows.push_back(show_statement(g, identity, k));
+    }
+  }
+  const Statement& show(bool with_identity, size_t pseudonyms) const {
+    return shows[(with_identity ? kMaxPseudonyms + 1 : 0) + pseudonyms];
+  }
   static const Statements& of(const Group& g) {
     return per_group<Statements>(g, [](const Group& grp) { return Statements(grp); });
   }
@@ -286,8 +299,8 @@ Result<IssueResponse> IssueResponse::decode(ByteView bytes) {
 }
 
 Bytes ShowRequest::encode() const {
-  return Writer(*group, kTypeShowRequest)
-      .raw(std::array<uint8_t, 1>{static_cast<uint8_t>(op)})
+  Writer w(*group, kTypeShowRequest);
+  w.raw(std::array<uint8_t, 2>{static_cast<uint8_t>(op), static_cast<uint8_t>(pseudonyms.size())})
       .raw(kid)
       .raw(nonce)
       .raw(ctx)
@@ -296,25 +309,27 @@ Bytes ShowRequest::encode() const {
       .point(D)
       .scalar(s)
       .scalar(R)
-      .point(Cn)
-      .raw(proof)
-      .take();
+      .point(Cn);
+  for (const auto& p : pseudonyms) w.point(p);
+  return w.raw(proof).take();
 }
 
 Result<ShowRequest> ShowRequest::decode(ByteView bytes) {
-  if (bytes.size() < 4) return make_error(ErrorCode::kMalformed, "truncated");
+  if (bytes.size() < 5) return make_error(ErrorCode::kMalformed, "truncated");
   ANONCODE_TRY(const Group* g, group_by_id(bytes[2]));
   if (!is_valid_show_op(bytes[3])) return make_error(ErrorCode::kMalformed, "unknown operation");
   auto op = static_cast<ShowOp>(bytes[3]);
+  const size_t k = bytes[4];
+  if (k > kMaxPseudonyms) return make_error(ErrorCode::kMalformed, "too many pseudonyms");
   const auto& sts = Statements::of(*g);
-  size_t proof_len = (op == ShowOp::kRefund ? sts.show_identity : sts.show).proof_size();
-  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeShowRequest, 4, 2, 1 + 8 + 32 + 32 + proof_len,
-                                      ErrorCode::kVerificationFailed));
+  size_t proof_len = sts.show(op == ShowOp::kRefund, k).proof_size();
+  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeShowRequest, 4 + k, 2,
+                                      2 + 8 + 32 + 32 + proof_len, ErrorCode::kVerificationFailed));
   ShowRequest m;
   m.group = g;
   m.op = op;
-  ANONCODE_TRY(auto op_byte, r.fixed<1>());
-  (void)op_byte;
+  ANONCODE_TRY(auto op_bytes, r.fixed<2>());
+  (void)op_bytes;
   ANONCODE_TRY(m.kid, r.fixed<8>());
   ANONCODE_TRY(m.nonce, r.fixed<32>());
   ANONCODE_TRY(m.ctx, r.fixed<32>());
@@ -324,6 +339,10 @@ Result<ShowRequest> ShowRequest::decode(ByteView bytes) {
   ANONCODE_TRY(m.s, r.scalar());
   ANONCODE_TRY(m.R, r.scalar());
   ANONCODE_TRY(m.Cn, r.point());
+  for (size_t i = 0; i < k; ++i) {
+    ANONCODE_TRY(Point p, r.point());
+    m.pseudonyms.push_back(p);
+  }
   ANONCODE_TRY(m.proof, r.rest(proof_len));
   ANONCODE_CHECK(r.finish());
   return m;
@@ -496,9 +515,11 @@ Transcript show_transcript(const Group& g, const ShowRequest& req, const Scalar&
   return t;
 }
 
-// The public points of the show statement, computed the same way by both sides.
+// The public points of the show statement, computed the same way by both sides. `bases` are the
+// pseudonym bases G_i, one per req.pseudonyms[i].
 std::vector<Point> show_points(const Statement& st, const Group& g, const ShowRequest& req,
-                               const Scalar& C, const Point* identity) {
+                               const Scalar& C, const Point* identity,
+                               std::span<const Point> bases) {
   const auto& gen = Generators::of(g);
   // B + s·H2 + R·H3 and H1 − C·H3: s, R and C are public.
   std::array<Scalar, 2> k1{req.s, req.R};
@@ -514,55 +535,64 @@ std::vector<Point> show_points(const Statement& st, const Group& g, const ShowRe
   lhs2 = computed[0];
   h1_minus_ch3 = computed[1];
   abar_minus_d = computed[2];
+  std::vector<std::pair<std::string_view, Point>> named = {{"Abar-D", abar_minus_d},
+                                                           {"A'", req.A_prime},
+                                                           {"H0", gen.H0},
+                                                           {"B+sH2+RH3", lhs2},
+                                                           {"D", req.D},
+                                                           {"H1-CH3", h1_minus_ch3},
+                                                           {"Cn", req.Cn},
+                                                           {"H1", gen.H1},
+                                                           {"H2", gen.H2},
+                                                           {"H3", gen.H3}};
   if (identity != nullptr) {
-    return st.points({{"Abar-D", abar_minus_d},
-                      {"A'", req.A_prime},
-                      {"H0", gen.H0},
-                      {"B+sH2+RH3", lhs2},
-                      {"D", req.D},
-                      {"H1-CH3", h1_minus_ch3},
-                      {"Cn", req.Cn},
-                      {"H1", gen.H1},
-                      {"H2", gen.H2},
-                      {"H3", gen.H3},
-                      {"J", *identity},
-                      {"GJ", gen.GJ}});
+    named.emplace_back("J", *identity);
+    named.emplace_back("GJ", gen.GJ);
   }
-  return st.points({{"Abar-D", abar_minus_d},
-                    {"A'", req.A_prime},
-                    {"H0", gen.H0},
-                    {"B+sH2+RH3", lhs2},
-                    {"D", req.D},
-                    {"H1-CH3", h1_minus_ch3},
-                    {"Cn", req.Cn},
-                    {"H1", gen.H1},
-                    {"H2", gen.H2},
-                    {"H3", gen.H3}});
+  for (size_t i = 0; i < req.pseudonyms.size(); ++i) {
+    named.emplace_back(kPseudonymNames[i], req.pseudonyms[i]);
+    named.emplace_back(kPseudonymBaseNames[i], bases[i]);
+  }
+  return st.points(named);
+}
+
+// G_i for each scope: HashToGroup("anoncode/v1/wallet", B_i).
+std::vector<Point> pseudonym_bases(const Group& g, std::span<const std::string> scopes) {
+  std::vector<Point> out;
+  out.reserve(scopes.size());
+  for (const auto& scope : scopes) out.push_back(wallet_pseudonym_base(g, scope));
+  return out;
 }
 
 }  // namespace
 
+Point wallet_pseudonym_base(const Group& g, std::string_view wallet) {
+  return g.hash_to_group_vartime("anoncode/v1/wallet", as_bytes(wallet));
+}
+
 Result<CredentialClient::Shown> CredentialClient::show(const Credential& cred,
                                                        const IssuerPublicKey& pub, ShowOp op,
                                                        const Nonce& nonce, const ContextHash& ctx,
-                                                       Rng& rng) {
-  return show_impl(cred, pub, op, nonce, ctx, rng, 0);
+                                                       Rng& rng,
+                                                       std::span<const std::string> scopes) {
+  return show_impl(cred, pub, op, nonce, ctx, rng, 0, scopes);
 }
 
 Result<CredentialClient::Shown> CredentialClient::show_breaking_relation_for_test(
     const Credential& cred, const IssuerPublicKey& pub, ShowOp op, const Nonce& nonce,
     const ContextHash& ctx, Rng& rng, int relation) {
-  return show_impl(cred, pub, op, nonce, ctx, rng, relation);
+  return show_impl(cred, pub, op, nonce, ctx, rng, relation, {});
 }
 
-Result<CredentialClient::Shown> CredentialClient::show_impl(const Credential& cred,
-                                                            const IssuerPublicKey& pub, ShowOp op,
-                                                            const Nonce& nonce,
-                                                            const ContextHash& ctx, Rng& rng,
-                                                            int broken_relation) {
+Result<CredentialClient::Shown> CredentialClient::show_impl(
+    const Credential& cred, const IssuerPublicKey& pub, ShowOp op, const Nonce& nonce,
+    const ContextHash& ctx, Rng& rng, int broken_relation, std::span<const std::string> scopes) {
   const Group& g = cred.group();
   if (&pub.group() != &g || pub.kid() != cred.kid()) {
     return make_error(ErrorCode::kUnknownKey, "the credential was issued under another key");
+  }
+  if (scopes.size() > kMaxPseudonyms) {
+    return make_error(ErrorCode::kInvalidArgument, "a show proves at most two wallet pseudonyms");
   }
   const auto& gen = Generators::of(g);
   // Relation 4 (test): the next credential committed to another sk than the one shown.
@@ -592,13 +622,16 @@ Result<CredentialClient::Shown> CredentialClient::show_impl(const Credential& cr
   ANONCODE_TRY(Scalar r3, g.invert(r1));
   Scalar rhat = g.sub(cred.r_, g.mul(r2, r3));
   req.Cn = next.Cn_;
+  // DESIGN §3.6 rule 3: P_B = sk·G_B for each wallet the show acts on.
+  const std::vector<Point> bases = pseudonym_bases(g, scopes);
+  for (const auto& base : bases) req.pseudonyms.push_back(g.mul(cred.sk_, base));
+  g.normalize(req.pseudonyms);
 
   bool with_identity = op == ShowOp::kRefund;
-  const auto& sts = Statements::of(g);
-  const Statement& st = with_identity ? sts.show_identity : sts.show;
+  const Statement& st = Statements::of(g).show(with_identity, bases.size());
   Point J = with_identity ? g.mul(cred.sk_, gen.GJ) : Point{};
   Transcript t = show_transcript(g, req, C);
-  auto points = show_points(st, g, req, C, with_identity ? &J : nullptr);
+  auto points = show_points(st, g, req, C, with_identity ? &J : nullptr, bases);
   auto witness = st.witness({{"e", &cred.e_},
                              {"r2", &r2},
                              {"r3", &r3},
@@ -684,29 +717,33 @@ Result<Point> Issuer::verify_open(const OpenRequest& req, const ContextHash& exp
 
 Result<VerifiedShow> Issuer::verify_show_proof(const ShowRequest& req,
                                                const ContextHash& expected_ctx,
-                                               const Point* identity) const {
+                                               const Point* identity,
+                                               std::span<const std::string> scopes) const {
   const IssuerKey* key = find(req.kid);
   bool with_identity = req.op == ShowOp::kRefund;
   if (req.group != &group_ || key == nullptr || req.ctx != expected_ctx ||
       group_.is_identity(req.A_prime) || group_.is_identity(req.Cn) ||
       with_identity != (identity != nullptr) ||
-      (identity != nullptr && group_.is_identity(*identity))) {
+      (identity != nullptr && group_.is_identity(*identity)) ||
+      req.pseudonyms.size() != scopes.size()) {
     return verification_failed();
   }
+  for (const auto& p : req.pseudonyms) {
+    if (group_.is_identity(p)) return verification_failed();
+  }
   // The proof first: it depends only on public data, so how long it takes tells nothing.
-  const auto& sts = Statements::of(group_);
-  const Statement& st = with_identity ? sts.show_identity : sts.show;
+  const Statement& st = Statements::of(group_).show(with_identity, scopes.size());
   auto proof = SigmaProof::decode(st, req.proof);
   if (!proof) return verification_failed();
   Scalar C = ds_challenge(group_, req.nonce, req.op);
   Transcript t = show_transcript(group_, req, C);
-  auto points = show_points(st, group_, req, C, identity);
+  auto points = show_points(st, group_, req, C, identity, pseudonym_bases(group_, scopes));
   if (!proof->verify(st, points, t)) return verification_failed();
   // The MAC check last: Ā = x·A' (x is secret: constant-time multiplication and comparison).
   // Done after the proof, its outcome is visible only as the final accept or reject, never as a
   // timing difference for a request whose proof fails anyway.
   if (!group_.equal(req.A_bar, group_.mul(key->x(), req.A_prime))) return verification_failed();
-  return VerifiedShow{req.kid, req.nonce, req.s, req.R, C, req.Cn};
+  return VerifiedShow{req.kid, req.nonce, req.s, req.R, C, req.Cn, req.pseudonyms};
 }
 
 Result<VerifiedShow> Issuer::verify_show(const ShowRequest& req, const ContextHash& expected_ctx,

@@ -30,6 +30,9 @@ using Nonce = std::array<uint8_t, 32>;
 using ContextHash = std::array<uint8_t, 32>;
 
 // The operation a show authorizes; it is hashed into the double-spend challenge.
+// A show proves at most this many wallet pseudonyms (a recharge: the previous and the new wallet).
+constexpr size_t kMaxPseudonyms = 2;
+
 enum class ShowOp : uint8_t {
   kRecharge = 1,
   kRequestCode = 2,
@@ -48,6 +51,9 @@ struct Generators {
 
 // J = sk·G_J, the identity commitment registered at open (知识承诺 J).
 Point identity_commitment(const Group& g, const Scalar& sk);
+
+// G_B = HashToGroup("anoncode/v1/wallet", B): the base of a wallet's pseudonym P_B = sk·G_B.
+Point wallet_pseudonym_base(const Group& g, std::string_view wallet);
 
 class IssuerPublicKey {
  public:
@@ -111,6 +117,9 @@ struct ShowRequest {
   Point A_prime, A_bar, D;
   Scalar s, R;  // public: the serial and the double-spend tag
   Point Cn;
+  // DESIGN §3.6 rule 3: P_i = sk·HashToGroup("anoncode/v1/wallet", B_i) for each wallet B_i the
+  // show acts on (0 to kMaxPseudonyms), proven with the same sk as the credential.
+  std::vector<Point> pseudonyms;
   Bytes proof;
   Bytes encode() const;
   static Result<ShowRequest> decode(ByteView bytes);
@@ -167,8 +176,11 @@ struct CredentialClient {
   // Checks the issuer's DLEQ proof; any failure is `verification_failed`.
   static Result<Credential> finish_issue(const PendingIssue& pending, const IssueResponse& resp,
                                          const IssuerPublicKey& pub);
+  // `scopes`: the wallets (B) the show acts on, in the order the verifier expects them; the show
+  // proves P_B = sk·G_B for each (DESIGN §3.6 rule 3).
   static Result<Shown> show(const Credential& cred, const IssuerPublicKey& pub, ShowOp op,
-                            const Nonce& nonce, const ContextHash& ctx, Rng& rng);
+                            const Nonce& nonce, const ContextHash& ctx, Rng& rng,
+                            std::span<const std::string> scopes = {});
 
   // Tests only: a show whose witness fails exactly one relation (1, 2 or 3 of DESIGN §3.3; 4
   // commits the next credential to a different sk), to prove the verifier catches each.
@@ -180,7 +192,7 @@ struct CredentialClient {
  private:
   static Result<Shown> show_impl(const Credential& cred, const IssuerPublicKey& pub, ShowOp op,
                                  const Nonce& nonce, const ContextHash& ctx, Rng& rng,
-                                 int broken_relation);
+                                 int broken_relation, std::span<const std::string> scopes);
   // A fresh commitment Cn = r'·H0 + sk·H1 + s'·H2 + u'·H3 to the next credential's attributes.
   static PendingIssue commit_next(const Group& g, const KeyId& kid, const Scalar& sk, Rng& rng);
 };
@@ -217,6 +229,7 @@ struct VerifiedShow {
   Nonce nonce{};
   Scalar s, R, C;
   Point Cn;
+  std::vector<Point> pseudonyms;  // P_i for the scopes it was verified with
 };
 
 class Issuer {
@@ -232,9 +245,11 @@ class Issuer {
   // rider names), then consumes its nonce. Every failure is one opaque `verification_failed`.
   Result<VerifiedShow> verify_show(const ShowRequest& req, const ContextHash& expected_ctx,
                                    const Point* identity, NonceBook& nonces, int64_t now) const;
-  // The same checks without the nonce, for a caller that handles nonces itself.
+  // The same checks without the nonce, for a caller that handles nonces itself. `scopes`: the
+  // wallets whose pseudonyms the show must prove, in order.
   Result<VerifiedShow> verify_show_proof(const ShowRequest& req, const ContextHash& expected_ctx,
-                                         const Point* identity) const;
+                                         const Point* identity,
+                                         std::span<const std::string> scopes = {}) const;
   // Issues a credential on the commitment Cn (after open or after a verified show).
   Result<IssueResponse> issue(const KeyId& kid, const Point& Cn, Rng& rng) const;
 

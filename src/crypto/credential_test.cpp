@@ -135,6 +135,44 @@ TEST_P(CredentialTest, SerializedStateRoundTrips) {
   show_and_renew(*c2);
 }
 
+// DESIGN §3.6 rule 3: a show proves P_B = sk·G_B for the wallets it acts on, under the same sk.
+TEST_P(CredentialTest, WalletPseudonymsAreProvenAndBoundToTheirWallets) {
+  Rider r = open_rider("erin");
+  const std::vector<std::string> one{"WALLETAAAAAAAAAAAAAAAAAA"};
+  const std::vector<std::string> two{"WALLETAAAAAAAAAAAAAAAAAA", "WALLETBBBBBBBBBBBBBBBBBB"};
+  Nonce n = nonces_.issue(now_);
+  auto shown = CredentialClient::show(r.cred, pub(), ShowOp::kRecharge, n, ctx_of("w"), rng_, two);
+  ASSERT_TRUE(shown.ok());
+  ASSERT_EQ(shown->request.pseudonyms.size(), 2u);
+  auto decoded = ShowRequest::decode(shown->request.encode());
+  ASSERT_TRUE(decoded.ok());
+  auto v = issuer_->verify_show_proof(*decoded, ctx_of("w"), nullptr, two);
+  ASSERT_TRUE(v.ok());
+  // P_B is the same for every show of one chain on one wallet, and differs across wallets.
+  EXPECT_FALSE(g().equal(v->pseudonyms[0], v->pseudonyms[1]));
+  auto again =
+      CredentialClient::show(r.cred, pub(), ShowOp::kRequestCode, n, ctx_of("w"), rng_, one);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(g().equal(again->request.pseudonyms[0], shown->request.pseudonyms[0]));
+  // Verified against other wallets, fewer wallets, or with a pseudonym swapped: refused.
+  const std::vector<std::string> swapped{two[1], two[0]};
+  expect_opaque(issuer_->verify_show_proof(*decoded, ctx_of("w"), nullptr, swapped));
+  expect_opaque(issuer_->verify_show_proof(*decoded, ctx_of("w"), nullptr, one));
+  ShowRequest forged = *decoded;
+  forged.pseudonyms[0] = g().mul_base(g().scalar_from_u64(5));
+  expect_opaque(issuer_->verify_show_proof(forged, ctx_of("w"), nullptr, two));
+  // Another rider's credential proves another pseudonym for the same wallet.
+  Rider other = open_rider("fred");
+  auto theirs =
+      CredentialClient::show(other.cred, pub(), ShowOp::kRequestCode, n, ctx_of("w"), rng_, one);
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_FALSE(g().equal(theirs->request.pseudonyms[0], shown->request.pseudonyms[0]));
+  // More than two wallets is not a show.
+  const std::vector<std::string> three{"A", "B", "C"};
+  EXPECT_FALSE(
+      CredentialClient::show(r.cred, pub(), ShowOp::kRecharge, n, ctx_of("w"), rng_, three).ok());
+}
+
 TEST_P(CredentialTest, EveryTamperedShowElementIsRejected) {
   Rider r = open_rider("dave");
   Nonce n = nonces_.issue(now_);
@@ -172,8 +210,9 @@ TEST_P(CredentialTest, EveryTamperedShowElementIsRejected) {
     t[i] ^= 0x01;
     auto q = ShowRequest::decode(t);
     if (!q) {
-      // Only the header (version, type, group, op) is structural; the body fails opaquely.
-      if (i >= 4) expect_opaque(q);
+      // Only the header (version, type, group, op, pseudonym count) is structural; the body
+      // fails opaquely.
+      if (i >= 5) expect_opaque(q);
       continue;
     }
     auto v = issuer_->verify_show_proof(*q, ctx_of("wallet"), nullptr);

@@ -33,7 +33,7 @@ namespace {
 // Orders name/value pairs by the statement's declaration order; every declared name exactly once.
 template <typename T, typename V, typename Get>
 std::vector<T> bind(const std::string& statement, const std::vector<std::string>& names,
-                    std::initializer_list<std::pair<std::string_view, V>> values, Get get,
+                    std::span<const std::pair<std::string_view, V>> values, Get get,
                     const char* what) {
   std::vector<T> out(names.size());
   std::vector<bool> seen(names.size(), false);
@@ -58,6 +58,11 @@ std::vector<T> bind(const std::string& statement, const std::vector<std::string>
 
 std::vector<Point> Statement::points(
     std::initializer_list<std::pair<std::string_view, Point>> values) const {
+  return points(std::span<const std::pair<std::string_view, Point>>(values.begin(), values.size()));
+}
+
+std::vector<Point> Statement::points(
+    std::span<const std::pair<std::string_view, Point>> values) const {
   return bind<Point>(
       name_, points_, values, [](const Point& p) { return p; }, "point");
 }
@@ -65,7 +70,9 @@ std::vector<Point> Statement::points(
 std::vector<Scalar> Statement::witness(
     std::initializer_list<std::pair<std::string_view, const Scalar*>> values) const {
   return bind<Scalar>(
-      name_, vars_, values, [](const Scalar* s) { return *s; }, "variable");
+      name_, vars_,
+      std::span<const std::pair<std::string_view, const Scalar*>>(values.begin(), values.size()),
+      [](const Scalar* s) { return *s; }, "variable");
 }
 
 void Statement::absorb_instance(Transcript& t, std::span<const Point> points) const {

@@ -41,6 +41,7 @@ class Statement {
   // Values in declaration order, from name/value pairs. A missing or unknown name is a bug in
   // the caller (the statement is fixed at compile time), so it throws std::logic_error.
   std::vector<Point> points(std::initializer_list<std::pair<std::string_view, Point>> values) const;
+  std::vector<Point> points(std::span<const std::pair<std::string_view, Point>> values) const;
   std::vector<Scalar> witness(
       std::initializer_list<std::pair<std::string_view, const Scalar*>> values) const;
 

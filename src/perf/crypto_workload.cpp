@@ -41,6 +41,10 @@ CryptoWorkload::CryptoWorkload(const Group& g) : g_(g) {
            "show")
           .request);
   show_bytes_ = show_->encode();
+  show_wallet_bytes_ = must(CredentialClient::show(*cred_, key_->public_key(), ShowOp::kRequestCode,
+                                                   nonce, ctx_, rng, scopes_),
+                            "show")
+                           .request.encode();
   sm2_key_ = std::make_unique<Sm2PrivateKey>(must(Sm2PrivateKey::generate(), "sm2 key"));
   message_ = to_bytes("anoncode/v1 benchmark message: a QR payload is about this long....");
   sm2_pub_ = std::make_unique<Sm2PublicKey>(sm2_key_->public_key());
@@ -60,6 +64,24 @@ CryptoWorkload::CryptoWorkload(const Group& g) : g_(g) {
          auto s = CredentialClient::show(*cred_, key_->public_key(), ShowOp::kRequestCode, n, ctx_,
                                          OsRng::instance());
          if (!s) throw std::runtime_error("show failed");
+       }},
+      // The same with one wallet pseudonym P_B (DESIGN §3.6 rule 3), as every platform show has.
+      {"client_show_wallet_us",
+       [this] {
+         Nonce n{};
+         auto s = CredentialClient::show(*cred_, key_->public_key(), ShowOp::kRequestCode, n, ctx_,
+                                         OsRng::instance(), scopes_);
+         if (!s) throw std::runtime_error("show failed");
+       }},
+      {"server_verify_issue_wallet_us",
+       [this] {
+         auto req = ShowRequest::decode(show_wallet_bytes_);
+         if (!req) throw std::runtime_error("decode failed");
+         auto v = issuer_->verify_show_proof(*req, ctx_, nullptr, scopes_);
+         if (!v) throw std::runtime_error("verify failed");
+         auto r = issuer_->issue(v->kid, v->Cn, OsRng::instance());
+         if (!r) throw std::runtime_error("issue failed");
+         if (r->encode().empty()) throw std::runtime_error("encode failed");
        }},
       // Bytes in, bytes out, as the privacy backend does it: decode the show, verify it, issue
       // the next credential and encode the response.

@@ -36,7 +36,9 @@ class CryptoWorkload {
   std::unique_ptr<crypto::Issuer> issuer_;
   std::unique_ptr<crypto::Credential> cred_;
   std::unique_ptr<crypto::ShowRequest> show_;
-  Bytes show_bytes_;  // the show as the server receives it
+  Bytes show_bytes_;         // the show as the server receives it
+  Bytes show_wallet_bytes_;  // with one wallet pseudonym, as a code request shows
+  std::vector<std::string> scopes_{"BENCHWALLETAAAAAAAAAAAAA"};
   crypto::ContextHash ctx_{};
   std::unique_ptr<crypto::Sm2PrivateKey> sm2_key_;
   std::unique_ptr<crypto::Sm2PublicKey> sm2_pub_;  // parsed once, as a verifier keeps it

@@ -21,7 +21,8 @@ namespace {
 
 constexpr std::string_view kWalletCols =
     "b, accountid, balance, total_recharge_amount, total_consume_amount, creation_date, "
-    "is_locked, is_deactivated, strong, user_id, previous_b, superseded_by, wallet_public_key";
+    "is_locked, is_deactivated, strong, user_id, previous_b, superseded_by, wallet_public_key, "
+    "pseudonym";
 
 std::optional<std::string> opt_text(const Row& r, size_t i) {
   return r.is_null(i) ? std::nullopt : std::optional<std::string>(r.text(i));
@@ -42,6 +43,7 @@ WalletRecord wallet_from_row(const Row& r) {
   w.previous_b = opt_text(r, 10);
   w.superseded_by = opt_text(r, 11);
   w.wallet_public_key = r.blob(12);
+  if (!r.is_null(13)) w.pseudonym = r.blob(13);
   return w;
 }
 
@@ -212,24 +214,41 @@ std::string_view history_type_name(HistoryType t) {
 }
 
 privacy::ShowContext recharge_context(const RechargeRequest& r) {
-  return {crypto::ShowOp::kRecharge, r.auth.wallet, "", r.amount,
-          privacy::recharge_extra(r.previous_wallet, r.channel, r.strong, r.new_wallet_public_key)};
+  return {crypto::ShowOp::kRecharge,
+          r.auth.wallet,
+          "",
+          r.amount,
+          privacy::recharge_extra(r.previous_wallet, r.channel, r.strong, r.new_wallet_public_key),
+          privacy::recharge_scopes(r.previous_wallet, r.auth.wallet)};
 }
 privacy::ShowContext code_context(std::string_view b, std::string_view accountid) {
-  return {crypto::ShowOp::kRequestCode, std::string(b), std::string(accountid), 0, ""};
+  return {crypto::ShowOp::kRequestCode,
+          std::string(b),
+          std::string(accountid),
+          0,
+          "",
+          {std::string(b)}};
 }
 privacy::ShowContext history_context(std::string_view b, std::string_view accountid,
                                      HistoryType type) {
-  return {crypto::ShowOp::kQuery, std::string(b), std::string(accountid), 0,
-          std::string(history_type_name(type))};
+  return {crypto::ShowOp::kQuery,
+          std::string(b),
+          std::string(accountid),
+          0,
+          std::string(history_type_name(type)),
+          {std::string(b)}};
 }
 privacy::ShowContext refund_context(std::string_view b, std::string_view accountid,
                                     const RefundRequest& r) {
-  return {crypto::ShowOp::kRefund, std::string(b), std::string(accountid), r.amount,
-          privacy::refund_extra(r.name, r.id_number, r.bank_account)};
+  return {crypto::ShowOp::kRefund,
+          std::string(b),
+          std::string(accountid),
+          r.amount,
+          privacy::refund_extra(r.name, r.id_number, r.bank_account),
+          {std::string(b)}};
 }
 privacy::ShowContext close_context(std::string_view b, std::string_view accountid) {
-  return {crypto::ShowOp::kClose, std::string(b), std::string(accountid), 0, ""};
+  return {crypto::ShowOp::kClose, std::string(b), std::string(accountid), 0, "", {std::string(b)}};
 }
 
 CodePlatform::CodePlatform(storage::Db& db, privacy::PrivacyBackend& privacy,
@@ -321,6 +340,18 @@ Result<WalletRecord> CodePlatform::authorize(const WalletAuth& auth, std::string
   auto w = wallet(signer_b);
   if (!w.ok()) return w.error();
   ANONCODE_CHECK(verify_wallet_signature(*w, auth));
+  // DESIGN §3.6 rule 3: the wallet answers only to the credential chain that created it. The
+  // show's first pseudonym is the one for this wallet (the proof, checked next, binds it to the
+  // credential's sk); another chain's — a colluder holding a copy of the wallet key — is refused
+  // before anything is spent.
+  auto shown = crypto::ShowRequest::decode(auth.show);
+  if (!shown.ok() || shown->pseudonyms.empty()) {
+    return make_error(ErrorCode::kVerificationFailed, "verification failed");
+  }
+  if (!w->pseudonym.empty() &&
+      shown->group->encode_point(shown->pseudonyms.front()) != w->pseudonym) {
+    return make_error(ErrorCode::kForbidden, "this wallet answers to another credential");
+  }
   return w;
 }
 
@@ -490,6 +521,8 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
   auto shown = show(r.auth, recharge_context(r), now_ms, {r.previous_wallet, r.auth.wallet});
   if (!shown.ok()) return refuse(shown.error());
   const Bytes response = shown->issue_response;
+  if (shown->pseudonyms.empty()) return {make_error(ErrorCode::kInternal, "pseudonym"), response};
+  const Bytes new_pseudonym = shown->pseudonyms.back();  // P of the wallet this recharge creates
   auto failed = [&](Error e) -> Out {
     if (auto st = refuse_in_ledger(k, e, response, now_ms); !st.ok()) return {st.error(), response};
     return {std::move(e), response};
@@ -563,10 +596,11 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
     const int64_t total_consume = carry ? old->total_consume_amount : 0;
     ANONCODE_CHECK(tx.exec(
         "INSERT INTO anonymous_wallet_accounts (b, total_recharge_amount, total_consume_amount, "
-        "balance, accountid, creation_date, wallet_public_key, previous_b, strong) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "balance, accountid, creation_date, wallet_public_key, previous_b, strong, pseudonym) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         {res.wallet, total_recharge, total_consume, res.balance, res.accountid, now_ms,
-         new_key->to_bytes(), old ? Value(old->b) : Value(), std::string(r.strong ? "1" : "0")}));
+         new_key->to_bytes(), old ? Value(old->b) : Value(), std::string(r.strong ? "1" : "0"),
+         new_pseudonym}));
     if (old) {
       // Normal mode: the old record is superseded within its accountid. Strong mode: it stays
       // the head of its own accountid (late rides still land on it) until the refill moves it.
@@ -922,6 +956,10 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
                  ride.scanned_at > qr->expires_at + skew) {
         // DESIGN §3.6 rule 8: a code is charged only within its validity (± the clock skew).
         v.reason = "outside_validity";
+      } else if (now_ms > qr->expires_at + options_.upload_window_ms) {
+        // Past the upload window a refund or close may have paid the reserve out: refused, on
+        // record for the operator (the reserve covers exactly the rides inside the window).
+        v.reason = "late_upload";
       } else if (published_key != nullptr &&
                  (!published_key->covers(qr->issued_at) ||
                   ride.scanned_at > published_key->valid_until + skew)) {

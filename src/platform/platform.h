@@ -71,6 +71,7 @@ struct WalletRecord {
   std::optional<std::string> previous_b;     // B1
   std::optional<std::string> superseded_by;  // the next record under the same accountid
   Bytes wallet_public_key;
+  Bytes pseudonym;  // P_B = sk·G_B of the credential chain that created it (DESIGN §3.6 rule 3)
   // The head of its accountid holds the accountid's live balance.
   bool is_head() const { return !superseded_by.has_value(); }
 };

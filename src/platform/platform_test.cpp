@@ -778,6 +778,12 @@ TEST_P(PlatformTest, SettlementRejectsARideOutsideItsCodesValidity) {
   EXPECT_EQ(s->rejected, 2);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM rejected_rides WHERE reason = 'outside_validity'"), 2);
   EXPECT_EQ(balance_of(walt.b), 1000);
+  // Uploaded after the upload window (a refund may have paid its reserve out): refused too.
+  auto late = platform_->settle_rides("T1", "M1", {{4, code.result->payload, 100, now_}},
+                                      code.result->expires_at + options_.upload_window_ms + 1);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->rejected, 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rejected_rides WHERE reason = 'late_upload'"), 1);
   // Within the skew it is charged.
   auto ok = platform_->settle_rides(
       "T1", "M1", {{3, code.result->payload, 100, code.result->expires_at + 1000}}, now_);
@@ -806,6 +812,47 @@ TEST_P(PlatformTest, ARechargeWithAChangedFieldDoesNotVerify) {
   auto genuine = platform_->recharge(req, now_);
   ASSERT_TRUE(genuine.ok()) << genuine.result.error().message;
   EXPECT_EQ(genuine.result->balance, 1200);
+}
+
+// --- DESIGN §3.6 rule 3: a wallet answers only to its credential secret ----------------------
+
+// Two colluding riders share a wallet key: the second one's credential cannot act on the wallet
+// (its pseudonym differs), and copying the first one's pseudonym into its show breaks the proof.
+TEST_P(PlatformTest, AColluderWithACopiedWalletKeyCannotSpendTheWallet) {
+  Rider yan = open("yan", "Yan", "110101199001010028");
+  Rider zoe = open("zoe", "Zoe", "110101199001010029");
+  ASSERT_TRUE(recharge(yan, 1000).ok());
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM anonymous_wallet_accounts WHERE pseudonym IS NOT NULL"),
+            1);
+  // Zoe holds a copy of Yan's wallet key and account.
+  zoe.b = yan.b;
+  zoe.accountid = yan.accountid;
+  zoe.wallet_key.emplace(*yan.wallet_key);
+  const int64_t shows = scalar("SELECT COUNT(*) FROM certification_transactions");
+  auto code = request_code(zoe);
+  EXPECT_EQ(code.result.error().code, ErrorCode::kForbidden);
+  EXPECT_FALSE(code.response.has_value());
+  EXPECT_EQ(recharge(zoe, 100).result.error().code, ErrorCode::kForbidden);  // nor recharge it
+  EXPECT_EQ(refund(zoe, 100, std::make_pair(zoe.name, zoe.id_number)).result.error().code,
+            ErrorCode::kForbidden);
+  // Zoe's show with Yan's pseudonym in place of her own: the proof does not verify.
+  auto p = prepare(zoe, code_context(zoe.b, zoe.accountid), &*zoe.wallet_key);
+  auto req = crypto::ShowRequest::decode(p.auth.show);
+  ASSERT_TRUE(req.ok());
+  auto stored = platform_->wallet(yan.b);
+  ASSERT_TRUE(stored.ok());
+  req->pseudonyms[0] = *g().decode_point(stored->pseudonym);
+  p.auth.show = req->encode();
+  p.auth.wallet_signature = *crypto::sm2_sign(*zoe.wallet_key, crypto::sm3(p.auth.show));
+  EXPECT_EQ(platform_->request_code(p.auth, now_).result.error().code,
+            ErrorCode::kVerificationFailed);
+  // Nothing was spent or charged; Yan's own credential still works on his wallet.
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM certification_transactions"), shows);
+  EXPECT_EQ(balance_of(yan.b), 1000);
+  ASSERT_TRUE(request_code(yan).ok());
+  ASSERT_TRUE(recharge(yan, 100).ok());
+  ASSERT_TRUE(request_code(yan).ok());  // the new wallet carries the same chain's pseudonym
+  EXPECT_TRUE(privacy_->violations()->empty());
 }
 
 }  // namespace

@@ -85,7 +85,8 @@ class PlatformFixture : public ::testing::TestWithParam<std::string> {
                        const crypto::Sm2PrivateKey* signer) {
     auto nonce = privacy_->new_nonce(now_);
     EXPECT_TRUE(nonce.ok());
-    auto shown = crypto::CredentialClient::show(r.cred, issuer(), ctx.op, *nonce, ctx.hash(), rng_);
+    auto shown = crypto::CredentialClient::show(r.cred, issuer(), ctx.op, *nonce, ctx.hash(), rng_,
+                                                ctx.scopes);
     EXPECT_TRUE(shown.ok());
     PreparedShow p{WalletAuth{shown->request.encode(), ctx.wallet_b, {}}, *shown};
     if (signer != nullptr) {

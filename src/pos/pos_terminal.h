@@ -54,7 +54,7 @@ struct PosStore {
 
 struct PosOptions {
   int64_t clock_skew_ms = 30'000;  // tolerance for expiry and issue times
-  int64_t max_amount = 100'000;    // fen; a larger fare is refused as a POS misconfiguration
+  int64_t max_amount = 10'000;     // fen, the platform's max_fare_fen: a larger fare is refused
   size_t max_batch = 500;          // rides per upload request
 };
 

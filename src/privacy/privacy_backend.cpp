@@ -168,7 +168,7 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
   }
   // The proof first, outside any transaction: it needs no state and is the expensive part.
   ANONCODE_TRY(crypto::VerifiedShow v,
-               issuer_.verify_show_proof(req, ctx.hash(), J ? &*J : nullptr));
+               issuer_.verify_show_proof(req, ctx.hash(), J ? &*J : nullptr, ctx.scopes));
   const Bytes sn = scalar_bytes(group_, v.s), tag = scalar_bytes(group_, v.R),
               challenge = scalar_bytes(group_, v.C);
   const Bytes nonce(req.nonce.begin(), req.nonce.end());
@@ -244,6 +244,7 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
     if (refusal->code == ErrorCode::kSnReused) counters::add(counters::Event::kCloneTraced);
     return *refusal;
   }
+  for (const auto& p : v.pseudonyms) out.pseudonyms.push_back(group_.encode_point(p));
   counters::add(out.replayed ? counters::Event::kShowReplayed : counters::Event::kShowVerified);
   return out;
 }

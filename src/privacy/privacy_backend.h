@@ -38,8 +38,9 @@ struct Violation {
 };
 
 struct ShowOutcome {
-  Bytes issue_response;   // the next credential (IssueResponse encoding)
-  bool replayed = false;  // true when this was a retry of an already accepted request
+  Bytes issue_response;           // the next credential (IssueResponse encoding)
+  bool replayed = false;          // true when this was a retry of an already accepted request
+  std::vector<Bytes> pseudonyms;  // the proven P_B of ctx.scopes, encoded, in order
 };
 
 class PrivacyBackend {

@@ -43,7 +43,7 @@ class PrivacyBackendTest : public ::testing::TestWithParam<std::string> {
 
   static ShowContext wallet_ctx(ShowOp op = ShowOp::kRequestCode,
                                 std::string b = "WALLETAAAAAAAAAAAAAAAAAA") {
-    return ShowContext{op, std::move(b), "1234567890123456789", 0, ""};
+    return ShowContext{op, std::move(b), "1234567890123456789", 0, "", {}};
   }
 
   // A show request for `cred` under a fresh nonce, and the client's pending state.
@@ -240,7 +240,8 @@ TEST_P(PrivacyBackendTest, RetiredIdentityIsStillTracedAndReopenWorksOnce) {
 TEST_P(PrivacyBackendTest, ARefundProvesTheNamedUsersIdentity) {
   Credential c = open("grace");
   open("heidi");
-  ShowContext refund{ShowOp::kRefund, "WALLETAAAAAAAAAAAAAAAAAA", "1234567890123456789", 500, ""};
+  ShowContext refund{
+      ShowOp::kRefund, "WALLETAAAAAAAAAAAAAAAAAA", "1234567890123456789", 500, "", {}};
   auto as_heidi = make_show(c, refund);
   EXPECT_EQ(backend_->show(as_heidi.request.encode(), refund, now_, "heidi").error().code,
             ErrorCode::kVerificationFailed);

@@ -29,6 +29,18 @@ Result<ShowContext> parse_context(const json& body) {
     if (!bytes) return make_error(ErrorCode::kMalformed, "field 'extra' is not unpadded base64url");
     ctx.extra.assign(bytes->begin(), bytes->end());
   }
+  // The wallets whose pseudonyms the show proves (DESIGN §3.6 rule 3): at most two names.
+  if (c.contains("scopes")) {
+    if (!c["scopes"].is_array() || c["scopes"].size() > crypto::kMaxPseudonyms) {
+      return make_error(ErrorCode::kInvalidArgument, "context.scopes: at most two wallet names");
+    }
+    for (const auto& s : c["scopes"]) {
+      if (!s.is_string() || s.get_ref<const std::string&>().size() > 64) {
+        return make_error(ErrorCode::kInvalidArgument, "context.scopes: wallet names");
+      }
+      ctx.scopes.push_back(s.get<std::string>());
+    }
+  }
   return ctx;
 }
 

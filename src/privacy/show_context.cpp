@@ -43,6 +43,12 @@ std::string person_digest(std::string_view name, std::string_view id_number) {
   return to_hex(crypto::sm3(w.bytes()));
 }
 
+std::vector<std::string> recharge_scopes(std::string_view previous_wallet,
+                                         std::string_view new_wallet) {
+  if (previous_wallet.empty()) return {std::string(new_wallet)};
+  return {std::string(previous_wallet), std::string(new_wallet)};
+}
+
 std::string refund_extra(std::string_view name, std::string_view id_number,
                          std::string_view bank_account) {
   ByteWriter w;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "crypto/credential.h"
 
@@ -15,6 +16,10 @@ struct ShowContext {
   std::string accountid;  // its accountid ("" if none)
   int64_t amount = 0;     // fen, for recharge and refund; 0 otherwise
   std::string extra;      // anything else the operation binds (e.g. the new wallet's B)
+  // The wallets whose pseudonyms P_B = sk·G_B the show proves (DESIGN §3.6 rule 3), in order: the
+  // wallet acted on; for a recharge, the previous wallet (if any) and then the new one. The proof
+  // binds them (G_B enters its transcript); they are not part of hash().
+  std::vector<std::string> scopes;
 
   // ctx = SM3("anoncode/v1/ctx" || u8(op) || var(B) || var(accountid) || u64(amount) || var(extra))
   crypto::ContextHash hash() const;
@@ -36,6 +41,10 @@ std::string recharge_extra(std::string_view previous_wallet, std::string_view ch
 // var(name) || var(id_number))). The SDK checks a refund's name and ID number against it before it
 // shows the credential, so a typo never leaves a spent show pending (DESIGN §3.6 rule 1).
 std::string person_digest(std::string_view name, std::string_view id_number);
+
+// The recharge's scopes: {previous B, new B}, or {new B} on a first recharge.
+std::vector<std::string> recharge_scopes(std::string_view previous_wallet,
+                                         std::string_view new_wallet);
 
 // The refund context's `extra`: var(name) || var(id_number) || var(bank_account).
 std::string refund_extra(std::string_view name, std::string_view id_number,

@@ -266,9 +266,14 @@ Result<json> Wallet::perform(const std::string& kind, const std::string& path, j
   crypto::Nonce nonce{};
   std::copy(nonce_raw.begin(), nonce_raw.end(), nonce.begin());
 
-  privacy::ShowContext ctx{op, wallet_b, accountid, amount, extra};
+  // The wallets whose pseudonyms the show proves (DESIGN §3.6 rule 3).
+  std::vector<std::string> scopes =
+      kind == "recharge"
+          ? privacy::recharge_scopes(body.value("previous_wallet", std::string()), wallet_b)
+          : std::vector<std::string>{wallet_b};
+  privacy::ShowContext ctx{op, wallet_b, accountid, amount, extra, scopes};
   ANONCODE_TRY(auto shown, crypto::CredentialClient::show(cred, pub, op, nonce, ctx.hash(),
-                                                          crypto::OsRng::instance()));
+                                                          crypto::OsRng::instance(), ctx.scopes));
   Bytes show = shown.request.encode();
   body["show"] = b64(show);
   if (!body.contains("wallet")) body["wallet"] = wallet_b;

@@ -9,6 +9,11 @@
 ALTER TABLE platform_requests ADD COLUMN digest BYTEA;
 ALTER TABLE platform_requests ADD COLUMN issue_response BYTEA;
 
+-- A wallet answers only to its credential secret (rule 3): the pseudonym P_B = sk·G_B the show
+-- that created wallet B proved; every later show acting on B must prove the same one. NULL for a
+-- wallet created before this migration (it takes the first pseudonym shown for it).
+ALTER TABLE anonymous_wallet_accounts ADD COLUMN pseudonym BYTEA;
+
 -- One credential chain per rider (rule 2): the open request a user's J was registered with and
 -- the issue response it got, so the identical request again gets the identical answer.
 ALTER TABLE userid_records ADD COLUMN open_request_hash BYTEA;
