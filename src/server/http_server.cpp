@@ -17,6 +17,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr const char* kJson = "application/json";
 constexpr const char* kUnmatched = "unmatched";
+constexpr const char* kOtherMethod = "other";
 
 // What the logger needs of the request in progress. httplib runs a connection's requests start
 // to finish on one worker thread, from the pre-routing handler to the logger, so thread-local
@@ -43,6 +44,15 @@ std::string new_request_id() {
   uint8_t raw[16];
   randombytes_buf(raw, sizeof raw);
   return to_hex(ByteView(raw, sizeof raw));
+}
+
+// The method as a metrics label: one of a fixed set, whatever the client wrote in its request
+// line (httplib hands the logger the method of a request line it could not parse as it was).
+const char* method_label(const std::string& method) {
+  for (const char* known : {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"}) {
+    if (method == known) return known;
+  }
+  return kOtherMethod;
 }
 
 nlohmann::json error_json(ErrorCode code, std::string_view message) {
@@ -74,7 +84,8 @@ int status_of(const nlohmann::json& body) {
 // --- Request ---
 
 const std::string& Request::method() const {
-  return raw_.method;
+  static const std::string kGet = "GET";
+  return raw_.method == "HEAD" ? kGet : raw_.method;  // HEAD is answered as GET is
 }
 const std::string& Request::path() const {
   return raw_.path;
@@ -198,9 +209,11 @@ HttpServer::HttpServer(ServerOptions options)
       request_id = tl_request.request_id;
     }
     tl_request.active = false;
-    metrics_->record(req.method, route, res.status, seconds);
+    // Bounded labels: a known method or "other", a registered route or "unmatched".
+    const std::string method = method_label(req.method);
+    metrics_->record(method, route, res.status, seconds);
     log_info("request", {{"request_id", request_id},
-                         {"method", req.method},
+                         {"method", method},
                          {"route", route},
                          {"status", res.status},
                          {"duration_ms", seconds * 1000.0}});
@@ -243,7 +256,9 @@ void HttpServer::set_health_check(std::function<Status()> check) {
 void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
   auto& res = *static_cast<httplib::Response*>(res_ptr);
   const std::string& path = req.path;
-  if (req.method == "GET" && path == "/healthz") {
+  // HEAD is answered as GET is, without the body (httplib sends the headers only).
+  const std::string method = req.method == "HEAD" ? std::string("GET") : req.method;
+  if (method == "GET" && path == "/healthz") {
     tl_request.route = path;
     if (health_check_) {
       Status healthy = health_check_();
@@ -257,12 +272,12 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
     res.set_content(R"({"status":"ok"})", kJson);
     return;
   }
-  if (req.method == "GET" && path == "/metrics") {
+  if (method == "GET" && path == "/metrics") {
     tl_request.route = path;
     res.set_content(metrics_->render(), "text/plain; version=0.0.4");
     return;
   }
-  if (req.method == "GET") {
+  if (method == "GET") {
     if (auto st = static_routes_.find(path); st != static_routes_.end()) {
       tl_request.route = st->first;
       for (const auto& [name, value] : st->second.headers) res.set_header(name, value);
@@ -270,7 +285,7 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
       return;
     }
   }
-  auto it = routes_.find(std::pair{req.method, path});
+  auto it = routes_.find(std::pair{method, path});
   if (it == routes_.end()) {
     set_error(res, ErrorCode::kNotFound, "no such route");
     return;

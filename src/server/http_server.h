@@ -10,7 +10,10 @@
 //  - `X-Request-Id` is echoed (or made) on every response and in the request's log line;
 //  - one JSON log line per request (time, request id, method, route, status, duration — never
 //    bodies, tokens or personal data), request counts and a latency histogram for /metrics;
-//  - `GET /healthz` and `GET /metrics` are always there.
+//  - `GET /healthz` and `GET /metrics` are always there;
+//  - HEAD is answered as GET is (the same handler, status and headers), without the body;
+//  - /metrics labels are bounded: a known method (GET, POST, HEAD, PUT, DELETE, OPTIONS, PATCH)
+//    or "other", a registered route or "unmatched".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -44,7 +47,7 @@ class Request {
   Request(const httplib::Request& raw, std::string route, std::string request_id)
       : raw_(raw), route_(std::move(route)), request_id_(std::move(request_id)) {}
 
-  const std::string& method() const;
+  const std::string& method() const;  // "GET" for a HEAD request (answered as GET is)
   const std::string& path() const;
   const std::string& route() const { return route_; }  // the registered path it matched
   const std::string& request_id() const { return request_id_; }
