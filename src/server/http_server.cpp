@@ -59,9 +59,14 @@ nlohmann::json error_json(ErrorCode code, std::string_view message) {
   return {{"error", {{"code", error_code_name(code)}, {"message", message}}}};
 }
 
+// A JSON answer's text; ill-formed UTF-8 in a string becomes U+FFFD instead of an exception.
+std::string dump_json(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void set_error(httplib::Response& res, ErrorCode code, std::string_view message, int status = 0) {
   res.status = status != 0 ? status : error_code_http_status(code);
-  res.set_content(error_json(code, message).dump(), kJson);
+  res.set_content(dump_json(error_json(code, message)), kJson);
 }
 
 // The status of a body returned as a value: 200, unless it is an error_body().
@@ -295,12 +300,22 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
     set_error(res, ErrorCode::kInvalidArgument, "the request body is too large", 413);
     return;
   }
+  // Query parameters are text a handler may store (e.g. in the audit log) and send back as JSON:
+  // ill-formed UTF-8 is refused here, before any handler sees it.
+  for (const auto& [name, value] : req.params) {
+    if (!is_utf8(name) || !is_utf8(value)) {
+      set_error(res, ErrorCode::kInvalidArgument, "query parameters must be UTF-8 text");
+      return;
+    }
+  }
   try {
     Request request(req, it->second.path, tl_request.request_id);
     Result<nlohmann::json> out = it->second.handler(request);
     if (out.ok()) {
       res.status = status_of(*out);
-      res.set_content(out->dump(), kJson);
+      // `replace`: text stored before it was checked (e.g. an old audit entry) is sent with
+      // U+FFFD for its ill-formed bytes rather than failing the whole answer.
+      res.set_content(dump_json(*out), kJson);
     } else {
       set_error(res, out.error().code, out.error().message);
     }

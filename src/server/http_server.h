@@ -7,6 +7,8 @@
 //    code is rendered with that code's status;
 //  - an exception is a bug: 500 `internal` with a generic message, the detail logged (never the
 //    body); unknown routes are 404 `not_found`; a body over the limit is 413 `invalid_argument`;
+//  - query parameters that are not UTF-8 are 400 `invalid_argument` before the handler runs, and
+//    answers are serialized with ill-formed UTF-8 (stored before it was checked) as U+FFFD;
 //  - `X-Request-Id` is echoed (or made) on every response and in the request's log line;
 //  - one JSON log line per request (time, request id, method, route, status, duration — never
 //    bodies, tokens or personal data), request counts and a latency histogram for /metrics;

@@ -352,6 +352,43 @@ TEST_F(HttpServerTest, QueryParametersReachTheHandler) {
   EXPECT_EQ(body_of(r)["user_id"], "u-1");
 }
 
+TEST_F(HttpServerTest, TextThatIsNotUtf8IsRefusedAsInvalidArgument) {
+  // A query parameter: refused before the handler runs (it might store it).
+  for (const char* path : {"/query?user_id=%FF", "/query?user_id=a%C0%AFb", "/query?%ED%A0%80=x"}) {
+    auto r = client_->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 400) << path;
+    EXPECT_EQ(code_of(r), "invalid_argument") << path;
+  }
+  auto chinese = client_->Get("/query?user_id=%E5%BC%A0%E4%B8%89");
+  ASSERT_TRUE(chinese);
+  EXPECT_EQ(body_of(chinese)["user_id"], "张三");
+  // A body: JSON is UTF-8 text.
+  auto body = post("/echo", "{\"name\":\"\xff\",\"n\":1,\"data\":\"AQID\"}");
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->status, 400);
+  EXPECT_EQ(code_of(body), "invalid_argument");
+}
+
+TEST(Utf8, WellFormedOnly) {
+  EXPECT_TRUE(is_utf8(""));
+  EXPECT_TRUE(is_utf8("plain ASCII"));
+  EXPECT_TRUE(is_utf8("张三 \xf0\x9f\x9a\x87 \xc2\xa0 \xf4\x8f\xbf\xbf"));
+  for (std::string bad :
+       {"\xff", "\x80", "a\xc3", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
+        "\xf0\x80\x80\xaf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe5\xbc", "\xe5\x28\xa0"}) {
+    EXPECT_FALSE(is_utf8(bad)) << to_hex(as_bytes(bad));
+  }
+  // A field of a json built by hand (not parsed) is checked too.
+  json built = {{"name", std::string("\xff")}};
+  auto field = required_string(built, "name");
+  ASSERT_FALSE(field.ok());
+  EXPECT_EQ(field.error().code, ErrorCode::kInvalidArgument);
+  auto list = required_string_array(json{{"ids", {"ok", std::string("\xc0\xaf")}}}, "ids");
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST_F(HttpServerTest, HealthzFollowsTheHealthCheck) {
   auto ok = client_->Get("/healthz");
   ASSERT_TRUE(ok);
