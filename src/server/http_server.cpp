@@ -1,8 +1,10 @@
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -67,6 +69,42 @@ std::string dump_json(const nlohmann::json& j) {
 void set_error(httplib::Response& res, ErrorCode code, std::string_view message, int status = 0) {
   res.status = status != 0 ? status : error_code_http_status(code);
   res.set_content(dump_json(error_json(code, message)), kJson);
+}
+
+bool is_ip_address(const std::string& text) {
+  unsigned char buf[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, text.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+// Request::client_address(): X-Forwarded-For is read from its end (each proxy appends the
+// address it saw), as long as the hop it names is trusted; an entry that is not an IP address
+// ends the walk.
+std::string client_address_of(const httplib::Request& req,
+                              const std::vector<std::string>& trusted_proxies) {
+  auto trusted = [&](const std::string& a) {
+    return std::find(trusted_proxies.begin(), trusted_proxies.end(), a) != trusted_proxies.end();
+  };
+  std::string address = req.remote_addr;
+  if (!trusted(address)) return address;
+  std::vector<std::string> hops;
+  for (size_t i = 0, n = req.get_header_value_count("X-Forwarded-For"); i < n; ++i) {
+    const std::string header = req.get_header_value("X-Forwarded-For", i);
+    std::string_view value = header;
+    while (!value.empty()) {
+      size_t comma = value.find(',');
+      std::string_view hop = value.substr(0, comma);
+      while (!hop.empty() && (hop.front() == ' ' || hop.front() == '\t')) hop.remove_prefix(1);
+      while (!hop.empty() && (hop.back() == ' ' || hop.back() == '\t')) hop.remove_suffix(1);
+      hops.emplace_back(hop);
+      value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    }
+  }
+  for (auto hop = hops.rbegin(); hop != hops.rend() && trusted(address); ++hop) {
+    if (!is_ip_address(*hop)) break;
+    address = *hop;
+  }
+  return address;
 }
 
 // The status of a body returned as a value: 200, unless it is an error_body().
@@ -309,7 +347,8 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
     }
   }
   try {
-    Request request(req, it->second.path, tl_request.request_id);
+    Request request(req, it->second.path, tl_request.request_id,
+                    client_address_of(req, options_.trusted_proxies));
     Result<nlohmann::json> out = it->second.handler(request);
     if (out.ok()) {
       res.status = status_of(*out);

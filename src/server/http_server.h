@@ -46,13 +46,21 @@ namespace anoncode::server {
 // What a handler sees of a request.
 class Request {
  public:
-  Request(const httplib::Request& raw, std::string route, std::string request_id)
-      : raw_(raw), route_(std::move(route)), request_id_(std::move(request_id)) {}
+  Request(const httplib::Request& raw, std::string route, std::string request_id,
+          std::string client_address = "")
+      : raw_(raw),
+        route_(std::move(route)),
+        request_id_(std::move(request_id)),
+        client_address_(std::move(client_address)) {}
 
   const std::string& method() const;  // "GET" for a HEAD request (answered as GET is)
   const std::string& path() const;
   const std::string& route() const { return route_; }  // the registered path it matched
   const std::string& request_id() const { return request_id_; }
+  // The client's IP address (text, e.g. "203.0.113.7" or "2001:db8::1"): the peer's, or — when
+  // the peer is a trusted proxy (ServerOptions::trusted_proxies) — the address that proxy saw,
+  // the last one in X-Forwarded-For that is not itself a trusted proxy.
+  const std::string& client_address() const { return client_address_; }
   const std::string& body() const;
   // A header's value, or nullopt (names are case-insensitive).
   std::optional<std::string> header(std::string_view name) const;
@@ -75,6 +83,7 @@ class Request {
   const httplib::Request& raw_;
   std::string route_;
   std::string request_id_;
+  std::string client_address_;
   mutable std::vector<std::pair<std::string, std::string>> response_headers_;
 };
 
@@ -90,6 +99,9 @@ struct ServerOptions {
   int port = 8080;  // 0: any free port (tests); see HttpServer::port()
   size_t threads = 8;
   size_t max_body_bytes = 64 * 1024;  // per request, unless its route allows more
+  // Peers whose X-Forwarded-For is believed (Request::client_address): the TLS-terminating
+  // proxies in front of the server. Loopback by default, where such a proxy usually runs.
+  std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
 };
 
 class HttpServer {

@@ -558,6 +558,39 @@ TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
 }
 
+// Request::client_address(): the peer, or behind a trusted proxy the address it appended.
+TEST(HttpServerClientAddress, IsThePeerOrWhatATrustedProxySaw) {
+  for (bool loopback_trusted : {true, false}) {
+    ServerOptions opts{"127.0.0.1", 0, 2};
+    if (!loopback_trusted) opts.trusted_proxies = {"192.0.2.80"};
+    HttpServer s(opts);
+    s.route("GET", "/whoami", [](const Request& req) -> Result<json> {
+      return json{{"ip", req.client_address()}};
+    });
+    ASSERT_TRUE(s.start().ok());
+    httplib::Client c("127.0.0.1", s.port());
+    auto ip = [&c](const char* forwarded) {
+      httplib::Headers h;
+      if (forwarded != nullptr) h.emplace("X-Forwarded-For", forwarded);
+      auto r = c.Get("/whoami", h);
+      return r ? json::parse(r->body).value("ip", "?") : std::string("no answer");
+    };
+    EXPECT_EQ(ip(nullptr), "127.0.0.1");
+    if (loopback_trusted) {
+      EXPECT_EQ(ip("203.0.113.5"), "203.0.113.5");
+      // Each proxy appends what it saw: the last entry is what the trusted one saw; entries a
+      // client wrote before it are not believed.
+      EXPECT_EQ(ip("198.51.100.1, 203.0.113.5"), "203.0.113.5");
+      EXPECT_EQ(ip("198.51.100.1, 203.0.113.5, ::1"), "203.0.113.5");
+      EXPECT_EQ(ip("2001:db8::7"), "2001:db8::7");
+      EXPECT_EQ(ip("not-an-address"), "127.0.0.1");
+    } else {
+      EXPECT_EQ(ip("203.0.113.5"), "127.0.0.1");  // the peer is no trusted proxy
+    }
+    s.stop();
+  }
+}
+
 TEST(HttpServerRoutes, DuplicateRoutesAreABug) {
   HttpServer s(ServerOptions{});
   s.route("GET", "/a", [](const Request&) -> Result<nlohmann::json> { return nlohmann::json{}; });
