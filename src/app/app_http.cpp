@@ -46,11 +46,22 @@ AlsoInTx audited(const console::Actor& actor, std::string action, std::string ta
   };
 }
 
-// A refusal for a restore lock carries Retry-After: the whole seconds until the lock ends.
-void add_retry_after(const Request& req, const Error& error, int64_t retry_at_ms, int64_t now_ms) {
-  if (error.code != ErrorCode::kRateLimited) return;
-  const int64_t seconds = std::max<int64_t>(1, (retry_at_ms - now_ms + 999) / 1000);
-  req.add_response_header("Retry-After", std::to_string(seconds));
+// A restore or its confirmation: the request's {"phone","key_proof"} handed to `attempt` (an
+// AppBackend call) with the client's address and the time. A refusal for a lock carries
+// Retry-After: the whole seconds until the lock ends.
+template <typename R, typename Attempt>
+R key_proof_attempt(const Request& req, const server::NowMs& now, Attempt attempt) {
+  ANONCODE_TRY(json body, req.json_body());
+  ANONCODE_TRY(std::string phone, server::required_string(body, "phone", 20));
+  ANONCODE_TRY(Bytes proof, server::required_bytes(body, "key_proof", 32, 32));
+  const int64_t at = now();
+  int64_t retry_at = 0;
+  R out = attempt(phone, proof, req.client_address(), at, &retry_at);
+  if (!out.ok() && out.error().code == ErrorCode::kRateLimited) {
+    const int64_t seconds = std::max<int64_t>(1, (retry_at - at + 999) / 1000);
+    req.add_response_header("Retry-After", std::to_string(seconds));
+  }
+  return out;
 }
 
 std::string secret_text(const SecretBytes& s) {
@@ -90,30 +101,14 @@ void register_app_routes(server::HttpServer& http, AppBackend& app, server::NowM
   // seed 000 §2.9 restore (钱包恢复). No oracle (DESIGN §3.6 rule 6): no backup and a wrong key
   // answer alike, and wrong keys are limited per phone and per client address (app_backend.h).
   http.route("POST", "/app/v1/restore", [&app, now](const Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    ANONCODE_TRY(std::string phone, server::required_string(body, "phone", 20));
-    ANONCODE_TRY(Bytes proof, server::required_bytes(body, "key_proof", 32, 32));
-    const int64_t at = now();
-    int64_t retry_at = 0;
-    auto blob = app.restore(phone, proof, req.client_address(), at, &retry_at);
-    if (!blob) {
-      add_retry_after(req, blob.error(), retry_at, at);
-      return blob.error();
-    }
-    return json{{"blob", to_base64url(*blob)}};
+    ANONCODE_TRY(Bytes blob, key_proof_attempt<Result<Bytes>>(
+                                 req, now, [&app](const auto&... a) { return app.restore(a...); }));
+    return json{{"blob", to_base64url(blob)}};
   });
 
   http.route("POST", "/app/v1/restore/confirm", [&app, now](const Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    ANONCODE_TRY(std::string phone, server::required_string(body, "phone", 20));
-    ANONCODE_TRY(Bytes proof, server::required_bytes(body, "key_proof", 32, 32));
-    const int64_t at = now();
-    int64_t retry_at = 0;
-    Status confirmed = app.confirm_restore(phone, proof, req.client_address(), at, &retry_at);
-    if (!confirmed) {
-      add_retry_after(req, confirmed.error(), retry_at, at);
-      return confirmed.error();
-    }
+    ANONCODE_CHECK(key_proof_attempt<Status>(
+        req, now, [&app](const auto&... a) { return app.confirm_restore(a...); }));
     return json{{"status", "restored"}};
   });
 }
