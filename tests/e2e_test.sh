@@ -2,7 +2,8 @@
 # A rider's whole journey through the real binary, read as steps (DESIGN §2, §6):
 #   tests/e2e_test.sh ANONCODE_BIN C_ABI_TEST_BIN
 # open → recharge → code → query → backup (the wallet is disabled) → wrong passphrase (the
-# backup survives) → restore → a second restore finds nothing → refund (too much, someone else's
+# backup survives) → restore → a second restore finds nothing (the same answer as a wrong
+# passphrase, DESIGN §3.6 rule 6) → refund (too much, someone else's
 # identity, then right) → close with a balance refused → refund the rest → close; a second
 # rider through the SDK's C ABI; rides through two POS terminals (QR image, offline checks,
 # forged/truncated/expired codes, a copied code, a replayed upload, unknown terminals); and a
@@ -73,7 +74,8 @@ check "restore with a wrong passphrase is refused" "$(jq -e '.error.code == "ver
 out=$(wallet phone2 restore --phone 13900001111 --passphrase "correct horse")
 check "restore on a new phone" "$(jq -e '.status == "restored"' <<<"$out")"
 out=$(wallet phone3 restore --phone 13900001111 --passphrase "correct horse")
-check "a second restore finds nothing" "$(jq -e '.error.code == "not_found"' <<<"$out")"
+check "a second restore finds nothing (answered as a wrong passphrase)" \
+  "$(jq -e '.error.code == "verification_failed"' <<<"$out")"
 out=$(wallet phone2 balance)
 check "the restored wallet works and kept its balance" "$(jq -e '.balance == 1500' <<<"$out")"
 

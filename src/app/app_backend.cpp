@@ -1,13 +1,16 @@
 // seed 000 §1 app backend (APP 后端): riders, whitelist, open, backup/restore, terminals
 #include "app/app_backend.h"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 
 #include <algorithm>
 
 #include "app/terminal_keys.h"
+#include "common/counters.h"
 #include "crypto/sm3.h"
 #include "server/auth.h"
+#include "server/log.h"
 
 namespace anoncode::app {
 
@@ -85,8 +88,79 @@ bool ct_equal(ByteView a, ByteView b) {
   return a.size() == b.size() && (a.empty() || sodium_memcmp(a.data(), b.data(), a.size()) == 0);
 }
 
-Error no_backup() {
-  return make_error(ErrorCode::kNotFound, "no backup for this phone number");
+// --- restore limits (DESIGN §3.6 rule 6; app_backend.h) ---
+
+constexpr const char* kPhoneKind = "phone";
+constexpr const char* kAddressKind = "address";
+constexpr int64_t kPhoneFailuresBeforeLock = 5;
+constexpr int64_t kFirstPhoneLockMs = 60'000;      // 1 minute, doubled per further failure …
+constexpr int64_t kMaxPhoneLockMs = 86'400'000;    // … at most a day
+constexpr int64_t kAddressFailuresPerWindow = 20;  // per client address …
+constexpr int64_t kAddressWindowMs = 3'600'000;    // … per hour
+constexpr size_t kLockHashBytes = 8;               // shown as 16 hex digits
+
+// The one answer for a wrong proof and for no backup.
+Error no_matching_backup() {
+  return make_error(ErrorCode::kVerificationFailed, "no backup matches this phone and key");
+}
+Error restore_limited() {
+  return make_error(ErrorCode::kRateLimited,
+                    "too many wrong key proofs for this phone or from this address; try again "
+                    "later");
+}
+
+// How long a phone is locked after its `failures`-th failure (0: not locked).
+int64_t phone_lock_ms(int64_t failures) {
+  if (failures < kPhoneFailuresBeforeLock) return 0;
+  int64_t ms = kFirstPhoneLockMs;
+  for (int64_t i = kPhoneFailuresBeforeLock; i < failures && ms < kMaxPhoneLockMs; ++i) ms *= 2;
+  return std::min(ms, kMaxPhoneLockMs);
+}
+
+// What a client address is limited as: an IPv4 address, or an IPv6 address's /64 (what one
+// subscriber usually holds; an IPv4-mapped one as IPv4); anything else as it is.
+std::string address_unit(std::string_view address) {
+  const std::string a(address);
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, a.c_str(), &v6) != 1) return a;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    char v4[INET_ADDRSTRLEN] = {};
+    if (::inet_ntop(AF_INET, &v6.s6_addr[12], v4, sizeof v4) != nullptr) return v4;
+  }
+  return "ipv6/64:" + to_hex(ByteView(v6.s6_addr, 8));
+}
+
+// Counts one failure for `subject` inside `tx`; a lock this sets is added to `locks`.
+Status count_failure(Tx& tx, const Bytes& subject, std::string_view kind, int64_t now_ms,
+                     std::vector<RestoreLock>& locks) {
+  ANONCODE_TRY(auto row, tx.query_one("SELECT failures, window_start FROM restore_limits "
+                                      "WHERE subject = $1",
+                                      {subject}));
+  int64_t failures = row ? row->i64(0) : 0;
+  int64_t window_start = row ? row->i64(1) : now_ms;
+  int64_t locked_until = 0;
+  if (kind == kPhoneKind) {
+    ++failures;
+    if (int64_t lock = phone_lock_ms(failures); lock > 0) locked_until = now_ms + lock;
+  } else {
+    if (now_ms - window_start >= kAddressWindowMs) {  // a new hour
+      failures = 0;
+      window_start = now_ms;
+    }
+    ++failures;
+    if (failures >= kAddressFailuresPerWindow) locked_until = window_start + kAddressWindowMs;
+  }
+  ANONCODE_CHECK(
+      tx.exec("INSERT INTO restore_limits (subject, kind, failures, window_start, locked_until, "
+              "updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject) DO UPDATE SET "
+              "failures = excluded.failures, window_start = excluded.window_start, "
+              "locked_until = excluded.locked_until, updated_at = excluded.updated_at",
+              {subject, std::string(kind), failures, window_start, locked_until, now_ms}));
+  if (locked_until > 0) {
+    locks.push_back(RestoreLock{std::string(kind), to_hex(ByteView(subject).first(kLockHashBytes)),
+                                failures, locked_until});
+  }
+  return {};
 }
 
 }  // namespace
@@ -374,44 +448,129 @@ Status AppBackend::backup(std::string_view user_id, std::string_view phone, Byte
   });
 }
 
-// seed 000 §2.9 restore (钱包恢复): released to a proof of the key, consumed on confirmation
-Result<Bytes> AppBackend::restore(std::string_view phone, ByteView key_proof, int64_t now_ms) {
-  auto presented = crypto::sm3(key_proof);
-  Bytes blob;
+Bytes AppBackend::limit_key(std::string_view kind, std::string_view value) const {
+  ByteWriter w;
+  w.raw(as_bytes("anoncode/v1/restore-limit")).var(as_bytes(kind)).var(as_bytes(value));
+  auto mac = crypto::hmac_sm3(pii_key_, w.bytes());
+  return Bytes(mac.begin(), mac.end());
+}
+
+Status AppBackend::key_proof_attempt(std::string_view phone, ByteView key_proof,
+                                     std::string_view client_address, int64_t now_ms,
+                                     bool consumed_matches,
+                                     const std::function<Status(Tx&)>& on_match,
+                                     int64_t* retry_at_ms) {
+  const Bytes phone_key = limit_key(kPhoneKind, phone);
+  const Bytes address_key = limit_key(kAddressKind, address_unit(client_address));
+  const auto presented = crypto::sm3(key_proof);
+  enum class Outcome { kMatched, kWrong, kLimited };
+  Outcome outcome = Outcome::kWrong;
+  int64_t retry_at = 0;
+  std::vector<RestoreLock> new_locks;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT blob, verifier FROM wallet_backups "
-                                        "WHERE phone = $1 AND consumed_at IS NULL",
-                                        {std::string(phone)}));
-    if (!row) return no_backup();
-    if (!ct_equal(row->blob(1), presented)) {
-      return make_error(ErrorCode::kVerificationFailed, "verification failed");
+    new_locks.clear();
+    // 1. A locked phone or address: refused before the proof is looked at.
+    ANONCODE_TRY(auto locked, tx.query_one("SELECT MAX(locked_until) FROM restore_limits "
+                                           "WHERE subject IN ($1, $2) AND locked_until > $3",
+                                           {phone_key, address_key, now_ms}));
+    if (locked && !locked->is_null(0)) {
+      outcome = Outcome::kLimited;
+      retry_at = locked->i64(0);
+      return {};
     }
-    ANONCODE_CHECK(tx.exec(
-        "UPDATE wallet_backups SET released_at = $2 WHERE phone = $1 AND released_at IS NULL",
-        {std::string(phone), now_ms}));
-    blob = row->blob(0);
+    // 2. The proof, against the backup's verifier or, without one, the dummy: the same work. The
+    // blob is not read here, so a backup's size cannot show in the time either.
+    ANONCODE_TRY(auto backup, tx.query_one("SELECT verifier, consumed_at FROM wallet_backups "
+                                           "WHERE phone = $1",
+                                           {std::string(phone)}));
+    const bool usable = backup && (consumed_matches || backup->is_null(1));
+    const bool equal =
+        ct_equal(usable ? ByteView(backup->blob(0)) : ByteView(dummy_verifier_), presented);
+    if (usable && equal) {
+      ANONCODE_CHECK(tx.exec("DELETE FROM restore_limits WHERE subject = $1", {phone_key}));
+      ANONCODE_CHECK(on_match(tx));
+      outcome = Outcome::kMatched;
+      return {};
+    }
+    // 3. A failure, for the phone and for the address.
+    ANONCODE_CHECK(count_failure(tx, phone_key, kPhoneKind, now_ms, new_locks));
+    ANONCODE_CHECK(count_failure(tx, address_key, kAddressKind, now_ms, new_locks));
+    outcome = Outcome::kWrong;
     return {};
   }));
+  for (const auto& lock : new_locks) {
+    server::log_warn("restore_locked", {{"kind", lock.kind},
+                                        {"hash", lock.hash},
+                                        {"failures", lock.failures},
+                                        {"locked_until", lock.locked_until}});
+    counters::add(counters::Event::kRestoreLocked);
+  }
+  switch (outcome) {
+    case Outcome::kMatched:
+      return {};
+    case Outcome::kLimited:
+      if (retry_at_ms != nullptr) *retry_at_ms = retry_at;
+      return restore_limited();
+    case Outcome::kWrong:
+      break;
+  }
+  return no_matching_backup();
+}
+
+// seed 000 §2.9 restore (钱包恢复): released to a proof of the key, consumed on confirmation
+Result<Bytes> AppBackend::restore(std::string_view phone, ByteView key_proof,
+                                  std::string_view client_address, int64_t now_ms,
+                                  int64_t* retry_at_ms) {
+  Bytes blob;
+  ANONCODE_CHECK(key_proof_attempt(
+      phone, key_proof, client_address, now_ms, /*consumed_matches=*/false,
+      [&](Tx& tx) -> Status {
+        ANONCODE_TRY(auto row, tx.query_one("SELECT blob FROM wallet_backups WHERE phone = $1",
+                                            {std::string(phone)}));
+        if (!row) return make_error(ErrorCode::kInternal, "the backup vanished in a transaction");
+        blob = row->blob(0);
+        ANONCODE_CHECK(tx.exec(
+            "UPDATE wallet_backups SET released_at = $2 WHERE phone = $1 AND released_at IS NULL",
+            {std::string(phone), now_ms}));
+        return {};
+      },
+      retry_at_ms));
   return blob;
 }
 
-Status AppBackend::confirm_restore(std::string_view phone, ByteView key_proof, int64_t now_ms) {
-  auto presented = crypto::sm3(key_proof);
-  return db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT verifier FROM wallet_backups "
-                                        "WHERE phone = $1 AND consumed_at IS NULL",
-                                        {std::string(phone)}));
-    if (!row) return no_backup();
-    if (!ct_equal(row->blob(0), presented)) {
-      return make_error(ErrorCode::kVerificationFailed, "verification failed");
+Status AppBackend::confirm_restore(std::string_view phone, ByteView key_proof,
+                                   std::string_view client_address, int64_t now_ms,
+                                   int64_t* retry_at_ms) {
+  return key_proof_attempt(
+      phone, key_proof, client_address, now_ms, /*consumed_matches=*/true,
+      [&](Tx& tx) -> Status {
+        // The ciphertext goes with the confirmation: the server copy is invalid from now on. A
+        // confirmation of a consumed backup (a retry) changes nothing.
+        ANONCODE_CHECK(
+            tx.exec("UPDATE wallet_backups SET consumed_at = $2, blob = $3, "
+                    "released_at = COALESCE(released_at, $2) WHERE phone = $1 "
+                    "AND consumed_at IS NULL",
+                    {std::string(phone), now_ms, Bytes{}}));
+        return {};
+      },
+      retry_at_ms);
+}
+
+Result<std::vector<RestoreLock>> AppBackend::restore_locks(int64_t now_ms) {
+  std::vector<RestoreLock> out;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out.clear();
+    ANONCODE_TRY(auto rows, tx.query("SELECT kind, subject, failures, locked_until "
+                                     "FROM restore_limits WHERE locked_until > $1 "
+                                     "ORDER BY locked_until DESC, subject LIMIT 1000",
+                                     {now_ms}));
+    for (const auto& r : rows) {
+      out.push_back(RestoreLock{r.text(0), to_hex(ByteView(r.blob(1)).first(kLockHashBytes)),
+                                r.i64(2), r.i64(3)});
     }
-    // The ciphertext goes with the confirmation: the server copy is invalid from now on.
-    ANONCODE_CHECK(
-        tx.exec("UPDATE wallet_backups SET consumed_at = $2, blob = $3, "
-                "released_at = COALESCE(released_at, $2) WHERE phone = $1",
-                {std::string(phone), now_ms, Bytes{}}));
     return {};
-  });
+  }));
+  return out;
 }
 
 // --- terminals ---

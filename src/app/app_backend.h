@@ -45,6 +45,15 @@ struct NewTerminal {
   SecretBytes key;  // 32 bytes, returned once
 };
 
+// A phone or client address whose restore attempts are refused for now (DESIGN §3.6 rule 6), as
+// GET /admin/v1/restore-locks lists it. Neither the phone nor the address is kept in clear.
+struct RestoreLock {
+  std::string kind;  // "phone" or "address"
+  std::string hash;  // hex of the first 8 bytes of the keyed hash its count is kept under
+  int64_t failures = 0;
+  int64_t locked_until = 0;  // Unix ms
+};
+
 // Runs inside an operation's transaction and commits with it (the caller's audit entry); its
 // failure rolls the operation back.
 using AlsoInTx = std::function<Status(storage::Tx&)>;
@@ -94,12 +103,32 @@ class AppBackend {
   // if the phone is not the rider's. `verifier` = SM3(key_proof), 32 bytes.
   Status backup(std::string_view user_id, std::string_view phone, ByteView blob, ByteView verifier,
                 int64_t now_ms);
+  //
+  // Backups are no oracle (DESIGN §3.6 rule 6). Restore and its confirmation answer a wrong key
+  // proof and a phone without a (live) backup alike — `verification_failed` "no backup matches
+  // this phone and key", after the same work (the proof's SM3 is compared in constant time with
+  // a dummy verifier when there is no backup) — and count either as a failure, for the phone and
+  // for the client address. A wrong proof changes nothing else: the backup survives.
+  //  - A phone is locked after 5 failures since its last right proof: 1 minute, doubled for each
+  //    further failure, at most a day. A right proof after the lock clears the count.
+  //  - A client address (an IPv4 address, or an IPv6 /64) is locked after 20 failures within an
+  //    hour, until that hour is over.
+  // While either is locked every attempt, right or wrong, is `rate_limited` without the proof
+  // being looked at, and `*retry_at_ms` (when given) is set to the lock's end. A lock being set
+  // is logged (`restore_locked`, with a hash prefix, never the phone or the address) and counted
+  // (anoncode_restore_locks_total).
+  //
   // The blob, to whoever proves the passphrase-derived key; any number of times until
-  // confirmed. `not_found` without a live backup, `verification_failed` for a wrong proof (the
-  // backup survives).
-  Result<Bytes> restore(std::string_view phone, ByteView key_proof, int64_t now_ms);
-  // Consumes the server copy; afterwards restore is `not_found`.
-  Status confirm_restore(std::string_view phone, ByteView key_proof, int64_t now_ms);
+  // confirmed.
+  Result<Bytes> restore(std::string_view phone, ByteView key_proof, std::string_view client_address,
+                        int64_t now_ms, int64_t* retry_at_ms = nullptr);
+  // Consumes the server copy; afterwards restore answers as for no backup. Confirming again with
+  // the same key (a retry after a lost reply) is answered again and changes nothing.
+  Status confirm_restore(std::string_view phone, ByteView key_proof,
+                         std::string_view client_address, int64_t now_ms,
+                         int64_t* retry_at_ms = nullptr);
+  // The phones and addresses locked at `now_ms`, the latest lock first (at most 1000).
+  Result<std::vector<RestoreLock>> restore_locks(int64_t now_ms);
 
   // --- terminals (POS 机, registered by an administrator) ---
   // A new terminal of `merchant` with a fresh 32-byte MAC key, stored sealed under pii_key
@@ -116,8 +145,22 @@ class AppBackend {
         privacy_(privacy),
         pii_key_(std::move(pii_key)),
         aead_(std::move(aead)),
-        rng_(rng) {}
+        rng_(rng),
+        dummy_verifier_(32) {
+    rng_.fill(dummy_verifier_);
+  }
 
+  // One key-proof attempt of restore or confirm, in one transaction (the rules above): refused
+  // while the phone or the address is locked; otherwise the proof is compared with the backup's
+  // verifier — of a live backup, or also of a consumed one when `consumed_matches` — or with the
+  // dummy one. A match runs `on_match` and clears the phone's count; anything else counts a
+  // failure for the phone and for the address.
+  Status key_proof_attempt(std::string_view phone, ByteView key_proof,
+                           std::string_view client_address, int64_t now_ms, bool consumed_matches,
+                           const std::function<Status(storage::Tx&)>& on_match,
+                           int64_t* retry_at_ms);
+  // The key a phone's or an address's count is kept under (HMAC-SM3 under pii_key).
+  Bytes limit_key(std::string_view kind, std::string_view value) const;
   Bytes id_lookup(std::string_view id_number) const;
   Result<AppUser> unseal_user(std::string_view user_id, ByteView sealed) const;
   Result<Whitelist> read_whitelist(storage::Tx& tx);
@@ -127,6 +170,7 @@ class AppBackend {
   SecretBytes pii_key_;
   crypto::Sm4Aead aead_;
   crypto::Rng& rng_;
+  Bytes dummy_verifier_;  // what a proof is compared with when the phone has no backup
 };
 
 }  // namespace anoncode::app

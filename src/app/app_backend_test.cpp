@@ -5,9 +5,13 @@
 #include "crypto/test_util.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <regex>
 
 #include "app/app_http.h"
 #include "app/terminal_keys.h"
+#include "common/counters.h"
 #include "console/admin_accounts.h"
 #include "console/audit_log.h"
 #include "crypto/sm3.h"
@@ -27,6 +31,13 @@ constexpr const char* kServiceToken = "service-token-for-the-app-backend-test-00
 
 struct Rider {
   std::string user_id, app_token;
+};
+
+// A restore answer with what a limited client needs: the status, the body and Retry-After.
+struct RestoreReply {
+  int status = 0;
+  json body;
+  std::string retry_after;
 };
 
 class AppBackendTest : public ::testing::TestWithParam<std::string> {
@@ -78,6 +89,58 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
   }
   static std::string code(const server::HttpReply& r) {
     return r.body.contains("error") ? r.body["error"].value("code", "") : "";
+  }
+
+  // POST /app/v1/restore (or /restore/confirm) from the client address `from`, as a proxy on
+  // loopback (trusted by default) reports it in X-Forwarded-For.
+  RestoreReply restore(const std::string& phone, ByteView key_proof, bool confirm = false,
+                       const std::string& from = "192.0.2.1") {
+    httplib::Client c(server_->url());
+    json body = {{"phone", phone}, {"key_proof", to_base64url(key_proof)}};
+    auto res = c.Post(confirm ? "/app/v1/restore/confirm" : "/app/v1/restore",
+                      {{"X-Forwarded-For", from}}, body.dump(), "application/json");
+    EXPECT_TRUE(res);
+    if (!res) return {};
+    return RestoreReply{res->status, json::parse(res->body, nullptr, false),
+                        res->get_header_value("Retry-After")};
+  }
+  static std::string code(const RestoreReply& r) {
+    return r.body.contains("error") ? r.body["error"].value("code", "") : "";
+  }
+  // Backs up `blob` under the rider's phone, restorable with `key_proof`.
+  void backup(const Rider& rider, const std::string& phone, ByteView key_proof,
+              const std::string& blob = "the encrypted wallet state") {
+    auto verifier = crypto::sm3(key_proof);
+    auto r = post("/app/v1/backup",
+                  {{"phone", phone},
+                   {"blob", to_base64url(as_bytes(blob))},
+                   {"verifier", to_base64url(verifier)}},
+                  rider.app_token);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  json restore_locks() {
+    auto r = client_->get("/admin/v1/restore-locks", std::string(kAdminToken));
+    EXPECT_TRUE(r.ok());
+    EXPECT_EQ(r.ok() ? r->status : 0, 200);
+    return r.ok() ? r->body : json();
+  }
+  // The wallet_backups row of a phone, as text, to see that nothing changed.
+  std::string backup_row(const std::string& phone) {
+    std::string out;
+    EXPECT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                     ANONCODE_TRY(auto row, tx.query_one("SELECT blob, verifier, created_at, "
+                                                         "released_at, consumed_at FROM "
+                                                         "wallet_backups WHERE phone = $1",
+                                                         {phone}));
+                     if (!row) return {};
+                     out = to_hex(row->blob(0)) + "|" + to_hex(row->blob(1)) + "|" +
+                           std::to_string(row->i64(2)) + "|" +
+                           (row->is_null(3) ? "-" : std::to_string(row->i64(3))) + "|" +
+                           (row->is_null(4) ? "-" : std::to_string(row->i64(4)));
+                     return {};
+                   })
+                    .ok());
+    return out;
   }
 
   Rider add_user(const std::string& user_id, const std::string& name = "张三",
@@ -301,11 +364,13 @@ TEST_P(AppBackendTest, BackupIsReleasedToTheRightKeyUntilConfirmed) {
   auto confirmed = post("/app/v1/restore/confirm", right);
   ASSERT_EQ(confirmed.status, 200) << confirmed.body;
   EXPECT_EQ(confirmed.body, (json{{"status", "restored"}}));
-  // Consumed: the server copy is gone.
+  // Consumed: the server copy is gone, and restore answers as for no backup. Confirming again
+  // (a retry after a lost reply) is answered again.
   auto again = post("/app/v1/restore", right);
-  EXPECT_EQ(again.status, 404);
-  EXPECT_EQ(code(again), "not_found");
-  EXPECT_EQ(post("/app/v1/restore/confirm", right).status, 404);
+  EXPECT_EQ(again.status, 403);
+  EXPECT_EQ(code(again), "verification_failed");
+  EXPECT_EQ(post("/app/v1/restore/confirm", right).status, 200);
+  EXPECT_EQ(code(post("/app/v1/restore/confirm", wrong)), "verification_failed");
   std::optional<storage::Row> row;
   ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
                    ANONCODE_TRY(row,
@@ -320,7 +385,7 @@ TEST_P(AppBackendTest, BackupIsReleasedToTheRightKeyUntilConfirmed) {
   // No backup at all, and malformed proofs.
   EXPECT_EQ(
       post("/app/v1/restore", {{"phone", "13900000000"}, {"key_proof", right["key_proof"]}}).status,
-      404);
+      403);
   EXPECT_EQ(code(post("/app/v1/restore", {{"phone", "13800138000"}, {"key_proof", "AAAA"}})),
             "malformed");
   EXPECT_EQ(code(post("/app/v1/restore", {{"phone", "13800138000"}})), "invalid_argument");
@@ -328,6 +393,152 @@ TEST_P(AppBackendTest, BackupIsReleasedToTheRightKeyUntilConfirmed) {
   // A new backup after a restore is live again.
   EXPECT_EQ(post("/app/v1/backup", backup, alice.app_token).status, 200);
   EXPECT_EQ(post("/app/v1/restore", right).status, 200);
+}
+
+// DESIGN §3.6 rule 6: whoever asks learns nothing about who has a backup.
+TEST_P(AppBackendTest, NoBackupAndAWrongKeyGetTheSameAnswer) {
+  Rider alice = add_user("alice");
+  Bytes key(32, 0x5a), wrong(32, 0xa5);
+  backup(alice, "13800138000", key);
+  const std::string stored = backup_row("13800138000");
+
+  for (bool confirm : {false, true}) {
+    auto wrong_key = restore("13800138000", wrong, confirm);
+    auto no_backup = restore("13911112222", key, confirm);
+    EXPECT_EQ(wrong_key.status, 403);
+    EXPECT_EQ(wrong_key.body, (json{{"error",
+                                     {{"code", "verification_failed"},
+                                      {"message", "no backup matches this phone and key"}}}}));
+    EXPECT_EQ(no_backup.status, wrong_key.status);
+    EXPECT_EQ(no_backup.body, wrong_key.body);
+    EXPECT_EQ(no_backup.retry_after, "");
+    EXPECT_EQ(wrong_key.retry_after, "");
+  }
+  // The wrong keys changed nothing: the backup is as it was and the right key still gets it.
+  EXPECT_EQ(backup_row("13800138000"), stored);
+  auto restored = restore("13800138000", key);
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  EXPECT_EQ(restored.body["blob"], to_base64url(as_bytes("the encrypted wallet state")));
+  ASSERT_EQ(restore("13800138000", key, /*confirm=*/true).status, 200);
+  // A consumed backup answers as none, even to the right key.
+  auto consumed = restore("13800138000", key);
+  EXPECT_EQ(consumed.status, 403);
+  EXPECT_EQ(consumed.body, restore("13911112222", key).body);
+}
+
+TEST_P(AppBackendTest, FiveWrongKeysLockAPhoneForAGrowingTimeWithOrWithoutABackup) {
+  Rider alice = add_user("alice");
+  Bytes key(32, 0x5a), wrong(32, 0xa5);
+  backup(alice, "13800138000", key);
+  const std::string stored = backup_row("13800138000");
+  const uint64_t locks_before = counters::value(counters::Event::kRestoreLocked);
+
+  // Five wrong keys, each from another address (so only the phones' counts matter), for alice's
+  // phone and for a phone without a backup: answered alike, and what is logged names neither.
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 5; ++i) {
+    const std::string from = "198.51.100." + std::to_string(i + 1);
+    EXPECT_EQ(restore("13800138000", wrong, i % 2 == 1, from).status, 403);
+    EXPECT_EQ(restore("13922223333", wrong, i % 2 == 1, from).status, 403);
+  }
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(logged.find("\"restore_locked\""), std::string::npos) << logged;
+  for (const std::string& secret : {std::string("13800138000"), std::string("13922223333"),
+                                    to_base64url(wrong), to_hex(wrong)}) {
+    EXPECT_EQ(logged.find(secret), std::string::npos) << secret;
+  }
+  EXPECT_EQ(counters::value(counters::Event::kRestoreLocked), locks_before + 2);
+
+  // The 6th attempt is refused even with the right key, from any address, for a minute.
+  auto locked = restore("13800138000", key, false, "203.0.113.9");
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_EQ(code(locked), "rate_limited");
+  EXPECT_EQ(locked.retry_after, "60");
+  EXPECT_EQ(restore("13800138000", key, /*confirm=*/true).status, 429);
+  auto locked_nobody = restore("13922223333", key, false, "203.0.113.9");
+  EXPECT_EQ(locked_nobody.status, 429);
+  EXPECT_EQ(locked_nobody.body, locked.body);
+  EXPECT_EQ(locked_nobody.retry_after, "60");
+  now_ += 30'000;
+  EXPECT_EQ(restore("13800138000", key).retry_after, "30");
+
+  // Operators see both locks, by hash prefix only.
+  json locks = restore_locks();
+  ASSERT_EQ(locks["locks"].size(), 2u) << locks;
+  for (const auto& l : locks["locks"]) {
+    EXPECT_EQ(l["kind"], "phone");
+    EXPECT_TRUE(std::regex_match(l["hash"].get<std::string>(), std::regex("[0-9a-f]{16}")));
+    EXPECT_EQ(l["failures"], 5);
+    EXPECT_EQ(l["locked_until"], now_ + 30'000);
+  }
+  EXPECT_EQ(locks.dump().find("1380013"), std::string::npos);
+  EXPECT_EQ(locks["now"], now_);
+
+  // The lock over, the right key works, and the count starts again.
+  now_ += 30'000;
+  EXPECT_EQ(backup_row("13800138000"), stored);
+  auto restored = restore("13800138000", key);
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  int64_t phones_counted = -1;
+  ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                   ANONCODE_TRY(auto row, tx.query_one("SELECT COUNT(*) FROM restore_limits "
+                                                       "WHERE kind = 'phone'"));
+                   phones_counted = row ? row->i64(0) : 0;
+                   return {};
+                 })
+                  .ok());
+  EXPECT_EQ(phones_counted, 1);  // alice's count is gone; the other phone's stays
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(restore("13800138000", wrong).status, 403);
+  EXPECT_EQ(restore("13800138000", key).status, 200);
+
+  // Without the right key, each further failure doubles the lock, up to a day.
+  int64_t expected_s = 60;
+  for (int failure = 6; failure <= 18; ++failure) {
+    now_ += expected_s * 1000;  // the lock is over
+    EXPECT_EQ(restore("13922223333", wrong, false, "198.51.100.7").status, 403) << failure;
+    expected_s = std::min<int64_t>(expected_s * 2, 86'400);
+    auto r = restore("13922223333", key, false, "198.51.100.8");
+    EXPECT_EQ(r.status, 429) << failure;
+    EXPECT_EQ(r.retry_after, std::to_string(expected_s)) << failure;
+  }
+  EXPECT_EQ(expected_s, 86'400);
+}
+
+TEST_P(AppBackendTest, WrongKeysAreLimitedPerClientAddress) {
+  Rider alice = add_user("alice");
+  Bytes key(32, 0x5a), wrong(32, 0xa5);
+  backup(alice, "13800138000", key);
+
+  // 20 wrong keys from one address, each for another phone (no phone reaches its limit).
+  for (int i = 0; i < 20; ++i) {
+    auto r = restore("1370000" + std::to_string(1000 + i), wrong, i % 2 == 1, "203.0.113.7");
+    EXPECT_EQ(r.status, 403) << i;
+  }
+  // The address is locked for the rest of the hour, even for the right key; other addresses
+  // are not.
+  now_ += 600'000;
+  auto limited = restore("13800138000", key, false, "203.0.113.7");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(code(limited), "rate_limited");
+  EXPECT_EQ(limited.retry_after, "3000");
+  EXPECT_EQ(restore("13800138000", key, false, "203.0.113.8").status, 200);
+  json locks = restore_locks();
+  ASSERT_EQ(locks["locks"].size(), 1u) << locks;
+  EXPECT_EQ(locks["locks"][0]["kind"], "address");
+  EXPECT_EQ(locks["locks"][0]["failures"], 20);
+  EXPECT_EQ(locks.dump().find("203.0.113"), std::string::npos);
+  // An hour after the first failure the address may try again.
+  now_ += 3'000'000;
+  EXPECT_EQ(restore("13800138000", key, false, "203.0.113.7").status, 200);
+
+  // IPv6 addresses count by /64: 20 addresses of one /64 are one client.
+  for (int i = 0; i < 20; ++i) {
+    auto r = restore("1360000" + std::to_string(1000 + i), wrong, false,
+                     "2001:db8:1:2::" + std::to_string(i + 1));
+    EXPECT_EQ(r.status, 403) << i;
+  }
+  EXPECT_EQ(restore("13800138000", key, false, "2001:db8:1:2::ffff").status, 429);
+  EXPECT_EQ(restore("13800138000", key, false, "2001:db8:1:3::1").status, 200);
 }
 
 TEST_P(AppBackendTest, PersonalDataIsNotStoredInClear) {

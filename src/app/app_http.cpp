@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "console/audit_log.h"
 #include "server/json_fields.h"
 
@@ -44,6 +46,24 @@ AlsoInTx audited(const console::Actor& actor, std::string action, std::string ta
   };
 }
 
+// A restore or its confirmation: the request's {"phone","key_proof"} handed to `attempt` (an
+// AppBackend call) with the client's address and the time. A refusal for a lock carries
+// Retry-After: the whole seconds until the lock ends.
+template <typename R, typename Attempt>
+R key_proof_attempt(const Request& req, const server::NowMs& now, Attempt attempt) {
+  ANONCODE_TRY(json body, req.json_body());
+  ANONCODE_TRY(std::string phone, server::required_string(body, "phone", 20));
+  ANONCODE_TRY(Bytes proof, server::required_bytes(body, "key_proof", 32, 32));
+  const int64_t at = now();
+  int64_t retry_at = 0;
+  R out = attempt(phone, proof, req.client_address(), at, &retry_at);
+  if (!out.ok() && out.error().code == ErrorCode::kRateLimited) {
+    const int64_t seconds = std::max<int64_t>(1, (retry_at - at + 999) / 1000);
+    req.add_response_header("Retry-After", std::to_string(seconds));
+  }
+  return out;
+}
+
 std::string secret_text(const SecretBytes& s) {
   return std::string(reinterpret_cast<const char*>(s.expose_secret().data()), s.size());
 }
@@ -82,20 +102,17 @@ void register_app_routes(server::HttpServer& http, AppBackend& app, server::NowM
     return json{{"status", "closed"}};
   });
 
-  // seed 000 §2.9 restore (钱包恢复)
+  // seed 000 §2.9 restore (钱包恢复). No oracle (DESIGN §3.6 rule 6): no backup and a wrong key
+  // answer alike, and wrong keys are limited per phone and per client address (app_backend.h).
   http.route("POST", "/app/v1/restore", [&app, now](const Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    ANONCODE_TRY(std::string phone, server::required_string(body, "phone", 20));
-    ANONCODE_TRY(Bytes proof, server::required_bytes(body, "key_proof", 32, 32));
-    ANONCODE_TRY(Bytes blob, app.restore(phone, proof, now()));
+    ANONCODE_TRY(Bytes blob, key_proof_attempt<Result<Bytes>>(
+                                 req, now, [&app](const auto&... a) { return app.restore(a...); }));
     return json{{"blob", to_base64url(blob)}};
   });
 
   http.route("POST", "/app/v1/restore/confirm", [&app, now](const Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    ANONCODE_TRY(std::string phone, server::required_string(body, "phone", 20));
-    ANONCODE_TRY(Bytes proof, server::required_bytes(body, "key_proof", 32, 32));
-    ANONCODE_CHECK(app.confirm_restore(phone, proof, now()));
+    ANONCODE_CHECK(key_proof_attempt<Status>(
+        req, now, [&app](const auto&... a) { return app.confirm_restore(a...); }));
     return json{{"status", "restored"}};
   });
 }
@@ -173,6 +190,21 @@ void register_admin_routes(server::HttpServer& http, AppBackend& app, console::A
           return json{{"terminal", t.terminal},
                       {"merchant", t.merchant},
                       {"terminal_key", to_base64url(t.key.expose_secret())}};
+        });
+
+  // DESIGN §3.6 rule 6: the phones and client addresses locked out of restore, by hash prefix.
+  admin("GET", "/admin/v1/restore-locks", Permission::kView,
+        [&app, now](const Request&, const Actor&) -> Result<json> {
+          const int64_t at = now();
+          ANONCODE_TRY(auto locks, app.restore_locks(at));
+          json list = json::array();
+          for (const auto& l : locks) {
+            list.push_back({{"kind", l.kind},
+                            {"hash", l.hash},
+                            {"failures", l.failures},
+                            {"locked_until", l.locked_until}});
+          }
+          return json{{"locks", std::move(list)}, {"now", at}};
         });
 
   // seed 000 §2.6 violation tracing (违规追踪): what tracing found

@@ -14,7 +14,8 @@ namespace anoncode::app {
 void register_app_routes(server::HttpServer& http, AppBackend& app,
                          server::NowMs now = server::system_now_ms);
 
-// /admin/v1/users, /admin/v1/whitelist*, /admin/v1/terminals, /admin/v1/violations, behind
+// /admin/v1/users, /admin/v1/whitelist*, /admin/v1/terminals, /admin/v1/violations,
+// /admin/v1/restore-locks, behind
 // the console's authorization (console/admin_auth.h: the admin token or a session whose role
 // may); every change is audited in its own transaction.
 void register_admin_routes(server::HttpServer& http, AppBackend& app, console::AdminAuth& auth,

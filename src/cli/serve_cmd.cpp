@@ -197,6 +197,7 @@ int serve(const ServeOptions& o) {
   opts.host = listen->first;
   opts.port = listen->second;
   opts.threads = static_cast<size_t>(c.threads);
+  opts.trusted_proxies = c.trusted_proxies;
   server::HttpServer http(opts);
   http.set_health_check([&database]() -> Status {
     return database.transact([](storage::Tx& tx) -> Status {

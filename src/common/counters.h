@@ -18,6 +18,7 @@ enum class Event : size_t {
   kRideSettled,    // a ride uploaded by a POS and deducted
   kRideDuplicate,  // a ride uploaded again (same terminal and counter): nothing changed
   kRideRejected,   // a ride acknowledged but refused (bad payload, unknown code, bad fare)
+  kRestoreLocked,  // a phone or client address locked out of restore after wrong key proofs
   kCount,
 };
 
@@ -34,6 +35,8 @@ inline constexpr std::array<Info, static_cast<size_t>(Event::kCount)> kInfo = {{
     {"anoncode_rides_settled_total", "Rides uploaded by POS terminals and deducted."},
     {"anoncode_rides_duplicate_total", "Rides uploaded again; nothing changed."},
     {"anoncode_rides_rejected_total", "Rides acknowledged but refused (never deducted)."},
+    {"anoncode_restore_locks_total",
+     "Restore locks set: a phone or a client address after too many wrong key proofs."},
 }};
 
 inline std::array<std::atomic<uint64_t>, static_cast<size_t>(Event::kCount)>& values() {

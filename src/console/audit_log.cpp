@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "server/json_fields.h"
+
 namespace anoncode::console {
 
 using storage::Row;
@@ -68,7 +70,21 @@ Result<int64_t> AuditLog::append(Tx& tx, const AuditRecord& record, int64_t at) 
   if (!record.details.is_object() && !record.details.is_null()) {
     return make_error(ErrorCode::kInvalidArgument, "audit details must be a JSON object");
   }
-  const std::string details = record.details.is_null() ? "{}" : record.details.dump();
+  // Only UTF-8 text enters the chain (requests are checked at the edge, server/json_fields.h;
+  // this keeps anything else out too): every entry can be sent back as JSON.
+  for (const std::string* text : {&record.actor, &record.action, &record.target}) {
+    if (!server::is_utf8(*text)) {
+      return make_error(ErrorCode::kInvalidArgument, "audit entries must be UTF-8 text");
+    }
+  }
+  std::string details = "{}";
+  if (!record.details.is_null()) {
+    try {
+      details = record.details.dump();
+    } catch (const nlohmann::json::type_error&) {  // a string in it is not UTF-8
+      return make_error(ErrorCode::kInvalidArgument, "audit entries must be UTF-8 text");
+    }
+  }
   // The head of the chain, read inside the caller's (SERIALIZABLE) transaction: a concurrent
   // append that takes the same seq loses on the PRIMARY KEY and is run again (audit_log.h).
   ANONCODE_TRY(auto head,

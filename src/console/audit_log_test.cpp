@@ -206,6 +206,20 @@ TEST_P(AuditLogTest, DetailsMustBeAnObject) {
   EXPECT_EQ(e->front().details, "{}");
 }
 
+TEST_P(AuditLogTest, OnlyUtf8TextEntersTheChain) {
+  for (const AuditRecord& bad :
+       {AuditRecord{"alice", "trace.view", std::string("u\xff"), {}},
+        AuditRecord{std::string("\xc0\xaf"), "trace.view", "u1", {}},
+        AuditRecord{"alice", "x", "", {{"note", std::string("\xed\xa0\x80")}}}}) {
+    auto r = log_->append(bad, 1);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  }
+  EXPECT_EQ(verify().entries, 0);
+  ASSERT_TRUE(log_->append({"alice", "trace.view", "张三", {{"note", "备注"}}}, 1).ok());
+  EXPECT_EQ(verify().entries, 1);
+}
+
 // Two processes (two Db pools on one database) and several threads in each append at once:
 // every append lands, and the result is one gapless chain.
 TEST_P(AuditLogTest, ConcurrentAppendsFromTwoProcessesFormOneChain) {

@@ -734,6 +734,48 @@ TEST_P(ConsoleTest, TheAuditLogOverHttpNewestFirstAndItsVerification) {
   EXPECT_EQ(v.body["first_broken_seq"], 3);
 }
 
+TEST_P(ConsoleTest, TextThatIsNotUtf8IsRefusedAndStoredTextStillRenders) {
+  add_account("ann", "security_officer");
+  Browser b = login("ann");
+  const int64_t entries = scalar("SELECT COUNT(*) FROM audit_log");
+  // A trace query that is not UTF-8 is refused before the handler runs: nothing is audited.
+  for (const char* path : {"/admin/v1/trace?user_id=%FF", "/admin/v1/trace?user_id=a%C0%AFb"}) {
+    Reply r = get(b, path);
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_EQ(r.code(), "invalid_argument") << path;
+    EXPECT_EQ(token_get(path).code(), "invalid_argument") << path;
+  }
+  // So is a body holding such text.
+  auto raw = client_->Post("/admin/v1/trace/identity",
+                           {{"Authorization", std::string("Bearer ") + kAdminToken}},
+                           "{\"user_id\":\"\xff\"}", "application/json");
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->status, 400);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM audit_log"), entries);
+  EXPECT_EQ(get(b, "/admin/v1/audit?limit=1000").status, 200);
+
+  // An entry with ill-formed bytes that got in some other way (an older version, a hand edit):
+  // the audit pages still answer, with U+FFFD in their place. PostgreSQL cannot hold such text.
+  if (db_->dialect() == "sqlite") {
+    const int64_t seq = entries + 1;
+    exec(
+        "INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        {seq, now_.load(), std::string("ann"), std::string("trace.view"), std::string("u\xff"),
+         std::string("{\"note\":\"\xc0\xaf\"}"), Bytes(32, 0), Bytes(32, 0)});
+    Reply page = get(b, "/admin/v1/audit?limit=1000");
+    ASSERT_EQ(page.status, 200) << page.body;
+    ASSERT_EQ(page.body["entries"][0]["seq"], seq);
+    EXPECT_EQ(page.body["entries"][0]["target"], "u\xef\xbf\xbd");
+    EXPECT_NE(page.body["entries"][0]["details"].get<std::string>().find("\xef\xbf\xbd"),
+              std::string::npos);
+    Reply verified = get(b, "/admin/v1/audit/verify");
+    ASSERT_EQ(verified.status, 200);
+    EXPECT_EQ(verified.body["ok"], false);  // the hand-made entry does not chain
+    EXPECT_EQ(verified.body["first_broken_seq"], seq);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ConsoleTest,
                          ::testing::ValuesIn(storage::testing::test_backends()),
                          [](const auto& info) { return info.param; });

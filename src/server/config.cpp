@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -113,8 +114,12 @@ Result<SecretBytes> decode_base64url_secret(const SecretBytes& text, const char*
 }
 
 std::string render_config(const Config& c) {
+  toml::array proxies;
+  for (const auto& p : c.trusted_proxies) proxies.push_back(p);
   toml::table t{
-      {"server", toml::table{{"listen", c.listen}, {"threads", c.threads}}},
+      {"server",
+       toml::table{
+           {"listen", c.listen}, {"threads", c.threads}, {"trusted_proxies", std::move(proxies)}}},
       {"database", toml::table{{"url", c.db_url}}},
       {"privacy", toml::table{{"group", c.group}}},
       {"platform", toml::table{{"code_validity_seconds", c.code_validity_seconds},
@@ -138,6 +143,13 @@ Status check_config(const Config& c) {
   (void)g;
   if (c.threads < 1 || c.threads > 1024) {
     return make_error(ErrorCode::kInvalidArgument, "server.threads must be 1 to 1024");
+  }
+  for (const auto& p : c.trusted_proxies) {
+    unsigned char buf[sizeof(in6_addr)];
+    if (::inet_pton(AF_INET, p.c_str(), buf) != 1 && ::inet_pton(AF_INET6, p.c_str(), buf) != 1) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "server.trusted_proxies must list IP addresses");
+    }
   }
   if (c.code_validity_seconds < 1 || c.code_validity_seconds > 86400) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -312,6 +324,22 @@ Result<Config> load_config(const fs::path& data_dir) {
   };
   ANONCODE_CHECK(str("server", "listen", c.listen));
   ANONCODE_CHECK(num("server", "threads", c.threads));
+  if (auto node = t["server"]["trusted_proxies"]) {
+    const toml::array* list = node.as_array();
+    if (list == nullptr) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "config: server.trusted_proxies must be an array of strings");
+    }
+    c.trusted_proxies.clear();
+    for (const auto& item : *list) {
+      auto v = item.value<std::string>();
+      if (!item.is_string() || !v) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "config: server.trusted_proxies must be an array of strings");
+      }
+      c.trusted_proxies.push_back(*v);
+    }
+  }
   ANONCODE_CHECK(str("database", "url", c.db_url));
   ANONCODE_CHECK(str("privacy", "group", c.group));
   ANONCODE_CHECK(num("platform", "code_validity_seconds", c.code_validity_seconds));

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/result.h"
@@ -31,8 +32,10 @@ constexpr const char* kPiiKeyFile = "pii_key";
 
 struct Config {
   std::filesystem::path data_dir;
-  std::string listen = "127.0.0.1:8080";         // [server] listen
-  int64_t threads = 8;                           // [server] threads
+  std::string listen = "127.0.0.1:8080";  // [server] listen
+  int64_t threads = 8;                    // [server] threads
+  // [server] trusted_proxies: peers whose X-Forwarded-For names the client (IP addresses)
+  std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
   std::string db_url;                            // [database] url
   std::string group = "ristretto255";            // [privacy] group
   int64_t code_validity_seconds = 120;           // [platform] code_validity_seconds

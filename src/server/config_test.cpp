@@ -79,6 +79,7 @@ TEST_F(ConfigTest, LoadReadsBackWhatInitWrote) {
   EXPECT_EQ(c->code_validity_seconds, 120);
   EXPECT_EQ(c->refill_delay_seconds, 7 * 24 * 3600);
   EXPECT_EQ(c->clock_skew_seconds, 30);
+  EXPECT_EQ(c->trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
 
   auto s = load_secrets(dir);
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -153,6 +154,17 @@ TEST_F(ConfigTest, BadConfigurationsAreRefused) {
 
   std::ofstream(dir / kConfigFile, std::ios::trunc) << "[platform]\ncode_validity_seconds = 0\n";
   EXPECT_EQ(load_config(dir).error().code, ErrorCode::kInvalidArgument);
+
+  for (const char* proxies : {"\"10.0.0.1\"", "[\"proxy.example\"]", "[1]"}) {
+    std::ofstream(dir / kConfigFile, std::ios::trunc)
+        << "[server]\ntrusted_proxies = " << proxies << "\n";
+    EXPECT_EQ(load_config(dir).error().code, ErrorCode::kInvalidArgument) << proxies;
+  }
+  std::ofstream(dir / kConfigFile, std::ios::trunc)
+      << "[server]\ntrusted_proxies = [\"10.0.0.1\", \"fd00::1\"]\n";
+  auto proxies = load_config(dir);
+  ASSERT_TRUE(proxies.ok()) << proxies.error().message;
+  EXPECT_EQ(proxies->trusted_proxies, (std::vector<std::string>{"10.0.0.1", "fd00::1"}));
 
   // Every key is optional: defaults fill in.
   std::ofstream(dir / kConfigFile, std::ios::trunc) << "";

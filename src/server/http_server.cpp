@@ -1,8 +1,10 @@
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -17,6 +19,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr const char* kJson = "application/json";
 constexpr const char* kUnmatched = "unmatched";
+constexpr const char* kOtherMethod = "other";
 
 // What the logger needs of the request in progress. httplib runs a connection's requests start
 // to finish on one worker thread, from the pre-routing handler to the logger, so thread-local
@@ -45,13 +48,63 @@ std::string new_request_id() {
   return to_hex(ByteView(raw, sizeof raw));
 }
 
+// The method as a metrics label: one of a fixed set, whatever the client wrote in its request
+// line (httplib hands the logger the method of a request line it could not parse as it was).
+const char* method_label(const std::string& method) {
+  for (const char* known : {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"}) {
+    if (method == known) return known;
+  }
+  return kOtherMethod;
+}
+
 nlohmann::json error_json(ErrorCode code, std::string_view message) {
   return {{"error", {{"code", error_code_name(code)}, {"message", message}}}};
 }
 
+// A JSON answer's text; ill-formed UTF-8 in a string becomes U+FFFD instead of an exception.
+std::string dump_json(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void set_error(httplib::Response& res, ErrorCode code, std::string_view message, int status = 0) {
   res.status = status != 0 ? status : error_code_http_status(code);
-  res.set_content(error_json(code, message).dump(), kJson);
+  res.set_content(dump_json(error_json(code, message)), kJson);
+}
+
+bool is_ip_address(const std::string& text) {
+  unsigned char buf[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, text.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+// Request::client_address(): X-Forwarded-For is read from its end (each proxy appends the
+// address it saw), as long as the hop it names is trusted; an entry that is not an IP address
+// ends the walk.
+std::string client_address_of(const httplib::Request& req,
+                              const std::vector<std::string>& trusted_proxies) {
+  auto trusted = [&](const std::string& a) {
+    return std::find(trusted_proxies.begin(), trusted_proxies.end(), a) != trusted_proxies.end();
+  };
+  std::string address = req.remote_addr;
+  if (!trusted(address)) return address;
+  std::vector<std::string> hops;
+  for (size_t i = 0, n = req.get_header_value_count("X-Forwarded-For"); i < n; ++i) {
+    const std::string header = req.get_header_value("X-Forwarded-For", i);
+    std::string_view value = header;
+    while (!value.empty()) {
+      size_t comma = value.find(',');
+      std::string_view hop = value.substr(0, comma);
+      while (!hop.empty() && (hop.front() == ' ' || hop.front() == '\t')) hop.remove_prefix(1);
+      while (!hop.empty() && (hop.back() == ' ' || hop.back() == '\t')) hop.remove_suffix(1);
+      hops.emplace_back(hop);
+      value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    }
+  }
+  for (auto hop = hops.rbegin(); hop != hops.rend() && trusted(address); ++hop) {
+    if (!is_ip_address(*hop)) break;
+    address = *hop;
+  }
+  return address;
 }
 
 // The status of a body returned as a value: 200, unless it is an error_body().
@@ -74,7 +127,8 @@ int status_of(const nlohmann::json& body) {
 // --- Request ---
 
 const std::string& Request::method() const {
-  return raw_.method;
+  static const std::string kGet = "GET";
+  return raw_.method == "HEAD" ? kGet : raw_.method;  // HEAD is answered as GET is
 }
 const std::string& Request::path() const {
   return raw_.path;
@@ -198,9 +252,11 @@ HttpServer::HttpServer(ServerOptions options)
       request_id = tl_request.request_id;
     }
     tl_request.active = false;
-    metrics_->record(req.method, route, res.status, seconds);
+    // Bounded labels: a known method or "other", a registered route or "unmatched".
+    const std::string method = method_label(req.method);
+    metrics_->record(method, route, res.status, seconds);
     log_info("request", {{"request_id", request_id},
-                         {"method", req.method},
+                         {"method", method},
                          {"route", route},
                          {"status", res.status},
                          {"duration_ms", seconds * 1000.0}});
@@ -243,7 +299,9 @@ void HttpServer::set_health_check(std::function<Status()> check) {
 void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
   auto& res = *static_cast<httplib::Response*>(res_ptr);
   const std::string& path = req.path;
-  if (req.method == "GET" && path == "/healthz") {
+  // HEAD is answered as GET is, without the body (httplib sends the headers only).
+  const std::string method = req.method == "HEAD" ? std::string("GET") : req.method;
+  if (method == "GET" && path == "/healthz") {
     tl_request.route = path;
     if (health_check_) {
       Status healthy = health_check_();
@@ -257,12 +315,12 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
     res.set_content(R"({"status":"ok"})", kJson);
     return;
   }
-  if (req.method == "GET" && path == "/metrics") {
+  if (method == "GET" && path == "/metrics") {
     tl_request.route = path;
     res.set_content(metrics_->render(), "text/plain; version=0.0.4");
     return;
   }
-  if (req.method == "GET") {
+  if (method == "GET") {
     if (auto st = static_routes_.find(path); st != static_routes_.end()) {
       tl_request.route = st->first;
       for (const auto& [name, value] : st->second.headers) res.set_header(name, value);
@@ -270,7 +328,7 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
       return;
     }
   }
-  auto it = routes_.find(std::pair{req.method, path});
+  auto it = routes_.find(std::pair{method, path});
   if (it == routes_.end()) {
     set_error(res, ErrorCode::kNotFound, "no such route");
     return;
@@ -280,12 +338,23 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
     set_error(res, ErrorCode::kInvalidArgument, "the request body is too large", 413);
     return;
   }
+  // Query parameters are text a handler may store (e.g. in the audit log) and send back as JSON:
+  // ill-formed UTF-8 is refused here, before any handler sees it.
+  for (const auto& [name, value] : req.params) {
+    if (!is_utf8(name) || !is_utf8(value)) {
+      set_error(res, ErrorCode::kInvalidArgument, "query parameters must be UTF-8 text");
+      return;
+    }
+  }
   try {
-    Request request(req, it->second.path, tl_request.request_id);
+    Request request(req, it->second.path, tl_request.request_id,
+                    client_address_of(req, options_.trusted_proxies));
     Result<nlohmann::json> out = it->second.handler(request);
     if (out.ok()) {
       res.status = status_of(*out);
-      res.set_content(out->dump(), kJson);
+      // `replace`: text stored before it was checked (e.g. an old audit entry) is sent with
+      // U+FFFD for its ill-formed bytes rather than failing the whole answer.
+      res.set_content(dump_json(*out), kJson);
     } else {
       set_error(res, out.error().code, out.error().message);
     }

@@ -7,10 +7,15 @@
 //    code is rendered with that code's status;
 //  - an exception is a bug: 500 `internal` with a generic message, the detail logged (never the
 //    body); unknown routes are 404 `not_found`; a body over the limit is 413 `invalid_argument`;
+//  - query parameters that are not UTF-8 are 400 `invalid_argument` before the handler runs, and
+//    answers are serialized with ill-formed UTF-8 (stored before it was checked) as U+FFFD;
 //  - `X-Request-Id` is echoed (or made) on every response and in the request's log line;
 //  - one JSON log line per request (time, request id, method, route, status, duration — never
 //    bodies, tokens or personal data), request counts and a latency histogram for /metrics;
-//  - `GET /healthz` and `GET /metrics` are always there.
+//  - `GET /healthz` and `GET /metrics` are always there;
+//  - HEAD is answered as GET is (the same handler, status and headers), without the body;
+//  - /metrics labels are bounded: a known method (GET, POST, HEAD, PUT, DELETE, OPTIONS, PATCH)
+//    or "other", a registered route or "unmatched".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -41,13 +46,21 @@ namespace anoncode::server {
 // What a handler sees of a request.
 class Request {
  public:
-  Request(const httplib::Request& raw, std::string route, std::string request_id)
-      : raw_(raw), route_(std::move(route)), request_id_(std::move(request_id)) {}
+  Request(const httplib::Request& raw, std::string route, std::string request_id,
+          std::string client_address = "")
+      : raw_(raw),
+        route_(std::move(route)),
+        request_id_(std::move(request_id)),
+        client_address_(std::move(client_address)) {}
 
-  const std::string& method() const;
+  const std::string& method() const;  // "GET" for a HEAD request (answered as GET is)
   const std::string& path() const;
   const std::string& route() const { return route_; }  // the registered path it matched
   const std::string& request_id() const { return request_id_; }
+  // The client's IP address (text, e.g. "203.0.113.7" or "2001:db8::1"): the peer's, or — when
+  // the peer is a trusted proxy (ServerOptions::trusted_proxies) — the address that proxy saw,
+  // the last one in X-Forwarded-For that is not itself a trusted proxy.
+  const std::string& client_address() const { return client_address_; }
   const std::string& body() const;
   // A header's value, or nullopt (names are case-insensitive).
   std::optional<std::string> header(std::string_view name) const;
@@ -70,6 +83,7 @@ class Request {
   const httplib::Request& raw_;
   std::string route_;
   std::string request_id_;
+  std::string client_address_;
   mutable std::vector<std::pair<std::string, std::string>> response_headers_;
 };
 
@@ -85,6 +99,9 @@ struct ServerOptions {
   int port = 8080;  // 0: any free port (tests); see HttpServer::port()
   size_t threads = 8;
   size_t max_body_bytes = 64 * 1024;  // per request, unless its route allows more
+  // Peers whose X-Forwarded-For is believed (Request::client_address): the TLS-terminating
+  // proxies in front of the server. Loopback by default, where such a proxy usually runs.
+  std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
 };
 
 class HttpServer {

@@ -2,11 +2,18 @@
 // docs/API.md, request ids, bearer tokens, /healthz and /metrics, graceful stop.
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <map>
+#include <random>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "server/auth.h"
@@ -18,6 +25,58 @@ namespace anoncode::server {
 namespace {
 
 using nlohmann::json;
+
+// Sends `request` as it is on a connection of its own and returns what came back (whatever a
+// well-behaved client would refuse to send, e.g. a method HTTP does not have).
+std::string raw_exchange(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+    // Read one answer: its headers, then Content-Length bytes (the connection may stay open:
+    // the server cannot read "Connection: close" from a request line it refused).
+    char buf[4096];
+    size_t expected = std::string::npos;
+    for (ssize_t n; reply.size() < expected && (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+      reply.append(buf, static_cast<size_t>(n));
+      size_t end = reply.find("\r\n\r\n");
+      if (expected != std::string::npos || end == std::string::npos) continue;
+      std::smatch m;
+      std::string head = reply.substr(0, end);
+      if (std::regex_search(head, m, std::regex("Content-Length: *([0-9]+)", std::regex::icase))) {
+        expected = end + 4 + std::stoul(m[1]);
+      } else {
+        expected = end + 4;
+      }
+    }
+  }
+  ::close(fd);
+  return reply;
+}
+
+// The request counters of a /metrics text: label set → count.
+std::map<std::string, uint64_t> request_series(const std::string& text) {
+  std::map<std::string, uint64_t> out;
+  std::istringstream in(text);
+  const std::string prefix = "anoncode_http_requests_total{";
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with(prefix)) continue;
+    size_t space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stoull(line.substr(space + 1));
+  }
+  return out;
+}
+
+uint64_t total_requests(const std::map<std::string, uint64_t>& series) {
+  uint64_t n = 0;
+  for (const auto& [labels, count] : series) n += count;
+  return n;
+}
 
 constexpr const char* kGoodToken = "the-right-token-for-this-test-000000000000";
 
@@ -293,6 +352,43 @@ TEST_F(HttpServerTest, QueryParametersReachTheHandler) {
   EXPECT_EQ(body_of(r)["user_id"], "u-1");
 }
 
+TEST_F(HttpServerTest, TextThatIsNotUtf8IsRefusedAsInvalidArgument) {
+  // A query parameter: refused before the handler runs (it might store it).
+  for (const char* path : {"/query?user_id=%FF", "/query?user_id=a%C0%AFb", "/query?%ED%A0%80=x"}) {
+    auto r = client_->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 400) << path;
+    EXPECT_EQ(code_of(r), "invalid_argument") << path;
+  }
+  auto chinese = client_->Get("/query?user_id=%E5%BC%A0%E4%B8%89");
+  ASSERT_TRUE(chinese);
+  EXPECT_EQ(body_of(chinese)["user_id"], "张三");
+  // A body: JSON is UTF-8 text.
+  auto body = post("/echo", "{\"name\":\"\xff\",\"n\":1,\"data\":\"AQID\"}");
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->status, 400);
+  EXPECT_EQ(code_of(body), "invalid_argument");
+}
+
+TEST(Utf8, WellFormedOnly) {
+  EXPECT_TRUE(is_utf8(""));
+  EXPECT_TRUE(is_utf8("plain ASCII"));
+  EXPECT_TRUE(is_utf8("张三 \xf0\x9f\x9a\x87 \xc2\xa0 \xf4\x8f\xbf\xbf"));
+  for (std::string bad :
+       {"\xff", "\x80", "a\xc3", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
+        "\xf0\x80\x80\xaf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe5\xbc", "\xe5\x28\xa0"}) {
+    EXPECT_FALSE(is_utf8(bad)) << to_hex(as_bytes(bad));
+  }
+  // A field of a json built by hand (not parsed) is checked too.
+  json built = {{"name", std::string("\xff")}};
+  auto field = required_string(built, "name");
+  ASSERT_FALSE(field.ok());
+  EXPECT_EQ(field.error().code, ErrorCode::kInvalidArgument);
+  auto list = required_string_array(json{{"ids", {"ok", std::string("\xc0\xaf")}}}, "ids");
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST_F(HttpServerTest, HealthzFollowsTheHealthCheck) {
   auto ok = client_->Get("/healthz");
   ASSERT_TRUE(ok);
@@ -346,6 +442,76 @@ TEST_F(HttpServerTest, MetricsCountRequestsPerRouteAndStatus) {
   EXPECT_EQ(text.find("/nope"), std::string::npos);
 }
 
+TEST_F(HttpServerTest, MetricsLabelsStayBoundedWhateverTheRequests) {
+  auto before = request_series(server_->metrics().render());
+  // 50 requests with made-up methods and paths: the labels are a known method or "other" and a
+  // registered route or "unmatched", so they add at most a few label sets, never one each.
+  std::mt19937 gen(20251125);
+  auto word = [&gen](size_t n) {
+    std::string w;
+    for (size_t i = 0; i < n; ++i) w += static_cast<char>('A' + gen() % 26);
+    return w;
+  };
+  std::vector<std::string> sent;
+  for (int i = 0; i < 50; ++i) {
+    std::string method = i % 5 == 0 ? "GET" : i % 5 == 1 ? "POST" : word(4 + gen() % 6);
+    std::string path = "/" + word(6) + "/" + std::to_string(i);
+    sent.push_back(method);
+    sent.push_back(path);
+    std::string reply = raw_exchange(
+        server_->port(), method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                             "Content-Length: 0\r\n\r\n");
+    EXPECT_TRUE(reply.starts_with("HTTP/1.1 4")) << method << " " << path << ": " << reply;
+  }
+  // The logger counts a request after its reply is written: wait until all 50 are counted.
+  std::map<std::string, uint64_t> after;
+  for (int i = 0; i < 200; ++i) {
+    after = request_series(server_->metrics().render());
+    if (total_requests(after) >= total_requests(before) + 50) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(total_requests(after), total_requests(before) + 50);
+  EXPECT_LE(after.size(), before.size() + 4);
+  const std::string text = server_->metrics().render();
+  for (const auto& s : sent) {
+    if (s == "GET" || s == "POST") continue;
+    EXPECT_EQ(text.find(s), std::string::npos) << s;
+  }
+  EXPECT_NE(text.find(R"(method="other",route="unmatched")"), std::string::npos) << text;
+}
+
+TEST_F(HttpServerTest, HeadIsAnsweredAsGetWithoutABody) {
+  auto health = client_->Head("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_TRUE(health->body.empty());
+  EXPECT_EQ(health->get_header_value("Content-Type"), "application/json");
+  healthy_ = false;
+  auto down = client_->Head("/healthz");
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->status, 503);
+  EXPECT_TRUE(down->body.empty());
+  healthy_ = true;
+  for (const char* path : {"/metrics", "/page/", "/query?user_id=u1"}) {
+    auto r = client_->Head(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_TRUE(r->body.empty()) << path;
+  }
+  // A route with no GET has no HEAD either; an unknown path is 404 as for GET.
+  auto post_only = client_->Head("/echo");
+  ASSERT_TRUE(post_only);
+  EXPECT_EQ(post_only->status, 404);
+  auto unknown = client_->Head("/no/such/route");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_TRUE(unknown->body.empty());
+  for (int i = 0; i < 200 && server_->metrics().count("HEAD", "/healthz", 200) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(server_->metrics().count("HEAD", "/healthz", 200), 1u);
+}
+
 TEST_F(HttpServerTest, ServesConcurrentClients) {
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
@@ -390,6 +556,39 @@ TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
   auto r = client->get("/healthz");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+}
+
+// Request::client_address(): the peer, or behind a trusted proxy the address it appended.
+TEST(HttpServerClientAddress, IsThePeerOrWhatATrustedProxySaw) {
+  for (bool loopback_trusted : {true, false}) {
+    ServerOptions opts{"127.0.0.1", 0, 2};
+    if (!loopback_trusted) opts.trusted_proxies = {"192.0.2.80"};
+    HttpServer s(opts);
+    s.route("GET", "/whoami", [](const Request& req) -> Result<json> {
+      return json{{"ip", req.client_address()}};
+    });
+    ASSERT_TRUE(s.start().ok());
+    httplib::Client c("127.0.0.1", s.port());
+    auto ip = [&c](const char* forwarded) {
+      httplib::Headers h;
+      if (forwarded != nullptr) h.emplace("X-Forwarded-For", forwarded);
+      auto r = c.Get("/whoami", h);
+      return r ? json::parse(r->body).value("ip", "?") : std::string("no answer");
+    };
+    EXPECT_EQ(ip(nullptr), "127.0.0.1");
+    if (loopback_trusted) {
+      EXPECT_EQ(ip("203.0.113.5"), "203.0.113.5");
+      // Each proxy appends what it saw: the last entry is what the trusted one saw; entries a
+      // client wrote before it are not believed.
+      EXPECT_EQ(ip("198.51.100.1, 203.0.113.5"), "203.0.113.5");
+      EXPECT_EQ(ip("198.51.100.1, 203.0.113.5, ::1"), "203.0.113.5");
+      EXPECT_EQ(ip("2001:db8::7"), "2001:db8::7");
+      EXPECT_EQ(ip("not-an-address"), "127.0.0.1");
+    } else {
+      EXPECT_EQ(ip("203.0.113.5"), "127.0.0.1");  // the peer is no trusted proxy
+    }
+    s.stop();
+  }
 }
 
 TEST(HttpServerRoutes, DuplicateRoutesAreABug) {

@@ -23,6 +23,8 @@ Result<std::string> string_in_range(const nlohmann::json& v, std::string_view fi
                                     size_t max) {
   if (!v.is_string()) return mistyped(field, "a string");
   const auto& s = v.get_ref<const std::string&>();
+  // The parser refuses ill-formed UTF-8 already; a json built some other way may still hold it.
+  if (!is_utf8(s)) return mistyped(field, "UTF-8 text");
   if (s.size() < min || s.size() > max) {
     return mistyped(field,
                     "a string of " + std::to_string(min) + " to " + std::to_string(max) + " bytes");
@@ -32,8 +34,46 @@ Result<std::string> string_in_range(const nlohmann::json& v, std::string_view fi
 
 }  // namespace
 
+bool is_utf8(std::string_view text) {
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // The sequence's length and the range of its second byte (RFC 3629 §4).
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;  // no overlong forms
+      if (c == 0xed) hi = 0x9f;  // no surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;  // no overlong forms
+      if (c == 0xf4) hi = 0x8f;  // nothing past U+10FFFF
+    } else {
+      return false;  // a continuation byte, an overlong lead (C0, C1) or F5..FF
+    }
+    if (n - i < len) return false;
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    if (second < lo || second > hi) return false;
+    for (size_t k = 2; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(text[i + k]);
+      if (b < 0x80 || b > 0xbf) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 Result<nlohmann::json> parse_json_object(std::string_view body) {
   if (body.empty()) return nlohmann::json::object();
+  if (!is_utf8(body)) return make_error(ErrorCode::kInvalidArgument, "the body must be UTF-8 text");
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return make_error(ErrorCode::kMalformed, "the body is not JSON");
   if (!j.is_object())

@@ -1,5 +1,6 @@
 // Reading request fields with stable errors (docs/API.md conventions): a body that is not JSON
-// is `malformed`; a missing or mistyped field is `invalid_argument` naming the field; bytes that
+// is `malformed`; a missing or mistyped field, or text that is not UTF-8, is `invalid_argument`
+// naming the field; bytes that
 // are not unpadded base64url are `malformed`. Unknown fields are ignored. Messages name fields,
 // never their values (a value may be personal data or a secret).
 #pragma once
@@ -16,10 +17,17 @@
 
 namespace anoncode::server {
 
-// Parses a request body: `malformed` unless JSON, `invalid_argument` unless an object.
+// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past
+// U+10FFFF). Text a request brings — a body, its string fields, query parameters — must be: it is
+// stored and sent back as JSON, which holds only UTF-8.
+bool is_utf8(std::string_view text);
+
+// Parses a request body: `invalid_argument` unless UTF-8, `malformed` unless JSON,
+// `invalid_argument` unless an object.
 Result<nlohmann::json> parse_json_object(std::string_view body);
 
-// A string of 1..max_len bytes (max_len counts bytes of UTF-8).
+// A string of 1..max_len bytes (max_len counts bytes of UTF-8); text that is not UTF-8 is
+// `invalid_argument`, like every string read below.
 Result<std::string> required_string(const nlohmann::json& obj, std::string_view field,
                                     size_t max_len = 256);
 // Like required_string, but absent or null is nullopt (an empty string is still refused).
