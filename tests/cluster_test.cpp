@@ -36,12 +36,7 @@ using perf::Operator;
 using perf::Rider;
 using testing::ServerProcess;
 
-fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / "anoncode-tests" / storage::testing::unique_name(name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using testing::fresh_dir;
 
 // Forwards to HTTP, but "loses" the first POST to `path`: the SDK has journaled the request and
 // the server never saw it — so the next attempt sends exactly those bytes.

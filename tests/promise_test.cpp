@@ -40,12 +40,7 @@ using nlohmann::json;
 using perf::Operator;
 using testing::ServerProcess;
 
-fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / "anoncode-tests" / storage::testing::unique_name(name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using testing::fresh_dir;
 
 // An HTTP proxy on 127.0.0.1 in front of the server. By default it forwards; `intercept` sets what
 // it does with the next POST to one path: drop the reply (forward, then answer 502 as a load

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,16 @@ inline std::string anoncode_bin() {
   const char* bin = std::getenv("ANONCODE_BIN");
   if (bin == nullptr || *bin == '\0') throw std::runtime_error("ANONCODE_BIN is not set");
   return bin;
+}
+
+// A new empty folder for one test's data directory, logs and wallet states.
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::temp_directory_path() / "anoncode-tests" /
+             (name + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 // Runs a command to completion; its stdout.

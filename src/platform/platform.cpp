@@ -363,6 +363,20 @@ Result<privacy::ShowOutcome> CodePlatform::show(const WalletAuth& auth,
   if (!out.ok() && out.error().code == ErrorCode::kSnReused) {
     lock_cloned(ctx.wallet_b, wallets_to_lock, now_ms);
   }
+  if (out.ok() && out->pseudonyms.size() == ctx.scopes.size()) {
+    // A wallet created before pseudonyms were stored (migration 0005) takes the first one proven
+    // for it; from then on it answers only to that chain (DESIGN §3.6 rule 3).
+    auto adopted = db_.transact([&](Tx& tx) -> Status {
+      for (size_t i = 0; i < ctx.scopes.size(); ++i) {
+        ANONCODE_CHECK(
+            tx.exec("UPDATE anonymous_wallet_accounts SET pseudonym = $2 "
+                    "WHERE b = $1 AND pseudonym IS NULL",
+                    {ctx.scopes[i], out->pseudonyms[i]}));
+      }
+      return {};
+    });
+    if (!adopted.ok()) return adopted.error();
+  }
   return out;
 }
 

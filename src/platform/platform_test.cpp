@@ -406,10 +406,10 @@ TEST_P(PlatformTest, ARetriedRefundOrRechargeReturnsTheFirstOutcomeAndMovesNoMor
   Rider leo = open("leo", "Leo", "110101199001010009");
   ASSERT_TRUE(recharge(leo, 1000).ok());
   // A recharge whose reply was lost is sent again verbatim.
-  auto key = *crypto::Sm2PrivateKey::generate();
-  RechargeRequest req = recharge_request(leo, 250, false, key);
-  auto p = prepare(leo, recharge_context(req), &*leo.wallet_key);
-  req.auth = p.auth;
+  auto prepared = prepare_recharge(leo, 250);
+  const RechargeRequest& req = prepared.req;
+  const auto& p = prepared.show;
+  const auto& key = prepared.key;
   auto first = platform_->recharge(req, now_);
   ASSERT_TRUE(first.ok()) << first.result.error().message;
   auto retry = platform_->recharge(req, now_ + 5000);
@@ -797,10 +797,7 @@ TEST_P(PlatformTest, SettlementRejectsARideOutsideItsCodesValidity) {
 TEST_P(PlatformTest, ARechargeWithAChangedFieldDoesNotVerify) {
   Rider xena = open("xena", "Xena", "110101199001010027");
   ASSERT_TRUE(recharge(xena, 1000).ok());
-  auto key = *crypto::Sm2PrivateKey::generate();
-  RechargeRequest req = recharge_request(xena, 200, false, key);
-  auto p = prepare(xena, recharge_context(req), &*xena.wallet_key);
-  req.auth = p.auth;
+  const RechargeRequest req = prepare_recharge(xena, 200).req;
   RechargeRequest strong = req;
   strong.strong = true;
   EXPECT_EQ(platform_->recharge(strong, now_).result.error().code, ErrorCode::kVerificationFailed);

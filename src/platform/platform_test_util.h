@@ -122,6 +122,21 @@ class PlatformFixture : public ::testing::TestWithParam<std::string> {
     return req;
   }
 
+  // A recharge request with a fresh wallet key, its show prepared and signed by the rider's
+  // current wallet key (none the first time) — to send, replay or tamper with.
+  struct PreparedRecharge {
+    crypto::Sm2PrivateKey key;
+    RechargeRequest req;
+    PreparedShow show;
+  };
+  PreparedRecharge prepare_recharge(const Rider& r, int64_t amount, bool strong = false) {
+    auto key = *crypto::Sm2PrivateKey::generate();
+    RechargeRequest req = recharge_request(r, amount, strong, key);
+    auto p = prepare(r, recharge_context(req), r.wallet_key ? &*r.wallet_key : nullptr);
+    req.auth = p.auth;
+    return {std::move(key), std::move(req), std::move(p)};
+  }
+
   // 充值: a new wallet key and B; signed by the previous wallet's key (none the first time).
   WalletOutcome<RechargeResult> recharge(Rider& r, int64_t amount, bool strong = false,
                                          std::string channel = "010001") {
