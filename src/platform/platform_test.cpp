@@ -852,5 +852,25 @@ TEST_P(PlatformTest, AColluderWithACopiedWalletKeyCannotSpendTheWallet) {
   EXPECT_TRUE(privacy_->violations()->empty());
 }
 
+// A wallet created before pseudonyms were stored takes the first one proven for it.
+TEST_P(PlatformTest, AWalletWithoutAStoredPseudonymTakesTheFirstOneShown) {
+  Rider abe = open("abe", "Abe", "110101199001010030");
+  Rider bea = open("bea", "Bea", "110101199001010031");
+  ASSERT_TRUE(recharge(abe, 1000).ok());
+  ASSERT_EQ(scalar("SELECT COUNT(*) FROM anonymous_wallet_accounts WHERE pseudonym IS NULL"), 0);
+  ASSERT_TRUE(db_->transact([](storage::Tx& tx) -> Status {
+                   ANONCODE_CHECK(tx.exec("UPDATE anonymous_wallet_accounts SET pseudonym = NULL"));
+                   return {};
+                 })
+                  .ok());
+  ASSERT_TRUE(request_code(abe).ok());
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM anonymous_wallet_accounts WHERE pseudonym IS NULL"), 0);
+  bea.b = abe.b;
+  bea.accountid = abe.accountid;
+  bea.wallet_key.emplace(*abe.wallet_key);
+  EXPECT_EQ(request_code(bea).result.error().code, ErrorCode::kForbidden);
+  EXPECT_TRUE(request_code(abe).ok());
+}
+
 }  // namespace
 }  // namespace anoncode::platform
