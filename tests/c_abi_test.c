@@ -16,8 +16,8 @@ static void check(int ok, const char* what, const char* json) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s SERVER_URL STATE_FILE USER_ID APP_TOKEN\n", argv[0]);
+  if (argc != 6) {
+    fprintf(stderr, "usage: %s SERVER_URL STATE_FILE USER_ID APP_TOKEN TRUST_ROOT\n", argv[0]);
     return 2;
   }
   anoncode_wallet* w = NULL;
@@ -32,6 +32,14 @@ int main(int argc, char** argv) {
   check(rc == ANONCODE_E_CONFLICT && out && strstr(out, "\"code\":\"conflict\""),
         "code before open is a conflict with error JSON", out);
   anoncode_string_free(out);
+
+  rc = anoncode_wallet_open(w, argv[3], argv[4], &out);
+  check(rc == ANONCODE_E_INVALID_ARGUMENT, "open without a trust root is refused", out);
+  anoncode_string_free(out);
+  out = NULL;
+  check(anoncode_wallet_set_trust_root(w, "not a key") == ANONCODE_E_INVALID_ARGUMENT,
+        "a malformed trust root is invalid_argument", NULL);
+  check(anoncode_wallet_set_trust_root(w, argv[5]) == ANONCODE_OK, "set_trust_root", NULL);
 
   rc = anoncode_wallet_open(w, argv[3], argv[4], &out);
   check(rc == ANONCODE_OK && out && strstr(out, "\"status\":\"opened\""), "open", out);

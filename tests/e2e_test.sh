@@ -36,7 +36,17 @@ sed -i -e 's/^code_validity_seconds = .*/code_validity_seconds = 3/' \
 start_server "$tmp/serve.log" --data "$data" --listen 127.0.0.1:0 || {
   echo "FAIL the server did not start"; cat "$tmp/serve.log"; exit 1; }
 admin() { "$bin" admin --server "$url" --token "$token" "$@"; }
-wallet() { "$bin" wallet --server "$url" --state "$tmp/$1.json" "${@:2}"; }
+wallet() { "$bin" wallet --server "$url" --state "$tmp/$1.json" --trust-root "$data/trust_root" "${@:2}"; }
+
+# The issuer keys are published as a set signed by the operator's root key (DESIGN §3.6 rule 4);
+# the audit checks the whole history with the root public key alone.
+out=$(admin keys audit --trust-root "$data/trust_root")
+check "the published issuer key sets verify against the trust root" "$(jq -e '.verified == true and .keysets == 1 and .latest_sequence == 1' <<<"$out")"
+other_root=$("$bin" init --data "$tmp/other-data" | jq -r .trust_root)
+out=$(admin keys audit --trust-root "$other_root"); rc=$?
+check "another root does not verify them" "$([[ $rc -ne 0 ]] && jq -e '.verified == false and .error.code == "verification_failed"' <<<"$out")"
+out=$("$bin" wallet --server "$url" --state "$tmp/rootless.json" open --user-id nobody --app-token x)
+check "a wallet without a trust root refuses to fetch issuer keys" "$(jq -e '.error.code == "invalid_argument"' <<<"$out")"
 
 # Alice is registered by the operator and whitelisted.
 app_token=$(admin user add --user-id alice --name "李雷" --id-number 110105199001011234 \
@@ -108,7 +118,7 @@ check "close" "$(jq -e '.status == "closed"' <<<"$out")"
 carol_token=$(admin user add --user-id carol --name "王芳" --id-number 110105198503033456 \
   --phone 13900003333 --card-no 3104000000000003 | jq -r .app_token)
 admin whitelist add carol >/dev/null
-"$c_abi" "$url" "$tmp/carol.json" carol "$carol_token"
+"$c_abi" "$url" "$tmp/carol.json" carol "$carol_token" "$(cat "$data/trust_root")"
 check "the C ABI program passed" "$([[ $? -eq 0 ]] && echo true)"
 
 # Dave rides: his code is shown as a QR image, scanned offline by two POS terminals (the second
@@ -213,7 +223,7 @@ out=$(admin audit verify)
 check "the audit log holds" "$(jq -e '.ok == true' <<<"$out")"
 
 # The narrated demo of every flow (issue #4) runs against this same server.
-out=$("$bin" demo --server "$url" --token "$token" --pace 0 --work-dir "$tmp/demo" 2>"$tmp/demo.log")
+out=$("$bin" demo --server "$url" --token "$token" --trust-root "$data/trust_root" --pace 0 --work-dir "$tmp/demo" 2>"$tmp/demo.log")
 check "the demo runs every step and traces its cheater" "$(jq -e '.steps == 13 and (.traced_user | endswith("-mallory")) and (.console | endswith("/admin/"))' <<<"$out")"
 check "the demo wrote its QR image" "$([[ -s $tmp/demo/code.png ]] && echo true)"
 check "the demo narrates with a progress bar" "$(grep -q '13/13' "$tmp/demo.log" && echo true)"

@@ -23,8 +23,10 @@
 #include <optional>
 #include <thread>
 
+#include "crypto/credential.h"
 #include "perf/flows.h"
 #include "pos/pos_terminal.h"
+#include "privacy/issuer_keyset.h"
 #include "sdk/transport.h"
 #include "sdk/wallet.h"
 #include "server/clock.h"
@@ -62,7 +64,7 @@ class Proxy {
       std::string forged_body;
       {
         std::lock_guard lock(mu_);
-        if (req.method == "POST" && req.path == path_ && act_ != Act::kForward) {
+        if (req.path == path_ && act_ != Act::kForward) {
           act = act_;
           forged_status = status_;
           forged_body = body_;
@@ -178,6 +180,10 @@ class Promise : public ::testing::TestWithParam<Param> {
     auto w = sdk::Wallet::load(dir_ / state, *r.transport);
     EXPECT_TRUE(w.ok());
     r.wallet.emplace(std::move(*w));
+    // The trust root as the app's build ships it (the trust_root file of `anoncode init`).
+    EXPECT_TRUE(
+        r.wallet->set_trust_root(perf::read_trust_root((dir_ / "data" / "trust_root").string()))
+            .ok());
     return r;
   }
   Rider opened(const std::string& user_id, int64_t recharge) {
@@ -344,6 +350,42 @@ TEST_P(Promise, ASecondOpenOfAUserIsRefused) {
   EXPECT_EQ(again.error().code, ErrorCode::kAlreadyOpened);
   EXPECT_FALSE(second.wallet->has_pending());
   EXPECT_EQ(count("SELECT COUNT(*) FROM userid_records WHERE user_id = 'una'"), 1);
+}
+
+// The operator (or the network) answers the key set request with issuer keys of its own — a key
+// for this rider alone would link every show of the rider. The SDK takes keys only from a set its
+// trust root signed: it refuses, and shows nothing.
+TEST_P(Promise, ASubstitutedIssuerKeyIsRefusedAndNothingIsShown) {
+  auto token = op_->add_rider("yves");
+  ASSERT_TRUE(token.ok());
+  const crypto::Group& g = *crypto::group_by_name(GetParam().group).value();
+  auto own_key = crypto::IssuerKey::generate(g, crypto::OsRng::instance());
+  auto own_root = *crypto::Sm2PrivateKey::generate();
+  privacy::IssuerKeySet forged;
+  forged.sequence = 99;
+  forged.group = GetParam().group;
+  forged.issuing_kid = to_hex(own_key.kid());
+  forged.keys.push_back({forged.issuing_kid, own_key.public_key().encode(), 0, INT64_MAX / 2});
+  forged.published_at = 0;
+  auto signed_forged = privacy::sign_keyset(forged, own_root);
+  ASSERT_TRUE(signed_forged.ok());
+  const std::string reply =
+      json{{"body", signed_forged->body}, {"signature", to_base64url(signed_forged->signature)}}
+          .dump();
+  proxy_->intercept("/privacy/v1/keyset", Proxy::Act::kForgeWithoutForwarding, 200, reply);
+  Rider yves = rider("yves.json");
+  auto opened_with_forged = yves.wallet->open("yves", *token);
+  ASSERT_FALSE(opened_with_forged.ok());
+  EXPECT_EQ(opened_with_forged.error().code, ErrorCode::kVerificationFailed);
+  EXPECT_TRUE(proxy_->seen("/app/v1/open").empty());  // nothing was sent
+  EXPECT_EQ(count("SELECT COUNT(*) FROM userid_records WHERE user_id = 'yves'"), 0);
+  // An unsigned answer (the old /params shape) is refused the same way.
+  proxy_->intercept("/privacy/v1/keyset", Proxy::Act::kForgeWithoutForwarding, 200,
+                    R"({"group":"x","keys":[]})");
+  EXPECT_EQ(yves.wallet->open("yves", *token).error().code, ErrorCode::kVerificationFailed);
+  // The genuine set: the open goes through.
+  auto opened = yves.wallet->open("yves", *token);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
 }
 
 // An issue response that does not verify (here: another rider's, spliced in by the operator)

@@ -6,10 +6,13 @@
 #include <cctype>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "common/bytes.h"
+#include "perf/flows.h"
+#include "privacy/issuer_keyset.h"
 #include "server/http_client.h"
 
 namespace anoncode::cli {
@@ -19,7 +22,7 @@ namespace {
 struct AdminOptions {
   std::string server = "http://127.0.0.1:8080";
   std::string token;
-  std::string user_id, name, id_number, phone, card_no, reason;
+  std::string user_id, name, id_number, phone, card_no, reason, trust_root;
   std::vector<std::string> user_ids;
   std::string on_off;
   std::string terminal, merchant;
@@ -84,6 +87,65 @@ int audit_verify() {
   out["error"] = {{"code", "verification_failed"},
                   {"message", "the audit log is broken at seq " + seq + ": " +
                                   v.value("reason", std::string("unknown reason"))}};
+  std::cout << out.dump() << std::endl;
+  return 1;
+}
+
+// DESIGN §3.6 rule 4: the published issuer key sets, checked with the root public key alone —
+// every one signed by it, sequences 1, 2, … without a gap, one group, never more than two keys
+// valid at once (at any instant any set names), and a key's validity never rewritten later.
+int keys_audit() {
+  auto root = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
+  if (!root) return print_error(root.error());
+  auto client = server::HttpClient::create(o.server);
+  if (!client) return print_error(client.error());
+  auto reply = client->get("/privacy/v1/keysets");
+  if (!reply || !reply->ok()) return print_reply(reply);
+  std::vector<std::string> problems;
+  std::map<std::string, privacy::IssuerKeyEntry> first_seen;
+  std::string group;
+  int64_t expected = 1, count = 0;
+  for (const auto& k : reply->body.value("keysets", nlohmann::json::array())) {
+    ++count;
+    auto sig = from_base64url(k.value("signature", std::string()));
+    privacy::SignedKeySet s{k.value("body", std::string()), sig ? *sig : Bytes{}};
+    auto set = privacy::verify_keyset(s, *root, expected, 0);
+    if (!set) {
+      problems.push_back("set " + std::to_string(count) + ": " + set.error().message);
+      continue;
+    }
+    if (set->sequence != expected) {
+      problems.push_back("sequence " + std::to_string(set->sequence) + " follows " +
+                         std::to_string(expected - 1));
+    }
+    expected = set->sequence + 1;
+    if (group.empty()) group = set->group;
+    if (set->group != group)
+      problems.push_back("set " + std::to_string(set->sequence) + ": group changed");
+    for (const auto& key : set->keys) {
+      auto [it, fresh] = first_seen.emplace(key.kid, key);
+      if (!fresh &&
+          (it->second.valid_from != key.valid_from || it->second.valid_until != key.valid_until ||
+           it->second.public_key != key.public_key)) {
+        problems.push_back("set " + std::to_string(set->sequence) + ": key " + key.kid +
+                           " was rewritten");
+      }
+      // At the start of each key's validity, count the keys of this set valid then.
+      size_t valid = 0;
+      for (const auto& other : set->keys) valid += other.valid_at(key.valid_from) ? 1 : 0;
+      if (valid > privacy::kMaxConcurrentIssuerKeys) {
+        problems.push_back("set " + std::to_string(set->sequence) + ": " + std::to_string(valid) +
+                           " keys valid at once");
+      }
+    }
+  }
+  if (count == 0) problems.push_back("no issuer key set was published");
+  nlohmann::json out = {{"keysets", count},
+                        {"latest_sequence", expected - 1},
+                        {"verified", problems.empty()},
+                        {"problems", problems}};
+  if (problems.empty()) return print_ok(out);
+  out["error"] = {{"code", "verification_failed"}, {"message", problems.front()}};
   std::cout << out.dump() << std::endl;
   return 1;
 }
@@ -180,6 +242,16 @@ void add_admin_command(CLI::App& app, Action& action) {
       return call("GET", "/admin/v1/trace?user_id=" + q);
     };
   });
+
+  auto* keys = admin->add_subcommand("keys", "the operator's published keys");
+  keys->require_subcommand(1);
+  auto* keys_audit_cmd = keys->add_subcommand(
+      "audit", "check the published issuer key sets against the root public key");
+  keys_audit_cmd
+      ->add_option("--trust-root", o.trust_root,
+                   "the root public key: the trust_root file of `anoncode init`, or its text")
+      ->required();
+  keys_audit_cmd->callback([&action] { action = [] { return keys_audit(); }; });
 
   auto* identity = admin->add_subcommand("identity", "riders' credential chains");
   identity->require_subcommand(1);

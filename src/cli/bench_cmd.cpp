@@ -45,6 +45,12 @@ void add_bench_command(CLI::App& app, Action& action) {
   flows_cmd->add_option("--token", flows.admin_token, "the admin token (or ANONCODE_ADMIN_TOKEN)")
       ->envname("ANONCODE_ADMIN_TOKEN")
       ->required();
+  flows_cmd
+      ->add_option("--trust-root", flows.trust_root,
+                   "the operator's root public key: the trust_root file of `anoncode init`, or its "
+                   "text (or ANONCODE_TRUST_ROOT)")
+      ->envname("ANONCODE_TRUST_ROOT")
+      ->required();
   flows_cmd->add_option("--riders", flows.riders, "concurrent riders requesting codes")
       ->check(CLI::Range(1, 256));
   flows_cmd->add_option("--seconds", flows.seconds, "how long riders request codes")

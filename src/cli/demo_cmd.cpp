@@ -25,6 +25,7 @@ using nlohmann::json;
 
 struct DemoOptions {
   std::string server = "http://127.0.0.1:8080";
+  std::string trust_root;
   std::string token, work_dir;
   double pace = 0.4;  // seconds between steps, so a person can follow
 };
@@ -76,7 +77,8 @@ Result<json> run_demo(Narrator& n) {
   std::string alice = "demo-" + run + "-alice", mallory = "demo-" + run + "-mallory";
 
   n.step("The operator registers a rider and whitelists her (identified side: the app backend)");
-  ANONCODE_TRY(auto rider, perf::Rider::open(op, alice, dir / "alice.json", o.server));
+  ANONCODE_TRY(auto rider,
+               perf::Rider::open(op, alice, dir / "alice.json", o.server, o.trust_root));
   sdk::Wallet& w = rider->wallet();
   n.say("user " + alice + " registered; her personal data is stored SM4-sealed only");
   n.say("open: her rider secret sk stays on the phone; the privacy backend keeps J = sk·G_J");
@@ -134,7 +136,8 @@ Result<json> run_demo(Narrator& n) {
   n.say("restored; the old phone's copy is disabled and the server copy consumed");
 
   n.step("A cheater: Mallory copies her wallet file and uses both copies");
-  ANONCODE_TRY(auto mal, perf::Rider::open(op, mallory, dir / "mallory.json", o.server));
+  ANONCODE_TRY(auto mal,
+               perf::Rider::open(op, mallory, dir / "mallory.json", o.server, o.trust_root));
   ANONCODE_CHECK(mal->wallet().recharge(1000, "010002", false));
   fs::copy_file(dir / "mallory.json", dir / "mallory-clone.json",
                 fs::copy_options::overwrite_existing);
@@ -182,6 +185,11 @@ void add_demo_command(CLI::App& app, Action& action) {
   auto* demo = app.add_subcommand(
       "demo", "a narrated tour of every flow against a running server (narration on stderr)");
   demo->add_option("--server", o.server, "the server's URL");
+  demo->add_option("--trust-root", o.trust_root,
+                   "the operator's root public key: the trust_root file of `anoncode init`, or "
+                   "its text (or ANONCODE_TRUST_ROOT)")
+      ->envname("ANONCODE_TRUST_ROOT")
+      ->required();
   demo->add_option("--token", o.token, "the admin token (or ANONCODE_ADMIN_TOKEN)")
       ->envname("ANONCODE_ADMIN_TOKEN")
       ->required();

@@ -29,6 +29,7 @@ void add_init_command(CLI::App& app, Action& action) {
                        {"admin_token", std::string(token.begin(), token.end())},
                        {"issuer_kid", r->issuer_kid},
                        {"platform_kid", r->platform_kid},
+                       {"trust_root", r->trust_root},
                        {"group", r->config.group}});
     };
   });

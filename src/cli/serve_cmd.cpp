@@ -28,6 +28,7 @@
 #include "privacy/privacy_backend.h"
 #include "privacy/privacy_http.h"
 #include "server/auth.h"
+#include "server/clock.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/log.h"
@@ -208,6 +209,19 @@ int serve(const ServeOptions& o) {
 
   const auto& s = *services;
   if (s.count("privacy")) {
+    // DESIGN §3.6 rule 4: the issuer keys in force, signed by the operator's root key.
+    bool created = false;
+    auto root = server::load_or_create_root_key(c.data_dir, &created);
+    if (!root) return print_error(root.error());
+    if (created) {
+      server::log_warn("root_key_created",
+                       {{"note",
+                         "this data directory had no root key: a new one was made; give "
+                         "clients its trust_root file"}});
+    }
+    constexpr int64_t kIssuerKeyValidityMs = 365LL * 86'400'000;
+    auto published = privacy.publish_keyset(*root, server::system_now_ms(), kIssuerKeyValidityMs);
+    if (!published) return print_error(published.error());
     privacy::register_privacy_routes(http, privacy, server::token_hash(secrets->service_token));
   }
   if (s.count("app")) app::register_app_routes(http, **app);

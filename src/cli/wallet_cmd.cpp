@@ -1,5 +1,7 @@
 // `anoncode wallet [--server URL] --state FILE <action>`: the rider's side of every flow, through
 // the SDK (DESIGN §6).
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "cli/commands.h"
@@ -12,7 +14,7 @@ namespace anoncode::cli {
 void add_wallet_command(CLI::App& app, Action& action) {
   struct Options {
     std::string server = "http://127.0.0.1:8080";
-    std::string state;
+    std::string state, trust_root;
     std::string user_id, app_token, channel = "010001", type, phone, passphrase, name, id_number,
                                     bank_account, png;
     int64_t amount = 0;
@@ -22,6 +24,10 @@ void add_wallet_command(CLI::App& app, Action& action) {
   auto* w = app.add_subcommand("wallet", "the rider's anonymous wallet (SDK)");
   w->add_option("--server", o.server, "the platform's URL");
   w->add_option("--state", o.state, "the wallet state file")->required();
+  w->add_option("--trust-root", o.trust_root,
+                "the operator's root public key: the trust_root file of `anoncode init`, or its "
+                "text (or ANONCODE_TRUST_ROOT); kept in the state")
+      ->envname("ANONCODE_TRUST_ROOT");
   w->require_subcommand(1);
 
   // Runs one SDK call on the loaded wallet and prints its result.
@@ -30,6 +36,15 @@ void add_wallet_command(CLI::App& app, Action& action) {
       auto transport = sdk::make_http_transport(o.server);
       auto wallet = sdk::Wallet::load(o.state, *transport);
       if (!wallet) return print_error(wallet.error());
+      if (!o.trust_root.empty()) {
+        std::string text = o.trust_root;
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(text, ec)) {
+          std::ifstream in(text);
+          std::getline(in, text);
+        }
+        if (auto st = wallet->set_trust_root(text); !st) return print_error(st.error());
+      }
       auto r = f(*wallet);
       return r ? print_ok(*r) : print_error(r.error());
     };

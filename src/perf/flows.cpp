@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -70,11 +71,22 @@ Result<std::unique_ptr<Rider>> Rider::load(const std::filesystem::path& state_fi
 
 Result<std::unique_ptr<Rider>> Rider::open(Operator& op, const std::string& user_id,
                                            const std::filesystem::path& state_file,
-                                           const std::string& server_url) {
+                                           const std::string& server_url,
+                                           const std::string& trust_root) {
   ANONCODE_TRY(std::string app_token, op.add_rider(user_id));
   ANONCODE_TRY(auto rider, load(state_file, server_url));
+  ANONCODE_CHECK(rider->wallet().set_trust_root(read_trust_root(trust_root)));
   ANONCODE_CHECK(rider->wallet().open(user_id, app_token));
   return rider;
+}
+
+std::string read_trust_root(const std::string& text_or_file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(text_or_file, ec)) return text_or_file;
+  std::ifstream in(text_or_file);
+  std::string line;
+  std::getline(in, line);
+  return line;
 }
 
 Result<pos::PosTerminal> open_terminal(Operator& op, const std::string& terminal,
@@ -118,7 +130,8 @@ Result<json> measure_flows(const FlowsOptions& o) {
   std::vector<std::unique_ptr<Rider>> riders;
   for (int i = 0; i < o.riders; ++i) {
     std::string id = "bench-" + run + "-" + std::to_string(i);
-    ANONCODE_TRY(auto r, Rider::open(op, id, o.work_dir / (id + ".json"), o.server_url));
+    ANONCODE_TRY(auto r,
+                 Rider::open(op, id, o.work_dir / (id + ".json"), o.server_url, o.trust_root));
     ANONCODE_CHECK(r->wallet().recharge(10'000'000, "010001", false));
     riders.push_back(std::move(r));
   }

@@ -48,9 +48,11 @@ class Rider {
   static Result<std::unique_ptr<Rider>> load(const std::filesystem::path& state_file,
                                              const std::string& server_url);
   // A new rider: registered and whitelisted by `op`, wallet opened.
+  // `trust_root`: the operator's root public key (the trust_root file's text).
   static Result<std::unique_ptr<Rider>> open(Operator& op, const std::string& user_id,
                                              const std::filesystem::path& state_file,
-                                             const std::string& server_url);
+                                             const std::string& server_url,
+                                             const std::string& trust_root);
   sdk::Wallet& wallet() { return wallet_; }
 
  private:
@@ -59,6 +61,9 @@ class Rider {
   std::unique_ptr<sdk::Transport> transport_;
   sdk::Wallet wallet_;
 };
+
+// The trust root from its text, or from the file at that path (the trust_root file of init).
+std::string read_trust_root(const std::string& text_or_file);
 
 // A registered, synced POS terminal with its store at `store_file`.
 Result<pos::PosTerminal> open_terminal(Operator& op, const std::string& terminal,
@@ -69,6 +74,7 @@ Result<pos::PosTerminal> open_terminal(Operator& op, const std::string& terminal
 struct FlowsOptions {
   std::string server_url;
   std::string admin_token;
+  std::string trust_root;          // the operator's root public key (its text or its file)
   std::filesystem::path work_dir;  // wallet states and POS stores go here
   int riders = 8;                  // concurrent riders (one thread each) requesting codes
   double seconds = 5;              // how long riders request codes

@@ -249,6 +249,83 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
   return out;
 }
 
+Result<SignedKeySet> PrivacyBackend::latest_keyset() {
+  std::optional<SignedKeySet> out;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out.reset();
+    ANONCODE_TRY(auto row, tx.query_one("SELECT body, signature FROM issuer_keysets "
+                                        "ORDER BY sequence DESC LIMIT 1"));
+    if (row) out = SignedKeySet{row->text(0), row->blob(1)};
+    return {};
+  }));
+  if (!out) return make_error(ErrorCode::kNotFound, "no issuer key set was published yet");
+  return *out;
+}
+
+Result<std::vector<SignedKeySet>> PrivacyBackend::keysets() {
+  std::vector<SignedKeySet> out;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out.clear();
+    ANONCODE_TRY(auto rows,
+                 tx.query("SELECT body, signature FROM issuer_keysets ORDER BY sequence"));
+    for (const auto& r : rows) out.push_back({r.text(0), r.blob(1)});
+    return {};
+  }));
+  return out;
+}
+
+Result<SignedKeySet> PrivacyBackend::publish_keyset(const crypto::Sm2PrivateKey& root,
+                                                    int64_t now_ms, int64_t validity_ms) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::optional<IssuerKeySet> latest;
+    auto current = latest_keyset();
+    if (current.ok()) {
+      ANONCODE_TRY(IssuerKeySet parsed, IssuerKeySet::parse(current->body));
+      latest = std::move(parsed);
+    } else if (current.error().code != ErrorCode::kNotFound) {
+      return current.error();
+    }
+    IssuerKeySet next;
+    next.sequence = latest ? latest->sequence + 1 : 1;
+    next.group = std::string(group_.name());
+    next.issuing_kid = to_hex(issuing_key().kid());
+    next.published_at = now_ms;
+    for (const auto& pub : pubs_) {
+      IssuerKeyEntry e{to_hex(pub.kid()), pub.encode(), now_ms, now_ms + validity_ms};
+      if (latest) {
+        for (const auto& old : latest->keys) {
+          if (old.kid == e.kid && old.public_key == e.public_key) {
+            e.valid_from = old.valid_from;
+            e.valid_until = old.valid_until;
+          }
+        }
+      }
+      next.keys.push_back(std::move(e));
+    }
+    if (latest && latest->issuing_kid == next.issuing_kid && latest->group == next.group &&
+        latest->keys.size() == next.keys.size()) {
+      bool same = true;
+      for (size_t i = 0; i < next.keys.size(); ++i) {
+        same = same && latest->keys[i].kid == next.keys[i].kid &&
+               latest->keys[i].valid_from == next.keys[i].valid_from;
+      }
+      if (same) return *current;
+    }
+    ANONCODE_TRY(SignedKeySet signed_set, sign_keyset(next, root));
+    auto inserted = db_.transact([&](Tx& tx) -> Status {
+      ANONCODE_CHECK(
+          tx.exec("INSERT INTO issuer_keysets (sequence, body, signature, published_at) "
+                  "VALUES ($1, $2, $3, $4)",
+                  {next.sequence, signed_set.body, signed_set.signature, now_ms}));
+      return {};
+    });
+    if (inserted.ok()) return signed_set;
+    if (!storage::is_unique_violation(inserted.error())) return inserted.error();
+    // Another node published this sequence first: compare again with its set.
+  }
+  return make_error(ErrorCode::kUnavailable, "the issuer key set is being published; retry");
+}
+
 Result<std::vector<Violation>> PrivacyBackend::violations() {
   std::vector<Violation> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {

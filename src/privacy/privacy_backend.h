@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "crypto/credential.h"
+#include "privacy/issuer_keyset.h"
 #include "privacy/show_context.h"
 #include "storage/db.h"
 
@@ -75,6 +76,16 @@ class PrivacyBackend {
                            const std::optional<std::string>& refund_user_id = std::nullopt);
 
   Result<std::vector<Violation>> violations();
+
+  // DESIGN §3.6 rule 4: publishes the issuer keys in force as the next signed key set, unless the
+  // latest published set already names exactly these keys; returns the latest set. A key keeps
+  // the validity it was first published with; a new one is valid from now for `validity_ms`.
+  // Safe on several nodes at once (the sequence is a PRIMARY KEY).
+  Result<SignedKeySet> publish_keyset(const crypto::Sm2PrivateKey& root, int64_t now_ms,
+                                      int64_t validity_ms);
+  // The latest published set (not_found before the first), and every one, oldest first.
+  Result<SignedKeySet> latest_keyset();
+  Result<std::vector<SignedKeySet>> keysets();
   // The J registered for a user (admin tracing, refund). not_found if none.
   Result<Bytes> identity_of(std::string_view user_id);
 

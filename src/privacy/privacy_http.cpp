@@ -59,6 +59,22 @@ void register_privacy_routes(server::HttpServer& http, PrivacyBackend& backend,
                 {"keys", keys}};
   });
 
+  // DESIGN §3.6 rule 4: the signed issuer key set clients check against their trust root, and
+  // the whole append-only history of them (for `anoncode admin keys audit` and anyone else).
+  auto keyset_json = [](const SignedKeySet& s) {
+    return json{{"body", s.body}, {"signature", to_base64url(s.signature)}};
+  };
+  http.route("GET", "/privacy/v1/keyset", [&backend, keyset_json](const Request&) -> Result<json> {
+    ANONCODE_TRY(SignedKeySet s, backend.latest_keyset());
+    return keyset_json(s);
+  });
+  http.route("GET", "/privacy/v1/keysets", [&backend, keyset_json](const Request&) -> Result<json> {
+    ANONCODE_TRY(auto all, backend.keysets());
+    json out = json::array();
+    for (const auto& s : all) out.push_back(keyset_json(s));
+    return json{{"keysets", std::move(out)}};
+  });
+
   http.route("POST", "/privacy/v1/nonce", [&backend, now](const Request&) -> Result<json> {
     int64_t t = now();
     ANONCODE_TRY(crypto::Nonce n, backend.new_nonce(t));

@@ -94,6 +94,16 @@ int anoncode_wallet_new(const char* state_path, const char* server_url, anoncode
   }
 }
 
+int anoncode_wallet_set_trust_root(anoncode_wallet* w, const char* trust_root) {
+  if (w == nullptr || trust_root == nullptr) return ANONCODE_E_INVALID_ARGUMENT;
+  try {
+    auto st = w->wallet->set_trust_root(trust_root);
+    return st.ok() ? ANONCODE_OK : code_of(st.error().code);
+  } catch (...) {
+    return ANONCODE_E_INTERNAL;
+  }
+}
+
 void anoncode_wallet_free(anoncode_wallet* wallet) {
   delete wallet;
 }

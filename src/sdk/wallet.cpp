@@ -5,12 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
 #include "crypto/sm2.h"
 #include "crypto/sm3.h"
 #include "crypto/sm4.h"
+#include "privacy/issuer_keyset.h"
 #include "privacy/show_context.h"
 
 namespace anoncode::sdk {
@@ -127,21 +129,57 @@ Error Wallet::halted_error() const {
                         state_.value("halted", std::string()) + ")");
 }
 
-Result<crypto::IssuerPublicKey> Wallet::issuer_key() {
-  if (!state_.contains("issuer_keys")) {
-    ANONCODE_TRY(Reply r, transport_->get("/privacy/v1/params"));
-    if (r.status != 200) return reply_error(r);
-    json keys = json::object();
-    for (const auto& k : r.body.value("keys", json::array())) {
-      keys[k.value("kid", std::string())] = k.value("public_key", std::string());
-    }
-    state_["issuer_keys"] = keys;
-    state_["issuing_kid"] = r.body.value("issuing_kid", std::string());
+Status Wallet::set_trust_root(const std::string& trust_root) {
+  ANONCODE_TRY(auto root, privacy::parse_trust_root(trust_root));
+  const std::string canonical = to_base64url(root.to_bytes());
+  if (state_.contains("trust_root")) {
+    if (state_["trust_root"].get<std::string>() == canonical) return {};
+    return make_error(ErrorCode::kConflict, "this wallet already trusts another root key");
   }
+  state_["trust_root"] = canonical;
+  return save();
+}
+
+// DESIGN §3.6 rule 4: the issuer keys come only from a key set the trust root signed, never older
+// than one seen before, with at most two issuing keys valid at once — so the issuer cannot give
+// this rider a key of its own.
+Status Wallet::refresh_issuer_keys() {
+  if (!state_.contains("trust_root")) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "no trust root: give the wallet the operator's root public key "
+                      "(--trust-root, the trust_root file of `anoncode init`)");
+  }
+  ANONCODE_TRY(auto root, privacy::parse_trust_root(state_["trust_root"].get<std::string>()));
+  ANONCODE_TRY(Reply r, transport_->get("/privacy/v1/keyset"));
+  if (r.status != 200) return reply_error(r);
+  if (!r.body.is_object() || !r.body.contains("body") || !r.body["body"].is_string()) {
+    return make_error(ErrorCode::kVerificationFailed, "the issuer key set is not signed");
+  }
+  ANONCODE_TRY(Bytes signature, b64(r.body, "signature"));
+  privacy::SignedKeySet signed_set{r.body["body"].get<std::string>(), std::move(signature)};
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  ANONCODE_TRY(privacy::IssuerKeySet set,
+               privacy::verify_keyset(signed_set, root, state_.value("keyset_sequence", int64_t{0}),
+                                      now_ms));
+  json keys = json::object();
+  for (const auto& k : set.keys) keys[k.kid] = b64(k.public_key);
+  state_["issuer_keys"] = keys;
+  state_["issuing_kid"] = set.issuing_kid;
+  state_["keyset_sequence"] = set.sequence;
+  return save();
+}
+
+Result<crypto::IssuerPublicKey> Wallet::issuer_key() {
   std::string kid = state_.value("issuing_kid", std::string());
   if (state_.contains("credential")) {
     ANONCODE_TRY(crypto::Credential c, credential());
     kid = to_hex(c.kid());
+  }
+  if (!state_.contains("issuer_keys") || !state_["issuer_keys"].contains(kid)) {
+    ANONCODE_CHECK(refresh_issuer_keys());
+    if (!state_.contains("credential")) kid = state_.value("issuing_kid", std::string());
   }
   const json& keys = state_["issuer_keys"];
   if (!keys.contains(kid))

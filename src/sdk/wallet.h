@@ -42,6 +42,11 @@ class Wallet {
   Result<nlohmann::json> backup(const std::string& phone, const std::string& passphrase);
   Result<nlohmann::json> restore(const std::string& phone, const std::string& passphrase);
 
+  // The operator's root public key (base64url of the 65-byte SM2 key), as the app's build or
+  // provisioning gives it; kept in the state. Issuer keys are accepted only in a key set it
+  // signed (DESIGN §3.6 rule 4). Setting another root on a wallet that has one is `conflict`.
+  Status set_trust_root(const std::string& trust_root);
+
   // Completes a request interrupted by a crash or a lost reply (every call does this first): sends
   // the journaled bytes again; fails, leaving the journal, until the server answers definitively.
   Status recover();
@@ -53,6 +58,7 @@ class Wallet {
 
   Status save() const;
   Result<crypto::IssuerPublicKey> issuer_key();
+  Status refresh_issuer_keys();
   Result<crypto::Credential> credential() const;
   Status require_usable() const;
   Error halted_error() const;

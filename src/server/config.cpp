@@ -248,6 +248,9 @@ Result<InitResult> init_data_dir(const InitOptions& options) {
   out.platform_kid = platform_kid_hex(platform->public_key().to_bytes());
   SecretBytes pii(32);
   randombytes_buf(pii.expose_secret_mut().data(), pii.size());
+  auto root = crypto::Sm2PrivateKey::generate();
+  if (!root) return fail(root.error());
+  out.trust_root = to_base64url(root->public_key().to_bytes());
 
   std::string issuer_text = to_base64url(issuer.encode_secret().expose_secret());
   Status st = write_new_file(tmp / kAdminTokenFile, admin.expose_secret(), 0600);
@@ -258,6 +261,9 @@ Result<InitResult> init_data_dir(const InitOptions& options) {
         write_new_file(tmp / kPlatformKeyFile, platform->export_pem_secret().expose_secret(), 0600);
   }
   if (st.ok()) st = write_new_file(tmp / kPiiKeyFile, pii.expose_secret(), 0600);
+  if (st.ok())
+    st = write_new_file(tmp / kRootKeyFile, root->export_pem_secret().expose_secret(), 0600);
+  if (st.ok()) st = write_new_file(tmp / kTrustRootFile, as_bytes(out.trust_root + "\n"), 0644);
   if (st.ok()) {
     std::string text = render_config(config);
     st = write_new_file(tmp / kConfigFile, as_bytes(text), 0600);
@@ -352,6 +358,24 @@ Result<Config> load_config(const fs::path& data_dir) {
   return c;
 }
 
+Result<crypto::Sm2PrivateKey> load_or_create_root_key(const fs::path& data_dir, bool* created) {
+  fs::path dir = fs::absolute(data_dir).lexically_normal();
+  *created = false;
+  std::error_code ec;
+  if (fs::exists(dir / kRootKeyFile, ec)) {
+    ANONCODE_TRY(SecretBytes pem, read_secret_file(dir / kRootKeyFile));
+    return crypto::Sm2PrivateKey::from_pem(pem);
+  }
+  ANONCODE_TRY(crypto::Sm2PrivateKey root, crypto::Sm2PrivateKey::generate());
+  ANONCODE_CHECK(
+      write_new_file(dir / kRootKeyFile, root.export_pem_secret().expose_secret(), 0600));
+  const std::string trust_root = to_base64url(root.public_key().to_bytes()) + "\n";
+  fs::remove(dir / kTrustRootFile, ec);
+  ANONCODE_CHECK(write_new_file(dir / kTrustRootFile, as_bytes(trust_root), 0644));
+  *created = true;
+  return root;
+}
+
 Result<Secrets> load_secrets(const fs::path& data_dir) {
   fs::path dir = fs::absolute(data_dir).lexically_normal();
   Secrets s;
@@ -363,6 +387,11 @@ Result<Secrets> load_secrets(const fs::path& data_dir) {
   ANONCODE_TRY(s.issuer_key, decode_base64url_secret(issuer_text, kIssuerKeyFile));
   ANONCODE_TRY(s.platform_key_pem, read_secret_file(dir / kPlatformKeyFile));
   ANONCODE_TRY(s.pii_key, read_secret_file(dir / kPiiKeyFile));
+  std::error_code ec;
+  if (fs::exists(dir / kRootKeyFile, ec)) {
+    ANONCODE_TRY(SecretBytes root, read_secret_file(dir / kRootKeyFile));
+    s.root_key_pem = std::move(root);
+  }
   if (s.admin_token.size() < 16 || s.service_token.size() < 16) {
     return make_error(ErrorCode::kInvalidArgument, "a token file is shorter than 16 characters");
   }

@@ -20,6 +20,7 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "common/secret.h"
+#include "crypto/sm2.h"
 
 namespace anoncode::server {
 
@@ -29,6 +30,10 @@ constexpr const char* kServiceTokenFile = "service_token";
 constexpr const char* kIssuerKeyFile = "issuer_key";
 constexpr const char* kPlatformKeyFile = "platform_key.pem";
 constexpr const char* kPiiKeyFile = "pii_key";
+// The operator's SM2 root key (DESIGN §3.6 rule 4; secret, 0600) and its public part as clients
+// are given it: base64url of the 65-byte key (public, 0644), the `trust_root` of `init`.
+constexpr const char* kRootKeyFile = "root_key.pem";
+constexpr const char* kTrustRootFile = "trust_root";
 
 struct Config {
   std::filesystem::path data_dir;
@@ -54,7 +59,12 @@ struct Secrets {
   SecretBytes issuer_key;        // IssuerKey::encode_secret bytes (the file's base64url, decoded)
   SecretBytes platform_key_pem;  // PKCS#8 PEM text
   SecretBytes pii_key;           // 32 bytes
+  std::optional<SecretBytes> root_key_pem;  // PKCS#8 PEM text; absent in a data dir from before
 };
+
+// The data directory's root key, created (with its trust_root file) if the directory predates it.
+Result<crypto::Sm2PrivateKey> load_or_create_root_key(const std::filesystem::path& data_dir,
+                                                      bool* created);
 
 struct InitOptions {
   std::filesystem::path data_dir;
@@ -67,6 +77,7 @@ struct InitResult {
   SecretBytes admin_token;
   std::string issuer_kid;    // hex
   std::string platform_kid;  // hex: first 8 bytes of SM3(platform public key, 65 bytes)
+  std::string trust_root;    // base64url of the root public key, for clients (DESIGN §3.6 rule 4)
 };
 
 // Creates DIR with the configuration and fresh secrets. DIR must not exist or be an empty

@@ -49,7 +49,7 @@ const url = await new Promise((resolve, reject) => {
   setTimeout(() => reject(new Error('the server did not start')), 20000);
 });
 const admin = (...args) => cli(['admin', '--server', url, '--token', token, ...args]);
-const wallet = (state, ...args) => cliMayFail(['wallet', '--server', url, '--state', join(tmp, state), ...args]);
+const wallet = (state, ...args) => cliMayFail(['wallet', '--server', url, '--state', join(tmp, state), '--trust-root', join(data, 'trust_root'), ...args]);
 
 let browser;
 try {

@@ -42,6 +42,9 @@ typedef struct anoncode_wallet anoncode_wallet;
 /* Opens (or starts) the wallet state file and connects it to the server "http://host:port". */
 int anoncode_wallet_new(const char* state_path, const char* server_url, anoncode_wallet** out);
 void anoncode_wallet_free(anoncode_wallet* wallet);
+/* The operator's root public key (base64url of the 65-byte SM2 key), as the app build ships it.
+   Issuer keys are accepted only in a key set it signed. Needed before the first open. */
+int anoncode_wallet_set_trust_root(anoncode_wallet* w, const char* trust_root);
 
 int anoncode_wallet_open(anoncode_wallet* w, const char* user_id, const char* app_token,
                          char** out_json);

@@ -14,6 +14,15 @@ ALTER TABLE platform_requests ADD COLUMN issue_response BYTEA;
 -- wallet created before this migration (it takes the first pseudonym shown for it).
 ALTER TABLE anonymous_wallet_accounts ADD COLUMN pseudonym BYTEA;
 
+-- Signed issuer key sets (rule 4): every set of issuer keys in force, signed by the operator's SM2
+-- root key, append-only. `body` is the exact JSON text that was signed.
+CREATE TABLE issuer_keysets (
+  sequence     BIGINT PRIMARY KEY,
+  body         TEXT NOT NULL,
+  signature    BYTEA NOT NULL,
+  published_at BIGINT NOT NULL
+);
+
 -- One credential chain per rider (rule 2): the open request a user's J was registered with and
 -- the issue response it got, so the identical request again gets the identical answer.
 ALTER TABLE userid_records ADD COLUMN open_request_hash BYTEA;

@@ -1,0 +1,113 @@
+// DESIGN §3.6 rule 4: what a client accepts as the issuer's keys, and how the backend publishes
+// them (append-only, one new sequence per change, on SQLite and PostgreSQL).
+#include "privacy/issuer_keyset.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/test_util.h"
+#include "privacy/privacy_backend.h"
+#include "storage/test_databases.h"
+
+namespace anoncode::privacy {
+namespace {
+
+constexpr int64_t kNow = 1'764'000'000'000;
+constexpr int64_t kYear = 365LL * 86'400'000;
+
+IssuerKeySet a_set(int64_t sequence, size_t keys) {
+  IssuerKeySet s;
+  s.sequence = sequence;
+  s.group = "ristretto255";
+  s.published_at = kNow;
+  for (size_t i = 0; i < keys; ++i) {
+    s.keys.push_back({"000000000000000" + std::to_string(i), Bytes(33, static_cast<uint8_t>(i)),
+                      kNow - 1000, kNow + kYear});
+  }
+  s.issuing_kid = s.keys.front().kid;
+  return s;
+}
+
+TEST(IssuerKeySet, AClientAcceptsOnlyWhatItsTrustRootSigned) {
+  auto root = *crypto::Sm2PrivateKey::generate();
+  auto other = *crypto::Sm2PrivateKey::generate();
+  auto signed_set = sign_keyset(a_set(3, 2), root);
+  ASSERT_TRUE(signed_set.ok());
+  auto ok = verify_keyset(*signed_set, root.public_key(), 1, kNow);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->sequence, 3);
+  EXPECT_EQ(ok->keys.size(), 2u);
+  // Another root (the operator substituting keys), a changed body, a changed signature.
+  EXPECT_EQ(verify_keyset(*signed_set, other.public_key(), 1, kNow).error().code,
+            ErrorCode::kVerificationFailed);
+  SignedKeySet changed = *signed_set;
+  changed.body[changed.body.find("ristretto255")] = 'R';
+  EXPECT_EQ(verify_keyset(changed, root.public_key(), 1, kNow).error().code,
+            ErrorCode::kVerificationFailed);
+  changed = *signed_set;
+  changed.signature[5] ^= 1;
+  EXPECT_EQ(verify_keyset(changed, root.public_key(), 1, kNow).error().code,
+            ErrorCode::kVerificationFailed);
+  // An older set than one seen before (a replay of a rolled-back key).
+  EXPECT_EQ(verify_keyset(*signed_set, root.public_key(), 4, kNow).error().code,
+            ErrorCode::kVerificationFailed);
+  // Three keys valid at once: the issuer could give riders keys of their own.
+  auto three = sign_keyset(a_set(5, 3), root);
+  EXPECT_EQ(verify_keyset(*three, root.public_key(), 1, kNow).error().code,
+            ErrorCode::kIssuerMisbehaved);
+  // Three keys, but never more than two valid at one time, is a rotation.
+  IssuerKeySet rotation = a_set(6, 3);
+  rotation.keys[2].valid_from = kNow + kYear + 1;
+  rotation.keys[2].valid_until = kNow + 2 * kYear;
+  EXPECT_TRUE(verify_keyset(*sign_keyset(rotation, root), root.public_key(), 1, kNow).ok());
+  // Signed but not a key set: refused.
+  IssuerKeySet unlisted = a_set(7, 1);
+  unlisted.issuing_kid = "ffffffffffffffff";
+  EXPECT_EQ(verify_keyset(*sign_keyset(unlisted, root), root.public_key(), 1, kNow).error().code,
+            ErrorCode::kMalformed);
+  EXPECT_EQ(parse_trust_root("not base64!").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(parse_trust_root(to_base64url(root.public_key().to_bytes()) + "\n").ok());
+}
+
+class KeySetPublishing : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Backends, KeySetPublishing,
+                         ::testing::ValuesIn(storage::testing::test_backends()),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(KeySetPublishing, OneSignedSetPerChangeOfKeysAndTheHistoryIsKept) {
+  ANONCODE_REQUIRE_BACKEND(GetParam());
+  auto db = storage::Db::open(storage::testing::fresh_database_url(GetParam()));
+  ASSERT_TRUE(db.ok());
+  crypto::SeededRng rng("keyset-test");
+  const auto& g = crypto::service_test_group();
+  auto root = *crypto::Sm2PrivateKey::generate();
+  auto first_key = crypto::IssuerKey::generate(g, rng);
+  EXPECT_EQ(PrivacyBackend(**db, g, {first_key}, rng).latest_keyset().error().code,
+            ErrorCode::kNotFound);
+  {
+    PrivacyBackend backend(**db, g, {first_key}, rng);
+    auto s1 = backend.publish_keyset(root, kNow, kYear);
+    ASSERT_TRUE(s1.ok()) << s1.error().message;
+    // Started again with the same keys (another node, a restart): nothing new is published.
+    auto again = backend.publish_keyset(root, kNow + 5000, kYear);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->body, s1->body);
+  }
+  // A rotation: a new issuing key beside the old one.
+  auto second_key = crypto::IssuerKey::generate(g, rng);
+  PrivacyBackend rotated(**db, g, {second_key, first_key}, rng);
+  auto s2 = rotated.publish_keyset(root, kNow + 86'400'000, kYear);
+  ASSERT_TRUE(s2.ok());
+  auto parsed = verify_keyset(*s2, root.public_key(), 2, kNow + 86'400'000);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->sequence, 2);
+  EXPECT_EQ(parsed->issuing_kid, to_hex(second_key.kid()));
+  ASSERT_EQ(parsed->keys.size(), 2u);
+  EXPECT_EQ(parsed->keys[1].valid_from, kNow);  // the old key keeps its first validity
+  auto history = rotated.keysets();
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  for (const auto& s : *history) EXPECT_TRUE(verify_keyset(s, root.public_key(), 1, kNow).ok());
+}
+
+}  // namespace
+}  // namespace anoncode::privacy
