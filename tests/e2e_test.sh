@@ -45,6 +45,10 @@ check "the published issuer key sets verify against the trust root" "$(jq -e '.v
 other_root=$("$bin" init --data "$tmp/other-data" | jq -r .trust_root)
 out=$(admin keys audit --trust-root "$other_root"); rc=$?
 check "another root does not verify them" "$([[ $rc -ne 0 ]] && jq -e '.verified == false and .error.code == "verification_failed"' <<<"$out")"
+mv "$data/root_key.pem" "$tmp/root_key.pem.away"
+out=$(timeout 20 "$bin" serve --data "$data" --listen 127.0.0.1:0 2>/dev/null); rc=$?
+mv "$tmp/root_key.pem.away" "$data/root_key.pem"
+check "serve refuses to make a second root once key sets were published" "$([[ $rc -ne 0 && $rc -ne 124 ]] && jq -e '.error.code == "conflict"' <<<"$out")"
 out=$("$bin" wallet --server "$url" --state "$tmp/rootless.json" open --user-id nobody --app-token x)
 check "a wallet without a trust root refuses to fetch issuer keys" "$(jq -e '.error.code == "invalid_argument"' <<<"$out")"
 

@@ -210,6 +210,16 @@ int serve(const ServeOptions& o) {
   const auto& s = *services;
   if (s.count("privacy")) {
     // DESIGN §3.6 rule 4: the issuer keys in force, signed by the operator's root key.
+    // A root key is made only for a data directory that never published a key set: once one was,
+    // a missing root key is an operator's mistake, and a second root would split the clients.
+    std::error_code ec;
+    if (!std::filesystem::exists(c.data_dir / server::kRootKeyFile, ec) &&
+        privacy.latest_keyset().ok()) {
+      return print_error(make_error(ErrorCode::kConflict,
+                                    std::string(server::kRootKeyFile) +
+                                        " is missing but issuer key sets were published with it: "
+                                        "restore it from the backup"));
+    }
     bool created = false;
     auto root = server::load_or_create_root_key(c.data_dir, &created);
     if (!root) return print_error(root.error());

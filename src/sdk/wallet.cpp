@@ -177,7 +177,9 @@ Result<crypto::IssuerPublicKey> Wallet::issuer_key() {
     ANONCODE_TRY(crypto::Credential c, credential());
     kid = to_hex(c.kid());
   }
-  if (!state_.contains("issuer_keys") || !state_["issuer_keys"].contains(kid)) {
+  // Keys not taken from a signed set (a wallet state from before them) are fetched again.
+  if (!state_.contains("keyset_sequence") || !state_.contains("issuer_keys") ||
+      !state_["issuer_keys"].contains(kid)) {
     ANONCODE_CHECK(refresh_issuer_keys());
     if (!state_.contains("credential")) kid = state_.value("issuing_kid", std::string());
   }
