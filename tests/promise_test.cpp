@@ -388,6 +388,28 @@ TEST_P(Promise, ASubstitutedIssuerKeyIsRefusedAndNothingIsShown) {
   ASSERT_TRUE(opened.ok()) << opened.error().message;
 }
 
+// Two colluding riders: the second copies the first one's wallet (its key and account) into its
+// own state and tries to spend it with its own credential. The wallet answers only to the chain
+// that created it: refused, nothing spent, the first rider unaffected.
+TEST_P(Promise, AColluderWithACopiedWalletKeyCannotSpendTheWallet) {
+  Rider ann = opened("ann", 1000);
+  Rider cal = opened("cal", 0);
+  json ann_state = json::parse(std::ifstream(dir_ / "ann.json"));
+  json cal_state = json::parse(std::ifstream(dir_ / "cal.json"));
+  cal_state["wallet"] = ann_state["wallet"];
+  std::ofstream(dir_ / "cal-colluding.json") << cal_state.dump();
+  Rider colluder = rider("cal-colluding.json");
+  const int64_t shows = count("SELECT COUNT(*) FROM certification_transactions");
+  auto code = colluder.wallet->code();
+  ASSERT_FALSE(code.ok());
+  EXPECT_EQ(code.error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM certification_transactions"), shows);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM code_requests"), 0);
+  auto mine = ann.wallet->code();
+  ASSERT_TRUE(mine.ok()) << mine.error().message;
+  EXPECT_EQ(clone_violations(), 0u);
+}
+
 // An issue response that does not verify (here: another rider's, spliced in by the operator)
 // stops the wallet; the spent credential is never shown again.
 TEST_P(Promise, AnIssueResponseThatDoesNotVerifyStopsTheWallet) {
