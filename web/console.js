@@ -10,6 +10,7 @@ const can = {
   changeWhitelist: (role) => role === 'operator',
   runRefill: (role) => role === 'operator',
   revealIdentity: (role) => role === 'security_officer',
+  retireIdentity: (role) => role === 'security_officer',
   readAudit: (role) => role === 'auditor' || role === 'security_officer',
 };
 
@@ -201,6 +202,28 @@ const pages = {
       }) }));
     }
     page.append(el('div', { id: 'refill-records' }, render(r)));
+  },
+
+  // DESIGN §3.6 rule 2: a rider who lost the phone without a backup opens again only after a
+  // security officer retired the old identity (audited; the old J stays on record for tracing).
+  async riders(page) {
+    page.append(el('h2', { text: 'Riders: re-open after a lost phone' }),
+      el('p', { text: 'A rider opens the anonymous code once. After a phone was lost without a backup, retiring the rider\'s identity lets the rider open once more, with a new one. A clone of the old one is still traced to the rider.' }));
+    if (!can.retireIdentity(state.session.role)) {
+      page.append(el('p', { class: 'hint', text: 'Only a security officer can retire an identity.' }));
+      return;
+    }
+    const userId = el('input', { id: 'retire-user', type: 'text', maxlength: '64', placeholder: 'user id' });
+    const reason = el('input', { id: 'retire-reason', type: 'text', maxlength: '200', placeholder: 'reason (no personal data: it is audited)' });
+    const result = el('div', { id: 'retire-result' });
+    page.append(el('form', { onsubmit: (e) => { e.preventDefault(); attempt(async () => {
+      if (!userId.value || !reason.value) throw new Error('enter the user id and a reason');
+      if (!window.confirm(`Retire the identity of ${userId.value}? This is written to the audit log.`)) return;
+      result.replaceChildren(render(await api('POST', '/admin/v1/identity/retire', { user_id: userId.value, reason: reason.value })));
+      banner('info', `retired: ${userId.value}`);
+    }); } },
+    el('label', {}, 'User id', userId), el('label', {}, 'Reason', reason),
+    el('button', { id: 'retire-submit', type: 'submit', class: 'danger', text: 'Retire the identity (audited)' })), result);
   },
 
   async keys(page) {

@@ -142,6 +142,15 @@ try {
     const found = await page.textContent('#search-results');
     check('search by accountid finds the wallet and its recharge', found.includes(accountid) && found.includes('1500'), found.slice(0, 200));
     await shot(page, '05-search');
+    // A rider lost the phone without a backup: the security officer retires the identity (audited).
+    await page.goto(url + '/admin/#riders');
+    await page.fill('#retire-user', 'mallory');
+    await page.fill('#retire-reason', 'phone lost, no backup (ticket 42)');
+    await page.click('#retire-submit');
+    await page.waitForSelector('#retire-result dl');
+    const retired = await page.textContent('#retire-result');
+    check('the security officer retires an identity', /retired/.test(retired), retired);
+    await shot(page, '05b-identity-retired');
     await context.close();
   }
 
@@ -183,12 +192,16 @@ try {
     await page.goto(url + '/admin/#whitelist');
     await page.waitForSelector('#whitelist-users');
     check('the auditor cannot change the whitelist', (await page.$('#whitelist-add')) === null);
+    await page.goto(url + '/admin/#riders');
+    await page.waitForSelector('#page h2');
+    check('the auditor cannot retire an identity', (await page.$('#retire-submit')) === null);
     await shot(page, '09-auditor');
     // The audit log: the decryption and the refused attempt are on record, and the chain holds.
     await page.goto(url + '/admin/#audit');
     await page.waitForSelector('#page table');
     const log = await page.textContent('#page table');
     check('the audit log records the decryption and the refused attempt', log.includes('identity.decrypt') && log.includes('access.denied'), log.slice(0, 300));
+    check('the audit log records the retired identity', log.includes('identity.retire'), log.slice(0, 300));
     await page.click('text=Verify the hash chain');
     await page.waitForSelector('#audit-verify dl');
     const verified = await page.textContent('#audit-verify');
