@@ -358,21 +358,20 @@ Result<WalletRecord> CodePlatform::authorize(const WalletAuth& auth, std::string
 Result<privacy::ShowOutcome> CodePlatform::show(const WalletAuth& auth,
                                                 const privacy::ShowContext& ctx, int64_t now_ms,
                                                 std::vector<std::string> wallets_to_lock,
+                                                bool adopt_pseudonym,
                                                 const std::optional<std::string>& refund_user) {
   auto out = privacy_.show(auth.show, ctx, now_ms, refund_user);
   if (!out.ok() && out.error().code == ErrorCode::kSnReused) {
     lock_cloned(ctx.wallet_b, wallets_to_lock, now_ms);
   }
-  if (out.ok() && out->pseudonyms.size() == ctx.scopes.size()) {
+  if (adopt_pseudonym && out.ok() && !out->pseudonyms.empty() && !ctx.scopes.empty()) {
     // A wallet created before pseudonyms were stored (migration 0005) takes the first one proven
     // for it; from then on it answers only to that chain (DESIGN §3.6 rule 3).
     auto adopted = db_.transact([&](Tx& tx) -> Status {
-      for (size_t i = 0; i < ctx.scopes.size(); ++i) {
-        ANONCODE_CHECK(
-            tx.exec("UPDATE anonymous_wallet_accounts SET pseudonym = $2 "
-                    "WHERE b = $1 AND pseudonym IS NULL",
-                    {ctx.scopes[i], out->pseudonyms[i]}));
-      }
+      ANONCODE_CHECK(
+          tx.exec("UPDATE anonymous_wallet_accounts SET pseudonym = $2 "
+                  "WHERE b = $1 AND pseudonym IS NULL",
+                  {ctx.scopes.front(), out->pseudonyms.front()}));
       return {};
     });
     if (!adopted.ok()) return adopted.error();
@@ -532,7 +531,8 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
   }
 
   // 4. The show: spends the serial. From here every answer carries the next credential.
-  auto shown = show(r.auth, recharge_context(r), now_ms, {r.previous_wallet, r.auth.wallet});
+  auto shown = show(r.auth, recharge_context(r), now_ms, {r.previous_wallet, r.auth.wallet},
+                    prev && prev->pseudonym.empty());
   if (!shown.ok()) return refuse(shown.error());
   const Bytes response = shown->issue_response;
   if (shown->pseudonyms.empty()) return {make_error(ErrorCode::kInternal, "pseudonym"), response};
@@ -576,9 +576,7 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
     });
     // Recorded as the final answer: the payment was refused, the show is spent.
     Error e = make_error(ErrorCode::kConflict, "the payment channel did not confirm the payment");
-    (void)db_.transact([&](Tx& tx) -> Status {
-      return RequestLedger::finish(tx, k, refusal_json(e), response, now_ms);
-    });
+    (void)ledger_.refuse(k, e, response, now_ms);
     return {std::move(e), response};
   }
 
@@ -650,9 +648,7 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
                  : Status(make_error(ErrorCode::kInternal, "order state"));
     });
     Error e = credited.error();
-    (void)db_.transact([&](Tx& tx) -> Status {
-      return RequestLedger::finish(tx, k, refusal_json(e), response, now_ms);
-    });
+    (void)ledger_.refuse(k, e, response, now_ms);
     return {std::move(e), response};
   }
   return Out{res, response};
@@ -667,7 +663,7 @@ WalletOutcome<CodeResult> CodePlatform::request_code(const WalletAuth& auth, int
   if (auto stored = answered<CodeResult>(k)) return std::move(*stored);
   auto w = authorize(auth, auth.wallet);
   if (!w.ok()) return Out{w.error(), std::nullopt};
-  auto shown = show(auth, code_context(w->b, w->accountid), now_ms, {w->b});
+  auto shown = show(auth, code_context(w->b, w->accountid), now_ms, {w->b}, w->pseudonym.empty());
   if (!shown.ok()) return Out{shown.error(), std::nullopt};
 
   const int64_t expires_at = now_ms + options_.code_lifetime_ms;
@@ -705,7 +701,8 @@ WalletOutcome<History> CodePlatform::history(const WalletAuth& auth, HistoryType
   if (auto stored = answered<History>(k)) return std::move(*stored);
   auto w = authorize(auth, auth.wallet);
   if (!w.ok()) return Out{w.error(), std::nullopt};
-  auto shown = show(auth, history_context(w->b, w->accountid, type), now_ms, {w->b});
+  auto shown =
+      show(auth, history_context(w->b, w->accountid, type), now_ms, {w->b}, w->pseudonym.empty());
   if (!shown.ok()) return Out{shown.error(), std::nullopt};
 
   return perform<History>(k, shown->issue_response, now_ms, [&](Tx& tx) -> Result<History> {
@@ -788,7 +785,8 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
     if (user.error().code != ErrorCode::kNotFound) return refuse(user.error());
     return refuse(make_error(ErrorCode::kVerificationFailed, "verification failed"));
   }
-  auto shown = show(r.auth, refund_context(w->b, w->accountid, r), now_ms, {w->b}, *user);
+  auto shown = show(r.auth, refund_context(w->b, w->accountid, r), now_ms, {w->b},
+                    w->pseudonym.empty(), *user);
   if (!shown.ok()) return refuse(shown.error());
   const Bytes response = shown->issue_response;
 
@@ -890,7 +888,7 @@ WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t n
   if (auto stored = answered<CloseResult>(k)) return std::move(*stored);
   auto w = authorize(auth, auth.wallet);
   if (!w.ok()) return Out{w.error(), std::nullopt};
-  auto shown = show(auth, close_context(w->b, w->accountid), now_ms, {w->b});
+  auto shown = show(auth, close_context(w->b, w->accountid), now_ms, {w->b}, w->pseudonym.empty());
   if (!shown.ok()) return Out{shown.error(), std::nullopt};
 
   return perform<CloseResult>(k, shown->issue_response, now_ms, [&](Tx& tx) -> Result<CloseResult> {

@@ -242,8 +242,11 @@ class CodePlatform {
   Status refuse_in_ledger(const LedgerKey& k, const Error& e, const Bytes& response,
                           int64_t now_ms);
   Result<Reserve> reserve_of(storage::Tx& tx, std::string_view accountid, int64_t now_ms);
+  // The show at the privacy backend. `adopt_pseudonym`: the wallet of ctx.scopes[0] exists
+  // without a stored pseudonym (created before migration 0005) and takes the one proven now.
   Result<privacy::ShowOutcome> show(const WalletAuth& auth, const privacy::ShowContext& ctx,
                                     int64_t now_ms, std::vector<std::string> wallets_to_lock,
+                                    bool adopt_pseudonym,
                                     const std::optional<std::string>& refund_user = std::nullopt);
   void lock_cloned(const std::string& ctx_b, const std::vector<std::string>& wallets,
                    int64_t now_ms);
