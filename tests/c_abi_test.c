@@ -1,6 +1,7 @@
 /* The rider SDK through its C ABI (include/anoncode.h), against a running server:
- *   c_abi_test SERVER_URL STATE_FILE USER_ID APP_TOKEN
- * open → recharge → code, plus the barrier's own checks (null arguments, error JSON).
+ *   c_abi_test SERVER_URL CA_FILE STATE_FILE USER_ID APP_TOKEN TRUST_ROOT
+ * open → recharge → code over TLS, plus the barrier's own checks (null arguments, error JSON,
+ * URLs and CA files it must refuse).
  * Exits 0 when every check passed; prints one line per check. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,16 +17,30 @@ static void check(int ok, const char* what, const char* json) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: %s SERVER_URL STATE_FILE USER_ID APP_TOKEN TRUST_ROOT\n", argv[0]);
+  if (argc != 7) {
+    fprintf(stderr, "usage: %s SERVER_URL CA_FILE STATE_FILE USER_ID APP_TOKEN TRUST_ROOT\n",
+            argv[0]);
     return 2;
   }
+  const char* url = argv[1];
+  const char* ca = argv[2];
+  const char* not_pem = argv[0]; /* this program: a file that holds no certificate */
+  argv += 1; /* argv[2..5]: state, user id, app token, trust root, as before the CA */
   anoncode_wallet* w = NULL;
   char* out = NULL;
 
-  check(anoncode_wallet_new(NULL, argv[1], &w) == ANONCODE_E_INVALID_ARGUMENT && w == NULL,
+  check(anoncode_wallet_new(NULL, url, ca, &w) == ANONCODE_E_INVALID_ARGUMENT && w == NULL,
         "null state path is invalid_argument", NULL);
-  check(anoncode_wallet_new(argv[2], argv[1], &w) == ANONCODE_OK && w != NULL, "wallet_new", NULL);
+  check(anoncode_wallet_new(argv[2], "http://transit.example.org:8080", ca, &w) ==
+                ANONCODE_E_INVALID_ARGUMENT &&
+            w == NULL,
+        "plain http to a host that is not loopback is invalid_argument", NULL);
+  check(anoncode_wallet_new(argv[2], url, "/nonexistent/ca.pem", &w) == ANONCODE_E_NOT_FOUND &&
+            w == NULL,
+        "a missing CA file is not_found", NULL);
+  check(anoncode_wallet_new(argv[2], url, not_pem, &w) == ANONCODE_E_MALFORMED && w == NULL,
+        "a CA file without a certificate is malformed", NULL);
+  check(anoncode_wallet_new(argv[2], url, ca, &w) == ANONCODE_OK && w != NULL, "wallet_new", NULL);
   if (w == NULL) return 1;
 
   int rc = anoncode_wallet_code(w, &out);

@@ -2,7 +2,8 @@
 # The services through the real binary (DESIGN §5, §6): `anoncode init` makes a data directory
 # (secrets mode 0600, never overwritten), `anoncode serve` runs in the background on a free port,
 # and the admin commands print the JSON the contract promises. The server is always stopped on
-# exit. Needs bash and jq only (HTTP probes go through bash's /dev/tcp).
+# exit. Needs bash, jq, curl and python3. Every request goes over TLS, verified against the data
+# directory's CA (DESIGN §3.6 rule 6).
 set -uo pipefail
 bin=$1
 source "$(dirname "$0")/lib.sh"
@@ -11,16 +12,21 @@ source "$(dirname "$0")/lib.sh"
 data=$tmp/data
 out=$("$bin" init --data "$data"); rc=$?
 check "init exits 0" "$([[ $rc -eq 0 ]] && echo true)"
-check "init prints data_dir, admin_token, issuer_kid, platform_kid" "$(jq -e --arg d "$data" '
+check "init prints data_dir, admin_token, issuer_kid, platform_kid, the TLS CA and its SHA-256" "$(jq -e --arg d "$data" '
   .data_dir == $d and (.admin_token | length >= 40) and (.issuer_kid | test("^[0-9a-f]{16}$"))
-  and (.platform_kid | test("^[0-9a-f]{16}$"))' <<<"$out")"
+  and (.platform_kid | test("^[0-9a-f]{16}$")) and .tls_ca == ($d + "/tls_ca.pem")
+  and (.tls_ca_sha256 | test("^[0-9a-f]{64}$"))' <<<"$out")"
+ca_sha256=$(jq -r .tls_ca_sha256 <<<"$out")
+check "the printed SHA-256 is the CA certificate's" "$([[ $(openssl x509 -in "$data/tls_ca.pem" -noout -fingerprint -sha256 | tr -d : | cut -d= -f2 | tr A-F a-f) == "$ca_sha256" ]] && echo true)"
 token=$(jq -r .admin_token <<<"$out")
 platform_kid=$(jq -r .platform_kid <<<"$out")
 modes_ok=true
-for f in config.toml admin_token service_token issuer_key platform_key.pem pii_key; do
+for f in config.toml admin_token service_token issuer_key platform_key.pem pii_key tls_ca_key.pem tls_key.pem; do
   [[ $(stat -c %a "$data/$f" 2>/dev/null) == 600 ]] || { modes_ok=false; echo "  mode of $f: $(stat -c %a "$data/$f" 2>&1)"; }
 done
 check "config and secrets are mode 0600" "$modes_ok"
+check "the TLS CA and certificate are public (0644)" "$([[ $(stat -c %a "$data/tls_ca.pem") == 644 && $(stat -c %a "$data/tls_cert.pem") == 644 ]] && echo true)"
+check "the server certificate chains to the CA and names the loopback addresses" "$(openssl verify -CAfile "$data/tls_ca.pem" "$data/tls_cert.pem" >/dev/null && openssl x509 -in "$data/tls_cert.pem" -noout -ext subjectAltName | grep -q 'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1' && echo true)"
 check "the data directory is mode 0700" "$([[ $(stat -c %a "$data") == 700 ]] && echo true)"
 check "the admin token file holds the printed token" "$([[ $(cat "$data/admin_token") == "$token" ]] && echo true)"
 check "no secret is in config.toml" "$(! grep -qF "$token" "$data/config.toml" && echo true)"
@@ -34,9 +40,26 @@ check "re-init changed nothing" "$([[ $(cat "$data/admin_token") == "$token" ]] 
 if ! start_server "$tmp/serve.log" --data "$data" --listen 127.0.0.1:0; then
   echo "FAIL the server did not start; its log:"; cat "$tmp/serve.log"; exit 1
 fi
-check "serve logs a listening line with its URL" "$([[ $url == http://127.0.0.1:* ]] && echo true)"
+check "serve logs a listening line with its https URL" "$([[ $url == https://127.0.0.1:* ]] && echo true)"
 
-admin() { "$bin" admin --server "$url" --token "$token" "$@"; }
+admin() { "$bin" admin --server "$url" --ca "$ca" --token "$token" "$@"; }
+
+# --- TLS: clients verify the server against the operator CA ---
+out=$("$bin" admin --server "$url" --token "$token" violations); rc=$?
+check "without --ca the server's certificate is not trusted: unavailable, naming the CA file" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "unavailable" and (.error.message | test("tls_ca.pem"))' <<<"$out")"
+"$bin" init --data "$tmp/other" >/dev/null
+out=$("$bin" admin --server "$url" --ca "$tmp/other/tls_ca.pem" --token "$token" violations); rc=$?
+check "another operator's CA is refused too" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "unavailable"' <<<"$out")"
+out=$("$bin" admin --server "${url/https/http}" --ca "$ca" --token "$token" violations); rc=$?
+check "plain http to the TLS port gets no answer" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "unavailable"' <<<"$out")"
+out=$("$bin" admin --server http://transit.example.org:8080 --token "$token" violations); rc=$?
+check "plain http to a host that is not loopback is refused before connecting" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
+out=$("$bin" admin --server "$url" --ca "$data/trust_root" --token "$token" violations); rc=$?
+check "a --ca file without a certificate is malformed" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "malformed"' <<<"$out")"
+out=$(ANONCODE_CA=$ca "$bin" admin --server "$url" --token "$token" violations); rc=$?
+check "the CA can come from ANONCODE_CA" "$([[ $rc -eq 0 ]] && jq -e '.violations == []' <<<"$out")"
+check "curl verifies the server with the CA too" "$(curl -s --cacert "$ca" "$url/healthz" | jq -e '.status == "ok"')"
+export ANONCODE_CA=$ca
 
 out=$(admin user add --user-id u1 --name "张三" --id-number 11010519491231002X --phone 13800138000 --card-no 3104000012345678); rc=$?
 check "admin user add exits 0" "$([[ $rc -eq 0 ]] && echo true)"
@@ -107,14 +130,15 @@ out=$(ANONCODE_ADMIN_PASSWORD=short admin account add --username bob --role audi
 check "a short password is invalid_argument" "$([[ $rc -eq 2 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"
 # A console login over HTTP (python3's urllib): the answer and the cookie's attributes.
 login() {  # login USERNAME PASSWORD → the Set-Cookie header, a newline, the body
-  python3 - "$url" "$1" "$2" <<'PY'
-import json, sys, urllib.request, urllib.error
-url, user, password = sys.argv[1:4]
+  python3 - "$url" "$1" "$2" "$ca" <<'PY'
+import json, ssl, sys, urllib.request, urllib.error
+url, user, password, ca = sys.argv[1:5]
+tls = ssl.create_default_context(cafile=ca)
 req = urllib.request.Request(url + "/admin/v1/session/login", method="POST",
     data=json.dumps({"username": user, "password": password}).encode(),
     headers={"Content-Type": "application/json"})
 try:
-    r = urllib.request.urlopen(req)
+    r = urllib.request.urlopen(req, context=tls)
 except urllib.error.HTTPError as e:
     r = e
 print(r.headers.get("Set-Cookie", ""))
@@ -145,7 +169,7 @@ resp=$(http_get "$port" /admin/)
 check "the admin console's page is served at /admin/" "$([[ $(head -n 1 <<<"$resp") == 200 ]] && grep -q 'console.js' <<<"$resp" && echo true)"
 resp=$(http_get "$port" /admin/console.js)
 check "the console's script is served" "$([[ $(head -n 1 <<<"$resp") == 200 ]] && grep -q 'X-CSRF-Token' <<<"$resp" && echo true)"
-headers=$(exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'GET /admin/ HTTP/1.0\r\n\r\n' >&3; cat <&3 | sed '/^\r$/q')
+headers=$(curl -s --cacert "$ca" -D - -o /dev/null "$url/admin/")
 check "the console is served with a strict CSP and no framing" "$(grep -qi "^Content-Security-Policy: default-src 'none'; script-src 'self'" <<<"$headers" && grep -qi '^X-Frame-Options: DENY' <<<"$headers" && echo true)"
 resp=$(http_get "$port" /metrics)
 check "metrics count the admin requests" "$(grep -q 'anoncode_http_requests_total{method="POST",route="/admin/v1/users",status="200"} 1' <<<"$resp" && grep -q 'anoncode_http_requests_total{method="POST",route="/admin/v1/users",status="409"} 1' <<<"$resp" && echo true)"
@@ -179,6 +203,30 @@ if start_server "$tmp/serve2.log" --data "$data" --listen 127.0.0.1:0 --services
 else
   check "serve --services privacy starts" false
 fi
+
+# --- TLS off only on loopback; the certificate renewed ---
+if start_server "$tmp/serve4.log" --data "$data" --listen 127.0.0.1:0 --plain-http; then
+  check "serve --plain-http on loopback serves http://" "$([[ $url == http://127.0.0.1:* ]] && [[ $(http_get "$port" /healthz | head -n 1) == 200 ]] && echo true)"
+  check "and warns in the log that TLS is off" "$(jq -se 'any(.event == "plain_http" and .level == "warn")' "$tmp/serve4.log")"
+  stop_server
+else
+  check "serve --plain-http starts" false
+fi
+out=$("$bin" serve --data "$data" --listen 0.0.0.0:0 --plain-http 2>/dev/null); rc=$?
+check "plain HTTP on an address that is not loopback is refused" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "invalid_argument" and (.error.message | test("loopback"))' <<<"$out")"
+old_fp=$(openssl x509 -in "$data/tls_cert.pem" -noout -fingerprint -sha256)
+out=$("$bin" tls renew --data "$data"); rc=$?
+check "tls renew issues a new certificate from the same CA" "$([[ $rc -eq 0 ]] && jq -e --arg s "$ca_sha256" '.tls_ca_sha256 == $s and (.names | index("127.0.0.1")) and .not_after > now + 360*86400' <<<"$out" >/dev/null && [[ $(openssl x509 -in "$data/tls_cert.pem" -noout -fingerprint -sha256) != "$old_fp" ]] && openssl verify -CAfile "$ca" "$data/tls_cert.pem" >/dev/null && echo true)"
+if start_server "$tmp/serve5.log" --data "$data" --listen 127.0.0.1:0; then
+  check "the restarted server uses the renewed certificate" "$([[ $(echo | openssl s_client -connect "127.0.0.1:$port" -CAfile "$ca" 2>/dev/null | openssl x509 -noout -fingerprint -sha256) == $(openssl x509 -in "$data/tls_cert.pem" -noout -fingerprint -sha256) ]] && echo true)"
+  stop_server
+else
+  check "serve starts with the renewed certificate" false
+fi
+chmod 0644 "$data/tls_key.pem"
+out=$("$bin" serve --data "$data" --listen 127.0.0.1:0 2>/dev/null); rc=$?
+check "serve refuses a TLS key readable by others" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "forbidden"' <<<"$out")"
+chmod 0600 "$data/tls_key.pem"
 
 out=$("$bin" serve --data "$data" --services privacy,nope 2>/dev/null); rc=$?
 check "an unknown service is invalid_argument" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "invalid_argument"' <<<"$out")"

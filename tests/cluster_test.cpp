@@ -42,8 +42,8 @@ using testing::fresh_dir;
 // the server never saw it — so the next attempt sends exactly those bytes.
 class LosingTransport final : public sdk::Transport {
  public:
-  LosingTransport(const std::string& url, std::string path)
-      : inner_(sdk::make_http_transport(url)), path_(std::move(path)) {}
+  LosingTransport(const net::Endpoint& server, std::string path)
+      : inner_(std::move(sdk::make_http_transport(server)).value()), path_(std::move(path)) {}
   Result<sdk::Reply> post(const std::string& path, const json& body,
                           const std::optional<std::string>& bearer) override {
     if (path == path_ && !lost_) {
@@ -63,8 +63,8 @@ class LosingTransport final : public sdk::Transport {
 // Forwards to HTTP and keeps the last reply body to a POST to `path`.
 class RecordingTransport final : public sdk::Transport {
  public:
-  RecordingTransport(const std::string& url, std::string path)
-      : inner_(sdk::make_http_transport(url)), path_(std::move(path)) {}
+  RecordingTransport(const net::Endpoint& server, std::string path)
+      : inner_(std::move(sdk::make_http_transport(server)).value()), path_(std::move(path)) {}
   Result<sdk::Reply> post(const std::string& path, const json& body,
                           const std::optional<std::string>& bearer) override {
     auto r = inner_->post(path, body, bearer);
@@ -102,7 +102,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
   a.start();
   b.start();
   ASSERT_NE(a.url(), b.url());
-  auto op = Operator::create(a.url(), token);
+  auto op = Operator::create(a.endpoint(), token);
   ASSERT_TRUE(op.ok());
 
   // At the privacy service itself (what every platform operation calls): Carol's credential
@@ -118,7 +118,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
     ASSERT_TRUE(op->add_rider("carol").ok());
     auto started = crypto::CredentialClient::begin_open(pub, privacy::open_context_hash("carol"),
                                                         crypto::OsRng::instance());
-    auto client_a = server::HttpClient::create(a.url());
+    auto client_a = server::HttpClient::create(a.endpoint());
     ASSERT_TRUE(client_a.ok());
     auto opened = client_a->post(
         "/privacy/v1/open",
@@ -134,7 +134,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
     std::vector<std::thread> threads;
     for (int i = 0; i < 16; ++i) {
       threads.emplace_back([&, i] {
-        auto client = server::HttpClient::create(i % 2 == 0 ? a.url() : b.url());
+        auto client = server::HttpClient::create(i % 2 == 0 ? a.endpoint() : b.endpoint());
         auto nonce_reply = client->post("/privacy/v1/nonce", json::object());
         if (!nonce_reply || !nonce_reply->ok()) return ADD_FAILURE() << "no nonce";
         Bytes raw = *from_base64url(nonce_reply->body["nonce"].get<std::string>());
@@ -165,7 +165,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
   }
 
   // Alice opens and recharges through server A.
-  auto alice = Rider::open(*op, "alice", dir / "alice.json", a.url(),
+  auto alice = Rider::open(*op, "alice", dir / "alice.json", a.endpoint(),
                            (dir / "data" / "trust_root").string());
   ASSERT_TRUE(alice.ok()) << alice.error().message;
   ASSERT_TRUE((*alice)->wallet().recharge(1000, "010001", false).ok());
@@ -183,7 +183,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
     for (int i = 0; i < kCopies; ++i) {
       threads.emplace_back([&, i] {
         auto r = Rider::load(dir / ("alice-" + std::to_string(i) + ".json"),
-                             i % 2 == 0 ? a.url() : b.url());
+                             i % 2 == 0 ? a.endpoint() : b.endpoint());
         if (!r) {
           ADD_FAILURE() << r.error().message;
           return;
@@ -215,13 +215,13 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
 
   // Bob's recharge of 500 is journaled but lost before it reached a server; 16 copies of his
   // wallet then send that identical request at once through A and B.
-  auto bob =
-      Rider::open(*op, "bob", dir / "bob.json", a.url(), (dir / "data" / "trust_root").string());
+  auto bob = Rider::open(*op, "bob", dir / "bob.json", a.endpoint(),
+                         (dir / "data" / "trust_root").string());
   ASSERT_TRUE(bob.ok());
   ASSERT_TRUE((*bob)->wallet().recharge(1000, "010001", false).ok());
   bob->reset();
   {
-    LosingTransport losing(a.url(), "/platform/v1/recharge");
+    LosingTransport losing(a.endpoint(), "/platform/v1/recharge");
     auto w = sdk::Wallet::load(dir / "bob.json", losing);
     ASSERT_TRUE(w.ok());
     auto lost = w->recharge(500, "010001", false);
@@ -238,7 +238,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
     std::vector<std::thread> threads;
     for (int i = 0; i < kCopies; ++i) {
       threads.emplace_back([&, i] {
-        RecordingTransport t(i % 2 == 0 ? a.url() : b.url(), "/platform/v1/recharge");
+        RecordingTransport t(i % 2 == 0 ? a.endpoint() : b.endpoint(), "/platform/v1/recharge");
         auto w = sdk::Wallet::load(dir / ("bob-" + std::to_string(i) + ".json"), t);
         if (w && w->recover().ok() && !w->has_pending()) ++recovered;
         replies[static_cast<size_t>(i)] = t.reply();
@@ -252,7 +252,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
   for (int i = 1; i < kCopies; ++i) EXPECT_EQ(replies[static_cast<size_t>(i)], replies[0]) << i;
   // A replay is not a clone, and the 500 fen were credited once.
   EXPECT_TRUE(clone_violations(*op, "bob").empty());
-  auto bob0 = Rider::load(dir / "bob-0.json", b.url());
+  auto bob0 = Rider::load(dir / "bob-0.json", b.endpoint());
   ASSERT_TRUE(bob0.ok());
   auto balance = (*bob0)->wallet().balance();
   ASSERT_TRUE(balance.ok()) << balance.error().message;
@@ -308,7 +308,7 @@ TEST_P(MoneyInvariant, RandomOperationsWithReplayedUploadsAndSigkillMidUpload) {
   testing::set_config(dir / "data", "code_validity_seconds", "2");
   ServerProcess server(dir / "data", dir / "serve.log");
   server.start();
-  auto op = Operator::create(server.url(), token);
+  auto op = Operator::create(server.endpoint(), token);
   ASSERT_TRUE(op.ok());
 
   uint32_t seed = std::random_device{}();
@@ -324,7 +324,7 @@ TEST_P(MoneyInvariant, RandomOperationsWithReplayedUploadsAndSigkillMidUpload) {
   int64_t recharged = 0, rides = 0, refunded = 0;
   for (int i = 0; i < kRiders; ++i) {
     std::string id = "rider" + std::to_string(i);
-    auto r = Rider::open(*op, id, dir / (id + ".json"), server.url(),
+    auto r = Rider::open(*op, id, dir / (id + ".json"), server.endpoint(),
                          (dir / "data" / "trust_root").string());
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_TRUE((*r)->wallet().recharge(5000, "020001", false).ok());
@@ -336,8 +336,8 @@ TEST_P(MoneyInvariant, RandomOperationsWithReplayedUploadsAndSigkillMidUpload) {
   for (int i = 0; i < kTerminals; ++i) {
     std::string name = "T" + std::to_string(i);
     stores.push_back(dir / (name + ".pos"));
-    auto t =
-        perf::open_terminal(*op, name, "M1", stores.back(), server.url(), server::system_now_ms());
+    auto t = perf::open_terminal(*op, name, "M1", stores.back(), server.endpoint(),
+                                 server::system_now_ms());
     ASSERT_TRUE(t.ok()) << t.error().message;
   }
   auto terminal = [&](size_t i) {
@@ -346,7 +346,7 @@ TEST_P(MoneyInvariant, RandomOperationsWithReplayedUploadsAndSigkillMidUpload) {
     EXPECT_TRUE(t.ok());
     return std::move(*t);
   };
-  auto pos_transport = pos::http_transport(server.url());
+  auto pos_transport = std::move(pos::http_transport(server.endpoint())).value();
 
   std::set<std::pair<std::string, int64_t>> accepted;  // (terminal, counter) of every ride
   int kills = 0, interrupted = 0, replays = 0, refunds_refused = 0;

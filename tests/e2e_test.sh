@@ -35,6 +35,9 @@ sed -i -e 's/^code_validity_seconds = .*/code_validity_seconds = 3/' \
   -e 's/^max_fare_fen = .*/max_fare_fen = 500/' "$data/config.toml"
 start_server "$tmp/serve.log" --data "$data" --listen 127.0.0.1:0 || {
   echo "FAIL the server did not start"; cat "$tmp/serve.log"; exit 1; }
+# Every client below reaches the server over TLS and verifies it against the operator CA.
+check "the server speaks https" "$([[ $url == https://127.0.0.1:* ]] && echo true)"
+export ANONCODE_CA=$ca
 admin() { "$bin" admin --server "$url" --token "$token" "$@"; }
 wallet() { "$bin" wallet --server "$url" --state "$tmp/$1.json" --trust-root "$data/trust_root" "${@:2}"; }
 
@@ -125,7 +128,7 @@ check "close" "$(jq -e '.status == "closed"' <<<"$out")"
 carol_token=$(admin user add --user-id carol --name "王芳" --id-number 110105198503033456 \
   --phone 13900003333 --card-no 3104000000000003 | jq -r .app_token)
 admin whitelist add carol >/dev/null
-"$c_abi" "$url" "$tmp/carol.json" carol "$carol_token" "$(cat "$data/trust_root")"
+"$c_abi" "$url" "$ca" "$tmp/carol.json" carol "$carol_token" "$(cat "$data/trust_root")"
 check "the C ABI program passed" "$([[ $? -eq 0 ]] && echo true)"
 
 # Dave rides: his code is shown as a QR image, scanned offline by two POS terminals (the second
@@ -203,14 +206,15 @@ check "trace needs the admin token" "$(jq -e '.error.code == "unauthorized"' <<<
 ANONCODE_ADMIN_PASSWORD="officer passphrase 1" admin account add --username sol --role security_officer >/dev/null
 ANONCODE_ADMIN_PASSWORD="auditor passphrase 1" admin account add --username ann --role auditor >/dev/null
 console_identity() {  # console_identity USERNAME PASSWORD USER_ID: log in, ask for the identity
-  python3 - "$url" "$@" <<'PY'
-import json, sys, urllib.request, urllib.error
-url, user, password, user_id = sys.argv[1:5]
+  python3 - "$url" "$ca" "$@" <<'PY'
+import json, ssl, sys, urllib.request, urllib.error
+url, ca, user, password, user_id = sys.argv[1:6]
+tls = ssl.create_default_context(cafile=ca)
 def call(path, body, headers):
     req = urllib.request.Request(url + path, method="POST", data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json", **headers})
     try:
-        r = urllib.request.urlopen(req)
+        r = urllib.request.urlopen(req, context=tls)
     except urllib.error.HTTPError as e:
         r = e
     return r.headers.get("Set-Cookie", ""), json.loads(r.read().decode())

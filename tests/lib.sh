@@ -1,6 +1,7 @@
 # Shared by the shell tests that run the real binary against a real server (sourced, not run):
 # check, a temp dir cleaned on exit, start_server / stop_server for `anoncode serve` on a free
-# loopback port, and http_get over bash's /dev/tcp. The caller sets `bin` first.
+# loopback port, and http_get with curl (over TLS, verified against the data directory's CA).
+# The caller sets `bin` first.
 fail=0
 check() {  # check NAME CONDITION-OUTPUT
   # On failure, also show what the command printed (the caller's $out, when it has one).
@@ -19,22 +20,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# GET over bash's /dev/tcp; prints the status line's code, a newline, then the body.
+# GET with curl, https (the server's certificate verified against $ca) or http as $url says;
+# prints the status code, a newline, then the body.
 http_get() {  # http_get PORT PATH
-  local resp
-  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
-  resp=$(cat <&3)
-  exec 3<&- 3>&-
-  local status=${resp#HTTP/1.? }
-  printf '%s\n%s' "${status%% *}" "${resp#*$'\r\n\r\n'}"
+  local resp scheme=${url%%://*}
+  resp=$(curl -s --max-time 10 ${ca:+--cacert "$ca"} -w '\n%{http_code}' "$scheme://127.0.0.1:$1$2") || return 1
+  printf '%s\n%s' "${resp##*$'\n'}" "${resp%$'\n'*}"
 }
 
 # Starts `anoncode serve` in the background and waits for its "listening" line and /healthz.
-# Sets server_pid, port and url.
+# Sets server_pid, port, url and ca (the data directory's tls_ca.pem, what clients verify with).
 start_server() {  # start_server LOGFILE ARGS…
   local log=$1
   shift
+  local args=("$@") i
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    [[ ${args[i]} == --data ]] && ca=${args[i+1]}/tls_ca.pem
+  done
   "$bin" serve "$@" >"$tmp/serve.out" 2>"$log" &
   server_pid=$!
   url=""

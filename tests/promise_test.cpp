@@ -44,10 +44,11 @@ using testing::ServerProcess;
 
 using testing::fresh_dir;
 
-// An HTTP proxy on 127.0.0.1 in front of the server. By default it forwards; `intercept` sets what
-// it does with the next POST to one path: drop the reply (forward, then answer 502 as a load
-// balancer does when the upstream reply is lost), forge a reply without forwarding, or forward and
-// replace the reply.
+// An HTTPS proxy on 127.0.0.1 in front of the server (terminating TLS with the server's own
+// certificate, as an operator's load balancer would, and verifying the server's). By default it
+// forwards; `intercept` sets what it does with the next POST to one path: drop the reply (forward,
+// then answer 502 as a load balancer does when the upstream reply is lost), forge a reply without
+// forwarding, or forward and replace the reply.
 class Proxy {
  public:
   enum class Act { kForward, kDropReply, kForgeWithoutForwarding, kReplaceReply };
@@ -57,7 +58,9 @@ class Proxy {
     std::string reply_body;
   };
 
-  explicit Proxy(std::string upstream) : upstream_(std::move(upstream)) {
+  Proxy(net::Endpoint upstream, const fs::path& data_dir)
+      : upstream_(std::move(upstream)),
+        server_((data_dir / "tls_cert.pem").c_str(), (data_dir / "tls_key.pem").c_str()) {
     auto handle = [this](const httplib::Request& req, httplib::Response& res) {
       Act act = Act::kForward;
       int forged_status = 0;
@@ -73,8 +76,12 @@ class Proxy {
       }
       Seen seen{req.path, req.body, 0, ""};
       if (act != Act::kForgeWithoutForwarding) {
-        httplib::Client up(upstream_);
-        up.set_read_timeout(30, 0);
+        auto client = net::make_client(upstream_);
+        if (!client.ok()) {
+          res.status = 500;
+          return;
+        }
+        httplib::Client& up = **client;
         httplib::Headers h;
         for (const auto& [k, v] : req.headers) {
           if (k == "Authorization") h.emplace(k, v);
@@ -112,7 +119,9 @@ class Proxy {
     thread_.join();
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  net::Endpoint endpoint() const {
+    return {"https://127.0.0.1:" + std::to_string(port_), upstream_.trust};
+  }
   void intercept(const std::string& path, Act act, int status = 0, std::string body = "") {
     std::lock_guard lock(mu_);
     path_ = path;
@@ -130,8 +139,8 @@ class Proxy {
   }
 
  private:
-  std::string upstream_;
-  httplib::Server server_;
+  net::Endpoint upstream_;
+  httplib::SSLServer server_;
   std::thread thread_;
   int port_ = 0;
   std::mutex mu_;
@@ -159,8 +168,8 @@ class Promise : public ::testing::TestWithParam<Param> {
     token_ = testing::init_data_dir(dir_ / "data", db_url_, GetParam().group);
     server_ = std::make_unique<ServerProcess>(dir_ / "data", dir_ / "serve.log");
     server_->start();
-    proxy_ = std::make_unique<Proxy>(server_->url());
-    auto op = Operator::create(server_->url(), token_);
+    proxy_ = std::make_unique<Proxy>(server_->endpoint(), dir_ / "data");
+    auto op = Operator::create(server_->endpoint(), token_);
     ASSERT_TRUE(op.ok());
     op_.emplace(std::move(*op));
   }
@@ -176,7 +185,7 @@ class Promise : public ::testing::TestWithParam<Param> {
   };
   Rider rider(const std::string& state) {
     Rider r;
-    r.transport = sdk::make_http_transport(proxy_->url());
+    r.transport = std::move(sdk::make_http_transport(proxy_->endpoint())).value();
     auto w = sdk::Wallet::load(dir_ / state, *r.transport);
     EXPECT_TRUE(w.ok());
     r.wallet.emplace(std::move(*w));
@@ -252,13 +261,13 @@ TEST_P(Promise, ALostReplyThenARideThatEmptiesTheWalletNeverFramesTheRider) {
   EXPECT_TRUE(rosa.wallet->has_pending());
 
   // Meanwhile the first code is scanned offline for the whole balance and uploaded.
-  auto terminal = perf::open_terminal(*op_, "T1", "M1", dir_ / "t1.pos", server_->url(),
+  auto terminal = perf::open_terminal(*op_, "T1", "M1", dir_ / "t1.pos", server_->endpoint(),
                                       server::system_now_ms());
   ASSERT_TRUE(terminal.ok()) << terminal.error().message;
   auto payload = from_base64url((*code1)["payload"].get<std::string>());
   ASSERT_TRUE(payload.ok());
   ASSERT_TRUE(terminal->scan(*payload, 300, server::system_now_ms()).accepted);
-  ASSERT_TRUE(terminal->upload(pos::http_transport(server_->url())).ok());
+  ASSERT_TRUE(terminal->upload(*pos::http_transport(server_->endpoint())).ok());
 
   // The rider's next call resends the journaled bytes and gets the answer it missed.
   auto next = rosa.wallet->history("ride");
@@ -317,7 +326,10 @@ TEST_P(Promise, AReplayedCaptureMintsNoCodeAndReadsNoFreshHistory) {
   auto code = proxy_->seen("/platform/v1/code").back();
   auto history = proxy_->seen("/platform/v1/history").back();
   ASSERT_TRUE(tom.wallet->recharge(500, "010001", false).ok());  // the wallet changes meanwhile
-  httplib::Client attacker(server_->url());
+  // Whoever holds the plaintext (the rider's device, a TLS-terminating proxy) replays it.
+  auto attacker_client = net::make_client(server_->endpoint());
+  ASSERT_TRUE(attacker_client.ok());
+  httplib::Client& attacker = **attacker_client;
   for (int i = 0; i < 3; ++i) {
     auto c = attacker.Post("/platform/v1/code", code.request_body, "application/json");
     ASSERT_TRUE(c);

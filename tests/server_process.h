@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "net/tls.h"
+
 namespace anoncode::testing {
 
 inline std::string anoncode_bin() {
@@ -145,7 +147,9 @@ class ServerProcess {
   }
   void stop() { kill(SIGTERM); }
 
-  const std::string& url() const { return url_; }
+  const std::string& url() const { return url_; }  // https://127.0.0.1:PORT
+  // The server and the CA its certificate chains to (the data directory's tls_ca.pem).
+  net::Endpoint endpoint() const { return {url_, net::TlsTrust{(data_ / "tls_ca.pem").string()}}; }
   pid_t pid() const { return pid_; }
 
  private:

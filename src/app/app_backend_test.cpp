@@ -58,7 +58,8 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(app.ok()) << app.error().message;
     app_ = std::move(*app);
 
-    server_ = std::make_unique<server::HttpServer>(server::ServerOptions{"127.0.0.1", 0, 4});
+    server_ = std::make_unique<server::HttpServer>(
+        server::ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 4});
     auto now = [this] { return now_; };
     privacy::register_privacy_routes(*server_, *privacy_,
                                      server::token_hash(std::string_view(kServiceToken)), now);
@@ -69,7 +70,7 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
         *accounts_, *audit_, server::token_hash(std::string_view(kAdminToken)), now);
     register_admin_routes(*server_, *app_, *auth_, now);
     ASSERT_TRUE(server_->start().ok());
-    auto client = server::HttpClient::create(server_->url());
+    auto client = server::HttpClient::create({server_->url(), {}});
     ASSERT_TRUE(client.ok());
     client_ = std::make_unique<server::HttpClient>(std::move(*client));
   }

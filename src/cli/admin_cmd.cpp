@@ -20,7 +20,7 @@ namespace anoncode::cli {
 namespace {
 
 struct AdminOptions {
-  std::string server = "http://127.0.0.1:8080";
+  ServerOption server;
   std::string token;
   std::string user_id, name, id_number, phone, card_no, reason, trust_root;
   std::vector<std::string> user_ids;
@@ -41,9 +41,14 @@ int print_reply(const Result<server::HttpReply>& reply) {
   return e.code == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
+Result<server::HttpClient> connect() {
+  ANONCODE_TRY(net::Endpoint endpoint, endpoint_of(o.server));
+  return server::HttpClient::create(endpoint);
+}
+
 int call(const std::string& method, const std::string& path,
          const nlohmann::json& body = nlohmann::json::object()) {
-  auto client = server::HttpClient::create(o.server);
+  auto client = connect();
   if (!client) return print_error(client.error());
   if (method == "GET") return print_reply(client->get(path, o.token));
   return print_reply(client->post(path, body, o.token));
@@ -63,7 +68,7 @@ int account_add() {
     sodium_memzero(raw, sizeof raw);
     body["password"] = generated;
   }
-  auto client = server::HttpClient::create(o.server);
+  auto client = connect();
   if (!client) return print_error(client.error());
   auto reply = client->post("/admin/v1/accounts", body, o.token);
   if (!reply || !reply->ok() || generated.empty()) return print_reply(reply);
@@ -74,7 +79,7 @@ int account_add() {
 
 // `audit verify`: the chain's verification; a broken chain is `verification_failed` (exit 1).
 int audit_verify() {
-  auto client = server::HttpClient::create(o.server);
+  auto client = connect();
   if (!client) return print_error(client.error());
   auto reply = client->get("/admin/v1/audit/verify", o.token);
   if (!reply || !reply->ok()) return print_reply(reply);
@@ -97,7 +102,7 @@ int audit_verify() {
 int keys_audit() {
   auto root = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
   if (!root) return print_error(root.error());
-  auto client = server::HttpClient::create(o.server);
+  auto client = connect();
   if (!client) return print_error(client.error());
   auto reply = client->get("/privacy/v1/keysets");
   if (!reply || !reply->ok()) return print_reply(reply);
@@ -159,7 +164,7 @@ nlohmann::json user_ids_body() {
 
 void add_admin_command(CLI::App& app, Action& action) {
   auto* admin = app.add_subcommand("admin", "administration: users, whitelist, terminals, …");
-  admin->add_option("--server", o.server, "the server's URL");
+  add_server_options(admin, o.server);
   admin->add_option("--token", o.token, "the admin token (or ANONCODE_ADMIN_TOKEN)")
       ->envname("ANONCODE_ADMIN_TOKEN")
       ->required();

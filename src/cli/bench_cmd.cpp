@@ -37,11 +37,11 @@ void add_bench_command(CLI::App& app, Action& action) {
   });
 
   static perf::FlowsOptions flows;
+  static ServerOption server;
   static std::string work_dir;
   auto* flows_cmd = bench->add_subcommand(
       "flows", "code requests/s, p50/p99 and rides settled/s against a running server");
-  flows_cmd->add_option("--server", flows.server_url, "the server's URL")
-      ->default_val("http://127.0.0.1:8080");
+  add_server_options(flows_cmd, server);
   flows_cmd->add_option("--token", flows.admin_token, "the admin token (or ANONCODE_ADMIN_TOKEN)")
       ->envname("ANONCODE_ADMIN_TOKEN")
       ->required();
@@ -64,6 +64,9 @@ void add_bench_command(CLI::App& app, Action& action) {
                         "new directory under the system's temporary directory)");
   flows_cmd->callback([&action] {
     action = [] {
+      auto endpoint = endpoint_of(server);
+      if (!endpoint) return print_error(endpoint.error());
+      flows.server = *endpoint;
       flows.work_dir = work_dir.empty() ? std::filesystem::temp_directory_path() /
                                               ("anoncode-bench-" + std::to_string(::getpid()))
                                         : std::filesystem::path(work_dir);

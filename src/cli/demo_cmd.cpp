@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct DemoOptions {
-  std::string server = "http://127.0.0.1:8080";
+  ServerOption server;
   std::string trust_root;
   std::string token, work_dir;
   double pace = 0.4;  // seconds between steps, so a person can follow
@@ -72,13 +72,14 @@ Result<json> run_demo(Narrator& n) {
                      ? fs::temp_directory_path() / ("anoncode-demo-" + std::to_string(::getpid()))
                      : fs::path(o.work_dir);
   fs::create_directories(dir);
-  ANONCODE_TRY(perf::Operator op, perf::Operator::create(o.server, o.token));
+  ANONCODE_TRY(const net::Endpoint endpoint, endpoint_of(o.server));
+  ANONCODE_TRY(perf::Operator op, perf::Operator::create(endpoint, o.token));
   std::string run = std::to_string(server::system_now_ms() % 100'000'000);
   std::string alice = "demo-" + run + "-alice", mallory = "demo-" + run + "-mallory";
 
   n.step("The operator registers a rider and whitelists her (identified side: the app backend)");
   ANONCODE_TRY(auto rider,
-               perf::Rider::open(op, alice, dir / "alice.json", o.server, o.trust_root));
+               perf::Rider::open(op, alice, dir / "alice.json", endpoint, o.trust_root));
   sdk::Wallet& w = rider->wallet();
   n.say("user " + alice + " registered; her personal data is stored SM4-sealed only");
   n.say("open: her rider secret sk stays on the phone; the privacy backend keeps J = sk·G_J");
@@ -102,13 +103,14 @@ Result<json> run_demo(Narrator& n) {
   n.step("A bus POS terminal scans the QR image offline and uploads the ride");
   std::string terminal = "DEMO" + run.substr(run.size() - 6);
   ANONCODE_TRY(pos::PosTerminal pos,
-               perf::open_terminal(op, terminal, "DEMOBUS", dir / "terminal.pos", o.server,
+               perf::open_terminal(op, terminal, "DEMOBUS", dir / "terminal.pos", endpoint,
                                    server::system_now_ms()));
   ANONCODE_TRY(Bytes scanned, pos::decode_qr_png(png));
   auto scan = pos.scan(scanned, 200, server::system_now_ms());
   if (!scan.accepted) return make_error(ErrorCode::kInternal, "the POS refused: " + scan.reason);
   n.say("terminal " + terminal + " checked the signature and expiry offline: accepted, 2.00 yuan");
-  ANONCODE_TRY(pos::UploadSummary up, pos.upload(pos::http_transport(o.server)));
+  ANONCODE_TRY(pos::Transport upload_link, pos::http_transport(endpoint));
+  ANONCODE_TRY(pos::UploadSummary up, pos.upload(upload_link));
   n.say("uploaded " + std::to_string(up.uploaded) + " ride (MAC per ride; exactly once)");
 
   n.step("Query: the ride history of her current wallet");
@@ -130,19 +132,19 @@ Result<json> run_demo(Narrator& n) {
   n.step("Backup and restore on a new phone (passphrase-derived key; one restore only)");
   // The phone number the operator registered for her (a backup goes only under one's own).
   ANONCODE_CHECK(w.backup("13900000000", "correct horse battery staple"));
-  ANONCODE_TRY(auto phone2, perf::Rider::load(dir / "alice-phone2.json", o.server));
+  ANONCODE_TRY(auto phone2, perf::Rider::load(dir / "alice-phone2.json", endpoint));
   ANONCODE_CHECK(phone2->wallet().restore("13900000000", "correct horse battery staple"));
   sdk::Wallet& w2 = phone2->wallet();
   n.say("restored; the old phone's copy is disabled and the server copy consumed");
 
   n.step("A cheater: Mallory copies her wallet file and uses both copies");
   ANONCODE_TRY(auto mal,
-               perf::Rider::open(op, mallory, dir / "mallory.json", o.server, o.trust_root));
+               perf::Rider::open(op, mallory, dir / "mallory.json", endpoint, o.trust_root));
   ANONCODE_CHECK(mal->wallet().recharge(1000, "010002", false));
   fs::copy_file(dir / "mallory.json", dir / "mallory-clone.json",
                 fs::copy_options::overwrite_existing);
   ANONCODE_CHECK(mal->wallet().code());
-  ANONCODE_TRY(auto clone, perf::Rider::load(dir / "mallory-clone.json", o.server));
+  ANONCODE_TRY(auto clone, perf::Rider::load(dir / "mallory-clone.json", endpoint));
   auto caught = clone->wallet().code();
   if (caught.ok() || caught.error().code != ErrorCode::kSnReused) {
     return make_error(ErrorCode::kInternal, "the clone was not caught");
@@ -172,7 +174,7 @@ Result<json> run_demo(Narrator& n) {
   ANONCODE_TRY(json closed, w2.close());
   n.say("status " + closed.value("status", ""));
 
-  std::string console = o.server + "/admin/";
+  std::string console = endpoint.url + "/admin/";
   n.step("Done");
   n.say("look at what happened: " + console);
   return json{{"steps", n.done()},           {"rider", alice},           {"traced_user", traced},
@@ -184,7 +186,7 @@ Result<json> run_demo(Narrator& n) {
 void add_demo_command(CLI::App& app, Action& action) {
   auto* demo = app.add_subcommand(
       "demo", "a narrated tour of every flow against a running server (narration on stderr)");
-  demo->add_option("--server", o.server, "the server's URL");
+  add_server_options(demo, o.server);
   demo->add_option("--trust-root", o.trust_root,
                    "the operator's root public key: the trust_root file of `anoncode init`, or "
                    "its text (or ANONCODE_TRUST_ROOT)")

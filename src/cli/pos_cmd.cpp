@@ -1,6 +1,6 @@
-// `anoncode pos [--server URL] --store F --terminal T --merchant BIZID <action>`: a POS terminal
-// (DESIGN §6, seed 000 §2.5) through the POS terminal library — sync the platform keys, scan a
-// code offline, upload the queued rides.
+// `anoncode pos [--server URL] [--ca FILE] --store F --terminal T --merchant BIZID <action>`: a POS
+// terminal (DESIGN §6, seed 000 §2.5) through the POS terminal library — sync the platform keys,
+// scan a code offline, upload the queued rides.
 //
 // A refused scan is a failure of the command (exit 1, the turnstile stays shut) and prints one
 // object that answers both ways: {"accepted":false,"reason":R,"error":{"code":R,…}}.
@@ -20,12 +20,17 @@ namespace anoncode::cli {
 namespace {
 
 struct PosCliOptions {
-  std::string server = "http://127.0.0.1:8080";
+  ServerOption server;
   std::string store, terminal, merchant, terminal_key;
   std::string payload, image, now;
   int64_t amount = 0;
 };
 PosCliOptions o;
+
+Result<pos::Transport> transport() {
+  ANONCODE_TRY(net::Endpoint endpoint, endpoint_of(o.server));
+  return pos::http_transport(endpoint);
+}
 
 Result<int64_t> now_ms() {
   if (o.now.empty()) return server::system_now_ms();
@@ -69,7 +74,9 @@ int sync() {
   if (!t) return print_error(t.error());
   auto now = now_ms();
   if (!now) return print_error(now.error());
-  if (auto st = t->sync(pos::http_transport(o.server), *now); !st) return print_error(st.error());
+  auto link = transport();
+  if (!link) return print_error(link.error());
+  if (auto st = t->sync(*link, *now); !st) return print_error(st.error());
   return print_ok(pos::keys_to_json(t->store().keys));
 }
 
@@ -96,7 +103,9 @@ int scan() {
 int upload() {
   auto t = open_terminal();
   if (!t) return print_error(t.error());
-  auto summary = t->upload(pos::http_transport(o.server));
+  auto link = transport();
+  if (!link) return print_error(link.error());
+  auto summary = t->upload(*link);
   if (!summary) return print_error(summary.error());
   return print_ok({{"uploaded", summary->uploaded},
                    {"duplicates", summary->duplicates},
@@ -109,7 +118,7 @@ int upload() {
 void add_pos_command(CLI::App& app, Action& action) {
   auto* p =
       app.add_subcommand("pos", "a POS terminal: sync keys, scan codes offline, upload rides");
-  p->add_option("--server", o.server, "the POS front's URL");
+  add_server_options(p, o.server);
   p->add_option("--store", o.store, "the terminal's store file (holds its key; mode 0600)")
       ->required();
   p->add_option("--terminal", o.terminal, "the terminal number")->required();

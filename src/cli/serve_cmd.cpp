@@ -22,6 +22,7 @@
 #include "crypto/credential.h"
 #include "crypto/sm2.h"
 #include "crypto/sm3.h"
+#include "net/tls.h"
 #include "platform/platform.h"
 #include "platform/platform_api.h"
 #include "posfront/posfront.h"
@@ -126,7 +127,38 @@ void register_posfront_routes(server::HttpServer& http, posfront::PosFront& fron
 
 struct ServeOptions {
   std::string data, listen, db, services = "all";
+  bool plain_http = false;
 };
+
+// DESIGN §3.6 rule 6: HTTPS unless the operator asked for plain HTTP, and then on loopback only.
+// The certificate is (re)issued here when missing or near its end, and said so in the log.
+Status configure_tls(const server::Config& c, bool plain_http, server::ServerOptions& opts) {
+  if (plain_http || !c.tls) {
+    if (!net::is_loopback_host(opts.host)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "plain HTTP is only allowed on a loopback address (listen is " + c.listen +
+                            "); enable [tls] or listen on 127.0.0.1");
+    }
+    server::log_warn("plain_http", {{"note",
+                                     "TLS is off: every request, token and reply travels in "
+                                     "clear; only for a TLS-terminating proxy on this host"}});
+    return {};
+  }
+  ANONCODE_TRY(server::TlsFiles tls, server::ensure_tls_files(c.data_dir, c.tls_hostnames));
+  if (tls.created_ca) {
+    server::log_warn("tls_ca_created", {{"ca_sha256", tls.ca_fingerprint},
+                                        {"note",
+                                         "this data directory had no TLS CA: a new one was made; "
+                                         "give clients its tls_ca.pem"}});
+  }
+  if (tls.issued_certificate) {
+    server::log_info("tls_certificate_issued",
+                     {{"names", tls.names}, {"not_after", tls.not_after}});
+  }
+  opts.tls_cert_file = tls.cert.string();
+  opts.tls_key_file = tls.key.string();
+  return {};
+}
 
 // Stops the server on SIGINT/SIGTERM. The signals are blocked in every thread (set before any
 // thread starts) and taken by sigwait here, so the stop runs as ordinary code, not in a handler.
@@ -199,6 +231,7 @@ int serve(const ServeOptions& o) {
   opts.port = listen->second;
   opts.threads = static_cast<size_t>(c.threads);
   opts.trusted_proxies = c.trusted_proxies;
+  if (auto st = configure_tls(c, o.plain_http, opts); !st) return print_error(st.error());
   server::HttpServer http(opts);
   http.set_health_check([&database]() -> Status {
     return database.transact([](storage::Tx& tx) -> Status {
@@ -322,6 +355,8 @@ void add_serve_command(CLI::App& app, Action& action) {
   cmd->add_option("--data", o.data, "the data directory (anoncode init)")->required();
   cmd->add_option("--listen", o.listen, "HOST:PORT (default: the configuration's)");
   cmd->add_option("--db", o.db, "database URL (default: the configuration's)");
+  cmd->add_flag("--plain-http", o.plain_http,
+                "serve plain HTTP instead of HTTPS (loopback only, e.g. behind a local TLS proxy)");
   cmd->add_option("--services", o.services,
                   "all, or a comma-separated subset of privacy,app,platform,posfront,admin");
   cmd->callback([&action] { action = [] { return serve(o); }; });

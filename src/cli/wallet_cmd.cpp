@@ -1,5 +1,5 @@
-// `anoncode wallet [--server URL] --state FILE <action>`: the rider's side of every flow, through
-// the SDK (DESIGN §6).
+// `anoncode wallet [--server URL] [--ca FILE] --state FILE <action>`: the rider's side of every
+// flow, through the SDK (DESIGN §6).
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -13,7 +13,7 @@ namespace anoncode::cli {
 
 void add_wallet_command(CLI::App& app, Action& action) {
   struct Options {
-    std::string server = "http://127.0.0.1:8080";
+    ServerOption server;
     std::string state, trust_root;
     std::string user_id, app_token, channel = "010001", type, phone, passphrase, name, id_number,
                                     bank_account, png;
@@ -22,7 +22,7 @@ void add_wallet_command(CLI::App& app, Action& action) {
   };
   static Options o;
   auto* w = app.add_subcommand("wallet", "the rider's anonymous wallet (SDK)");
-  w->add_option("--server", o.server, "the platform's URL");
+  add_server_options(w, o.server);
   w->add_option("--state", o.state, "the wallet state file")->required();
   w->add_option("--trust-root", o.trust_root,
                 "the operator's root public key: the trust_root file of `anoncode init`, or its "
@@ -33,8 +33,11 @@ void add_wallet_command(CLI::App& app, Action& action) {
   // Runs one SDK call on the loaded wallet and prints its result.
   auto run = [&action](std::function<Result<nlohmann::json>(sdk::Wallet&)> f) {
     action = [f] {
-      auto transport = sdk::make_http_transport(o.server);
-      auto wallet = sdk::Wallet::load(o.state, *transport);
+      auto endpoint = endpoint_of(o.server);
+      if (!endpoint) return print_error(endpoint.error());
+      auto transport = sdk::make_http_transport(*endpoint);
+      if (!transport) return print_error(transport.error());
+      auto wallet = sdk::Wallet::load(o.state, **transport);
       if (!wallet) return print_error(wallet.error());
       if (!o.trust_root.empty()) {
         std::string text = o.trust_root;

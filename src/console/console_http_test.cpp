@@ -81,7 +81,8 @@ class ConsoleTest : public ::testing::TestWithParam<std::string> {
     auto now = [this] { return now_.load(); };
     auth_ = std::make_unique<AdminAuth>(*accounts_, *audit_,
                                         server::token_hash(std::string_view(kAdminToken)), now);
-    server_ = std::make_unique<server::HttpServer>(server::ServerOptions{"127.0.0.1", 0, 4});
+    server_ = std::make_unique<server::HttpServer>(
+        server::ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 4});
     register_console_routes(*server_, *auth_);
     app::register_admin_routes(*server_, *app_, *auth_, now);
     register_console_api_routes(*server_, *auth_, *db_, *app_, *platform_, *privacy_);

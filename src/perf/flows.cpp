@@ -13,8 +13,8 @@ namespace anoncode::perf {
 
 using nlohmann::json;
 
-Result<Operator> Operator::create(const std::string& server_url, std::string admin_token) {
-  ANONCODE_TRY(server::HttpClient client, server::HttpClient::create(server_url));
+Result<Operator> Operator::create(const net::Endpoint& server, std::string admin_token) {
+  ANONCODE_TRY(server::HttpClient client, server::HttpClient::create(server));
   return Operator(std::move(client), std::move(admin_token));
 }
 
@@ -63,18 +63,18 @@ Result<std::string> Operator::add_terminal(const std::string& terminal,
 }
 
 Result<std::unique_ptr<Rider>> Rider::load(const std::filesystem::path& state_file,
-                                           const std::string& server_url) {
-  auto transport = sdk::make_http_transport(server_url);
+                                           const net::Endpoint& server) {
+  ANONCODE_TRY(auto transport, sdk::make_http_transport(server));
   ANONCODE_TRY(sdk::Wallet wallet, sdk::Wallet::load(state_file, *transport));
   return std::unique_ptr<Rider>(new Rider(std::move(transport), std::move(wallet)));
 }
 
 Result<std::unique_ptr<Rider>> Rider::open(Operator& op, const std::string& user_id,
                                            const std::filesystem::path& state_file,
-                                           const std::string& server_url,
+                                           const net::Endpoint& server,
                                            const std::string& trust_root) {
   ANONCODE_TRY(std::string app_token, op.add_rider(user_id));
-  ANONCODE_TRY(auto rider, load(state_file, server_url));
+  ANONCODE_TRY(auto rider, load(state_file, server));
   ANONCODE_CHECK(rider->wallet().set_trust_root(read_trust_root(trust_root)));
   ANONCODE_CHECK(rider->wallet().open(user_id, app_token));
   return rider;
@@ -92,13 +92,14 @@ std::string read_trust_root(const std::string& text_or_file) {
 Result<pos::PosTerminal> open_terminal(Operator& op, const std::string& terminal,
                                        const std::string& merchant,
                                        const std::filesystem::path& store_file,
-                                       const std::string& server_url, int64_t now_ms) {
+                                       const net::Endpoint& server, int64_t now_ms) {
   ANONCODE_TRY(std::string key_b64, op.add_terminal(terminal, merchant));
   ANONCODE_TRY(Bytes raw, from_base64url(key_b64));
   ANONCODE_TRY(pos::PosTerminal t, pos::PosTerminal::open(store_file.string(), terminal, merchant,
                                                           SecretBytes(ByteView(raw))));
   std::fill(raw.begin(), raw.end(), uint8_t{0});
-  ANONCODE_CHECK(t.sync(pos::http_transport(server_url), now_ms));
+  ANONCODE_TRY(pos::Transport transport, pos::http_transport(server));
+  ANONCODE_CHECK(t.sync(transport, now_ms));
   return t;
 }
 
@@ -122,7 +123,7 @@ Result<json> measure_flows(const FlowsOptions& o) {
     return make_error(ErrorCode::kInvalidArgument, "riders, seconds, rides and batch must be > 0");
   }
   std::filesystem::create_directories(o.work_dir);
-  ANONCODE_TRY(Operator op, Operator::create(o.server_url, o.admin_token));
+  ANONCODE_TRY(Operator op, Operator::create(o.server, o.admin_token));
   // Names unique per run, so the benchmark can run again against the same server.
   std::string run = std::to_string(server::system_now_ms());
 
@@ -130,8 +131,7 @@ Result<json> measure_flows(const FlowsOptions& o) {
   std::vector<std::unique_ptr<Rider>> riders;
   for (int i = 0; i < o.riders; ++i) {
     std::string id = "bench-" + run + "-" + std::to_string(i);
-    ANONCODE_TRY(auto r,
-                 Rider::open(op, id, o.work_dir / (id + ".json"), o.server_url, o.trust_root));
+    ANONCODE_TRY(auto r, Rider::open(op, id, o.work_dir / (id + ".json"), o.server, o.trust_root));
     ANONCODE_CHECK(r->wallet().recharge(10'000'000, "010001", false));
     riders.push_back(std::move(r));
   }
@@ -187,8 +187,8 @@ Result<json> measure_flows(const FlowsOptions& o) {
   for (size_t i = 0; i < payloads.size(); ++i) {
     if (i % o.batch == 0) {
       std::string name = "B" + run.substr(run.size() - 8) + "-" + std::to_string(terminals.size());
-      ANONCODE_TRY(auto t, open_terminal(op, name, "BENCH", o.work_dir / (name + ".pos"),
-                                         o.server_url, now));
+      ANONCODE_TRY(auto t,
+                   open_terminal(op, name, "BENCH", o.work_dir / (name + ".pos"), o.server, now));
       terminals.push_back(std::move(t));
     }
     auto scanned = terminals.back().scan(payloads[i], 1, server::system_now_ms());
@@ -197,7 +197,7 @@ Result<json> measure_flows(const FlowsOptions& o) {
                         "the bench POS refused a fresh code: " + scanned.reason);
     }
   }
-  auto transport = pos::http_transport(o.server_url);
+  ANONCODE_TRY(pos::Transport transport, pos::http_transport(o.server));
   auto t1 = std::chrono::steady_clock::now();
   int64_t settled = 0;
   for (auto& t : terminals) {
@@ -211,7 +211,7 @@ Result<json> measure_flows(const FlowsOptions& o) {
   }
 
   auto n = static_cast<double>(latencies_ms.size());
-  return json{{"server", o.server_url},
+  return json{{"server", o.server.url},
               {"riders", o.riders},
               {"code_requests", latencies_ms.size()},
               {"code_requests_per_s", n / code_seconds},

@@ -20,7 +20,7 @@ namespace anoncode::perf {
 // The operator's calls (/admin/v1) with the admin token.
 class Operator {
  public:
-  static Result<Operator> create(const std::string& server_url, std::string admin_token);
+  static Result<Operator> create(const net::Endpoint& server, std::string admin_token);
 
   // Registers an app user (name and ID number derived from the id) and whitelists it; returns
   // its app token.
@@ -44,14 +44,14 @@ class Operator {
 // A rider: a wallet state file and the SDK on an HTTP transport to one server.
 class Rider {
  public:
-  // Loads (or starts) the wallet at `state_file`, talking to `server_url`.
+  // Loads (or starts) the wallet at `state_file`, talking to `server`.
   static Result<std::unique_ptr<Rider>> load(const std::filesystem::path& state_file,
-                                             const std::string& server_url);
+                                             const net::Endpoint& server);
   // A new rider: registered and whitelisted by `op`, wallet opened.
   // `trust_root`: the operator's root public key (the trust_root file's text).
   static Result<std::unique_ptr<Rider>> open(Operator& op, const std::string& user_id,
                                              const std::filesystem::path& state_file,
-                                             const std::string& server_url,
+                                             const net::Endpoint& server,
                                              const std::string& trust_root);
   sdk::Wallet& wallet() { return wallet_; }
 
@@ -69,10 +69,10 @@ std::string read_trust_root(const std::string& text_or_file);
 Result<pos::PosTerminal> open_terminal(Operator& op, const std::string& terminal,
                                        const std::string& merchant,
                                        const std::filesystem::path& store_file,
-                                       const std::string& server_url, int64_t now_ms);
+                                       const net::Endpoint& server, int64_t now_ms);
 
 struct FlowsOptions {
-  std::string server_url;
+  net::Endpoint server;
   std::string admin_token;
   std::string trust_root;          // the operator's root public key (its text or its file)
   std::filesystem::path work_dir;  // wallet states and POS stores go here

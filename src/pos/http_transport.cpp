@@ -1,22 +1,22 @@
 // The POS's HTTP client (cpp-httplib), kept in its own file: the header is large.
 #include <httplib.h>
 
+#include "net/tls.h"
 #include "pos/pos_terminal.h"
 
 namespace anoncode::pos {
 
-Transport http_transport(const std::string& server_url) {
-  return
-      [server_url](const std::string& path, const nlohmann::json& body) -> Result<nlohmann::json> {
-        httplib::Client client(server_url);
-        client.set_tcp_nodelay(true);
-        client.set_connection_timeout(5, 0);
-        client.set_read_timeout(30, 0);
-        client.set_write_timeout(30, 0);
-        auto res = client.Post(path, body.dump(), "application/json");
+Result<Transport> http_transport(const net::Endpoint& server) {
+  // Checked once here, so a bad URL is an error before the first sync or upload.
+  ANONCODE_TRY(auto first, net::make_client(server));
+  (void)first;
+  return Transport(
+      [server](const std::string& path, const nlohmann::json& body) -> Result<nlohmann::json> {
+        ANONCODE_TRY(auto client, net::make_client(server));
+        auto res = client->Post(path, body.dump(), "application/json");
         if (!res) {
           return make_error(ErrorCode::kUnavailable,
-                            "cannot reach " + server_url + ": " + httplib::to_string(res.error()));
+                            "cannot reach " + server.url + ": " + net::failure_text(res));
         }
         auto reply = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
         if (res->status == 200) {
@@ -32,7 +32,7 @@ Transport http_transport(const std::string& server_url) {
               reply["error"].value("message", ""));
         }
         return make_error(ErrorCode::kUnavailable, "HTTP status " + std::to_string(res->status));
-      };
+      });
 }
 
 }  // namespace anoncode::pos

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/secret.h"
+#include "net/tls.h"
 #include "pos/platform_keys.h"
 
 namespace anoncode::pos {
@@ -26,8 +27,10 @@ namespace anoncode::pos {
 using Transport =
     std::function<Result<nlohmann::json>(const std::string& path, const nlohmann::json& body)>;
 
-// HTTP transport to a server such as "http://127.0.0.1:8080" (cpp-httplib, TCP_NODELAY).
-Transport http_transport(const std::string& server_url);
+// HTTPS transport to a server such as "https://127.0.0.1:8443", its certificate verified against
+// its trust (net::make_client; plain "http://" to loopback only). One connection per call: a
+// terminal syncs and uploads now and then. `invalid_argument` for a bad URL.
+Result<Transport> http_transport(const net::Endpoint& server);
 
 struct QueuedRide {
   int64_t counter = 0;

@@ -77,13 +77,18 @@ static_assert(ANONCODE_E_ISSUER_MISBEHAVED == -1 - static_cast<int>(anoncode::kL
 
 extern "C" {
 
-int anoncode_wallet_new(const char* state_path, const char* server_url, anoncode_wallet** out) {
+int anoncode_wallet_new(const char* state_path, const char* server_url, const char* ca_file,
+                        anoncode_wallet** out) {
   if (out == nullptr) return ANONCODE_E_INVALID_ARGUMENT;
   *out = nullptr;
   if (!all({state_path, server_url})) return ANONCODE_E_INVALID_ARGUMENT;
   try {
     auto w = std::make_unique<anoncode_wallet>();
-    w->transport = anoncode::sdk::make_http_transport(server_url);
+    auto trust = anoncode::net::tls_trust_from(ca_file == nullptr ? "" : ca_file);
+    if (!trust.ok()) return code_of(trust.error().code);
+    auto transport = anoncode::sdk::make_http_transport({server_url, *trust});
+    if (!transport.ok()) return code_of(transport.error().code);
+    w->transport = std::move(transport).value();
     auto loaded = anoncode::sdk::Wallet::load(state_path, *w->transport);
     if (!loaded.ok()) return code_of(loaded.error().code);
     w->wallet = std::make_unique<anoncode::sdk::Wallet>(std::move(loaded).value());

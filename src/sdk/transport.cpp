@@ -7,28 +7,23 @@ namespace {
 
 class HttpTransport final : public Transport {
  public:
-  explicit HttpTransport(const std::string& url) : client_(url) {
-    client_.set_tcp_nodelay(true);
-    client_.set_connection_timeout(5);
-    client_.set_read_timeout(30);
-    client_.set_write_timeout(30);
-  }
+  explicit HttpTransport(std::unique_ptr<httplib::Client> client) : client_(std::move(client)) {}
 
   Result<Reply> post(const std::string& path, const nlohmann::json& body,
                      const std::optional<std::string>& bearer) override {
     httplib::Headers headers;
     if (bearer) headers.emplace("Authorization", "Bearer " + *bearer);
-    auto res = client_.Post(path, headers, body.dump(), "application/json");
+    auto res = client_->Post(path, headers, body.dump(), "application/json");
     return to_reply(res);
   }
 
-  Result<Reply> get(const std::string& path) override { return to_reply(client_.Get(path)); }
+  Result<Reply> get(const std::string& path) override { return to_reply(client_->Get(path)); }
 
  private:
   static Result<Reply> to_reply(const httplib::Result& res) {
     if (!res) {
       return make_error(ErrorCode::kUnavailable,
-                        "cannot reach the server: " + httplib::to_string(res.error()));
+                        "cannot reach the server: " + net::failure_text(res));
     }
     Reply r;
     r.status = res->status;
@@ -39,13 +34,14 @@ class HttpTransport final : public Transport {
     }
     return r;
   }
-  httplib::Client client_;
+  std::unique_ptr<httplib::Client> client_;
 };
 
 }  // namespace
 
-std::unique_ptr<Transport> make_http_transport(const std::string& server_url) {
-  return std::make_unique<HttpTransport>(server_url);
+Result<std::unique_ptr<Transport>> make_http_transport(const net::Endpoint& server) {
+  ANONCODE_TRY(auto client, net::make_client(server));
+  return std::unique_ptr<Transport>(std::make_unique<HttpTransport>(std::move(client)));
 }
 
 Error reply_error(const Reply& reply) {

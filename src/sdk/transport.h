@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "net/tls.h"
 
 namespace anoncode::sdk {
 
@@ -27,8 +28,9 @@ class Transport {
   virtual Result<Reply> get(const std::string& path) = 0;
 };
 
-// HTTP/1.1 to "http://host:port" (cpp-httplib, TCP_NODELAY).
-std::unique_ptr<Transport> make_http_transport(const std::string& server_url);
+// HTTPS to "https://host:port", the server's certificate verified against its trust (or HTTP to a
+// loopback "http://host:port"); net::make_client. `invalid_argument` for any other URL.
+Result<std::unique_ptr<Transport>> make_http_transport(const net::Endpoint& server);
 
 // The error a reply carries, as an Error with its stable code (or `internal` if unreadable).
 Error reply_error(const Reply& reply);

@@ -9,12 +9,15 @@
 #include <toml++/toml.h>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
+#include <fstream>
 #include <sstream>
 
 #include "crypto/credential.h"
 #include "crypto/group.h"
 #include "crypto/sm2.h"
 #include "crypto/sm3.h"
+#include "net/tls.h"
 #include "server/auth.h"
 
 namespace anoncode::server {
@@ -46,6 +49,17 @@ Status write_new_file(const fs::path& path, std::span<const uint8_t> data, mode_
   if (st.ok() && ::fsync(fd) != 0) st = io_error("cannot sync", path);
   ::close(fd);
   return st;
+}
+
+// Replaces `path` (or creates it) atomically: a new file beside it, renamed over it.
+Status replace_file(const fs::path& path, std::span<const uint8_t> data, mode_t mode) {
+  fs::path tmp = path;
+  tmp += ".new";
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  ANONCODE_CHECK(write_new_file(tmp, data, mode));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("cannot rename onto", path);
+  return {};
 }
 
 Status write_secret_text(const fs::path& path, std::string& text) {
@@ -116,12 +130,15 @@ Result<SecretBytes> decode_base64url_secret(const SecretBytes& text, const char*
 std::string render_config(const Config& c) {
   toml::array proxies;
   for (const auto& p : c.trusted_proxies) proxies.push_back(p);
+  toml::array hostnames;
+  for (const auto& h : c.tls_hostnames) hostnames.push_back(h);
   toml::table t{
       {"server",
        toml::table{
            {"listen", c.listen}, {"threads", c.threads}, {"trusted_proxies", std::move(proxies)}}},
       {"database", toml::table{{"url", c.db_url}}},
       {"privacy", toml::table{{"group", c.group}}},
+      {"tls", toml::table{{"enabled", c.tls}, {"hostnames", std::move(hostnames)}}},
       {"platform", toml::table{{"code_validity_seconds", c.code_validity_seconds},
                                {"clock_skew_seconds", c.clock_skew_seconds},
                                {"refill_delay_seconds", c.refill_delay_seconds},
@@ -130,7 +147,8 @@ std::string render_config(const Config& c) {
   };
   std::ostringstream os;
   os << "# anoncode configuration (docs/OPERATIONS.md). Secrets are not here: they are the files\n"
-     << "# admin_token, service_token, issuer_key, platform_key.pem and pii_key beside this one.\n"
+     << "# admin_token, service_token, issuer_key, platform_key.pem, pii_key, root_key.pem,\n"
+     << "# tls_ca_key.pem and tls_key.pem beside this one.\n"
      << t << "\n";
   return os.str();
 }
@@ -224,6 +242,7 @@ Result<InitResult> init_data_dir(const InitOptions& options) {
   config.data_dir = dir;
   config.db_url = options.db_url.value_or("sqlite:" + (dir / "anoncode.db").string());
   config.group = std::string(group->name());
+  config.tls_hostnames = options.tls_hostnames;
   ANONCODE_CHECK(check_config(config));
 
   // Built in a sibling temporary directory, then renamed onto DIR: rename(2) replaces an empty
@@ -270,6 +289,10 @@ Result<InitResult> init_data_dir(const InitOptions& options) {
   }
   sodium_memzero(issuer_text.data(), issuer_text.size());
   if (!st.ok()) return fail(st.error());
+  auto tls = ensure_tls_files(tmp, config.tls_hostnames);
+  if (!tls) return fail(tls.error());
+  out.tls_ca_file = (dir / kTlsCaFile).string();
+  out.tls_ca_fingerprint = tls->ca_fingerprint;
 
   if (::rename(tmp.c_str(), dir.c_str()) != 0) {
     if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR || errno == EISDIR) {
@@ -346,6 +369,26 @@ Result<Config> load_config(const fs::path& data_dir) {
       c.trusted_proxies.push_back(*v);
     }
   }
+  if (auto node = t["tls"]["enabled"]) {
+    auto v = node.value<bool>();
+    if (!node.is_boolean() || !v) {
+      return make_error(ErrorCode::kInvalidArgument, "config: tls.enabled must be true or false");
+    }
+    c.tls = *v;
+  }
+  if (auto node = t["tls"]["hostnames"]) {
+    const toml::array* list = node.as_array();
+    auto bad = [] {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "config: tls.hostnames must be an array of strings");
+    };
+    if (list == nullptr) return bad();
+    for (const auto& item : *list) {
+      auto v = item.value<std::string>();
+      if (!item.is_string() || !v) return bad();
+      c.tls_hostnames.push_back(*v);
+    }
+  }
   ANONCODE_CHECK(str("database", "url", c.db_url));
   ANONCODE_CHECK(str("privacy", "group", c.group));
   ANONCODE_CHECK(num("platform", "code_validity_seconds", c.code_validity_seconds));
@@ -374,6 +417,65 @@ Result<crypto::Sm2PrivateKey> load_or_create_root_key(const fs::path& data_dir, 
   ANONCODE_CHECK(write_new_file(dir / kTrustRootFile, as_bytes(trust_root), 0644));
   *created = true;
   return root;
+}
+
+Result<TlsFiles> ensure_tls_files(const fs::path& data_dir,
+                                  const std::vector<std::string>& hostnames, bool renew,
+                                  int64_t now_seconds) {
+  fs::path dir = fs::absolute(data_dir).lexically_normal();
+  TlsFiles out{dir / kTlsCaFile, dir / kTlsCertFile, dir / kTlsKeyFile};
+  if (now_seconds == 0) now_seconds = static_cast<int64_t>(::time(nullptr));
+  auto read_text = [](const fs::path& path) -> Result<std::string> {
+    std::ifstream in(path);
+    if (!in) return io_error("cannot read", path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  std::error_code ec;
+  std::optional<net::KeyAndCertificate> ca;
+  if (!fs::exists(out.ca, ec)) {
+    // A CA of its own: any server certificate beside it was signed by another and is reissued.
+    ANONCODE_TRY(auto made, net::create_ca("anoncode", kTlsCaValidityDays));
+    ANONCODE_CHECK(replace_file(dir / kTlsCaKeyFile, made.key_pem.expose_secret(), 0600));
+    ANONCODE_CHECK(replace_file(out.ca, as_bytes(made.cert_pem), 0644));
+    ca = std::move(made);
+    out.created_ca = true;
+  }
+  ANONCODE_TRY(std::string ca_text, read_text(out.ca));
+  ANONCODE_TRY(net::CertificateInfo ca_info, net::certificate_info(ca_text));
+  out.ca_fingerprint = ca_info.sha256_fingerprint;
+
+  bool issue = renew || out.created_ca || !fs::exists(out.cert, ec) || !fs::exists(out.key, ec);
+  if (!issue) {
+    ANONCODE_TRY(std::string cert_text, read_text(out.cert));
+    ANONCODE_TRY(net::CertificateInfo info, net::certificate_info(cert_text));
+    issue = info.not_after - now_seconds < int64_t{kTlsRenewBeforeDays} * 86400;
+    ANONCODE_TRY(SecretBytes key, read_secret_file(out.key));  // refuses a key others can read
+    (void)key;
+    out.names = info.names;
+    out.not_after = info.not_after;
+  }
+  if (issue) {
+    if (!ca) {
+      if (!fs::exists(dir / kTlsCaKeyFile, ec)) {
+        return make_error(ErrorCode::kNotFound,
+                          std::string(kTlsCaKeyFile) +
+                              " is not in the data directory: put it back (from where it is "
+                              "kept offline) to issue a server certificate");
+      }
+      ANONCODE_TRY(SecretBytes key, read_secret_file(dir / kTlsCaKeyFile));
+      ca = net::KeyAndCertificate{std::move(key), ca_text};
+    }
+    ANONCODE_TRY(auto cert, net::issue_server_certificate(*ca, hostnames, kTlsServerValidityDays));
+    ANONCODE_CHECK(replace_file(out.key, cert.key_pem.expose_secret(), 0600));
+    ANONCODE_CHECK(replace_file(out.cert, as_bytes(cert.cert_pem), 0644));
+    ANONCODE_TRY(net::CertificateInfo info, net::certificate_info(cert.cert_pem));
+    out.names = info.names;
+    out.not_after = info.not_after;
+    out.issued_certificate = true;
+  }
+  return out;
 }
 
 Result<Secrets> load_secrets(const fs::path& data_dir) {

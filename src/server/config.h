@@ -8,6 +8,10 @@
 //     issuer_key          the privacy backend's issuer key, IssuerKey::encode_secret, base64url
 //     platform_key.pem    the platform's SM2 QR-signing key, PKCS#8 PEM
 //     pii_key             32 random bytes: the Sm4Aead key of personal data and terminal keys
+//     tls_ca.pem          the operator CA's certificate: what every client is given (public)
+//     tls_ca_key.pem      its private key, PKCS#8 PEM (issues the server certificate)
+//     tls_cert.pem        the server certificate and then the CA's (public)
+//     tls_key.pem         the server certificate's private key, PKCS#8 PEM
 //     anoncode.db         the SQLite database (default; PostgreSQL by URL instead)
 #pragma once
 
@@ -34,6 +38,15 @@ constexpr const char* kPiiKeyFile = "pii_key";
 // are given it: base64url of the 65-byte key (public, 0644), the `trust_root` of `init`.
 constexpr const char* kRootKeyFile = "root_key.pem";
 constexpr const char* kTrustRootFile = "trust_root";
+// TLS on every hop (DESIGN §3.6 rule 6; net/tls.h).
+constexpr const char* kTlsCaFile = "tls_ca.pem";
+constexpr const char* kTlsCaKeyFile = "tls_ca_key.pem";
+constexpr const char* kTlsCertFile = "tls_cert.pem";
+constexpr const char* kTlsKeyFile = "tls_key.pem";
+constexpr int kTlsCaValidityDays = 3650;
+constexpr int kTlsServerValidityDays = 365;
+// `serve` issues a new server certificate when the one it finds ends within this many days.
+constexpr int kTlsRenewBeforeDays = 30;
 
 struct Config {
   std::filesystem::path data_dir;
@@ -50,6 +63,11 @@ struct Config {
   // max_fare_fen back per unused code within it, and a close waits for it (DESIGN §3.6 rule 8).
   int64_t upload_window_seconds = 3 * 24 * 3600;  // [platform] upload_window_seconds
   int64_t max_fare_fen = 10'000;                  // [platform] max_fare_fen: the largest ride
+  // [tls] enabled: HTTPS (the default). false is plain HTTP, refused unless `listen` is loopback.
+  bool tls = true;
+  // [tls] hostnames: the names (DNS or IP) the server certificate carries besides localhost,
+  // 127.0.0.1 and ::1 — the names clients reach this server by.
+  std::vector<std::string> tls_hostnames;
 };
 
 // The secrets of a data directory, read from their files.
@@ -70,6 +88,7 @@ struct InitOptions {
   std::filesystem::path data_dir;
   std::optional<std::string> db_url;  // default sqlite:DIR/anoncode.db
   std::string group = "ristretto255";
+  std::vector<std::string> tls_hostnames = {};  // [tls] hostnames
 };
 
 struct InitResult {
@@ -78,6 +97,8 @@ struct InitResult {
   std::string issuer_kid;    // hex
   std::string platform_kid;  // hex: first 8 bytes of SM3(platform public key, 65 bytes)
   std::string trust_root;    // base64url of the root public key, for clients (DESIGN §3.6 rule 4)
+  std::string tls_ca_file;   // DIR/tls_ca.pem: what clients verify the server with (`--ca`)
+  std::string tls_ca_fingerprint;  // its SHA-256, hex, to compare out of band
 };
 
 // Creates DIR with the configuration and fresh secrets. DIR must not exist or be an empty
@@ -94,6 +115,21 @@ Result<Secrets> load_secrets(const std::filesystem::path& data_dir);
 
 // "HOST:PORT" (or "[v6]:PORT") → (host, port); port 0 means any free port.
 Result<std::pair<std::string, int>> parse_listen(std::string_view listen);
+
+// The data directory's TLS files, made when missing (a directory from before TLS, or a server
+// certificate deleted to be reissued): the CA if there is none, and a server certificate for
+// `hostnames` if there is none, it ends within kTlsRenewBeforeDays, or `renew` asks for one.
+struct TlsFiles {
+  std::filesystem::path ca, cert, key;
+  bool created_ca = false;
+  bool issued_certificate = false;
+  std::string ca_fingerprint = {};  // SHA-256 of the CA certificate, hex
+  std::vector<std::string> names = {};
+  int64_t not_after = 0;  // the server certificate's, Unix seconds
+};
+Result<TlsFiles> ensure_tls_files(const std::filesystem::path& data_dir,
+                                  const std::vector<std::string>& hostnames, bool renew = false,
+                                  int64_t now_seconds = 0);
 
 // The platform key id: first 8 bytes of SM3(public key, 65 bytes uncompressed), hex.
 std::string platform_kid_hex(const Bytes& public_key);

@@ -182,5 +182,83 @@ TEST(ParseListen, HostAndPort) {
   }
 }
 
+// DESIGN §3.6 rule 6: init makes the operator CA and a server certificate for the configured
+// names; serve reissues it when it is missing or near its end, from the CA in the directory.
+TEST_F(ConfigTest, InitMakesTheTlsCaAndAServerCertificateThatServeRenewsNearItsEnd) {
+  fs::path dir = root_ / "data";
+  InitOptions opts{dir, std::nullopt, "ristretto255", {"transit.example.org"}};
+  auto r = init_data_dir(opts);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->tls_ca_file, (dir / kTlsCaFile).string());
+  EXPECT_EQ(r->tls_ca_fingerprint.size(), 64u);
+  EXPECT_EQ(mode_of(dir / kTlsCaKeyFile), 0600u);
+  EXPECT_EQ(mode_of(dir / kTlsKeyFile), 0600u);
+  EXPECT_EQ(mode_of(dir / kTlsCaFile), 0644u);
+  EXPECT_EQ(mode_of(dir / kTlsCertFile), 0644u);
+  auto c = load_config(dir);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->tls);
+  EXPECT_EQ(c->tls_hostnames, (std::vector<std::string>{"transit.example.org"}));
+
+  // A valid certificate is kept as it is.
+  const std::string cert = read(dir / kTlsCertFile);
+  auto kept = ensure_tls_files(dir, c->tls_hostnames);
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_FALSE(kept->issued_certificate);
+  EXPECT_FALSE(kept->created_ca);
+  EXPECT_EQ(kept->ca_fingerprint, r->tls_ca_fingerprint);
+  EXPECT_EQ(kept->names,
+            (std::vector<std::string>{"localhost", "127.0.0.1", "::1", "transit.example.org"}));
+  EXPECT_EQ(read(dir / kTlsCertFile), cert);
+
+  // Within kTlsRenewBeforeDays of its end it is reissued, from the same CA.
+  int64_t near_end = kept->not_after - (kTlsRenewBeforeDays - 1) * 86400LL;
+  auto renewed = ensure_tls_files(dir, c->tls_hostnames, false, near_end);
+  ASSERT_TRUE(renewed.ok()) << renewed.error().message;
+  EXPECT_TRUE(renewed->issued_certificate);
+  EXPECT_EQ(renewed->ca_fingerprint, r->tls_ca_fingerprint);
+  EXPECT_NE(read(dir / kTlsCertFile), cert);
+
+  // The CA key kept offline: a certificate that must be reissued cannot be, and says why.
+  fs::rename(dir / kTlsCaKeyFile, root_ / "ca_key_offline.pem");
+  auto blocked = ensure_tls_files(dir, c->tls_hostnames, true);
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.error().code, ErrorCode::kNotFound);
+  EXPECT_NE(blocked.error().message.find(kTlsCaKeyFile), std::string::npos);
+  // … while a valid one is still served without it.
+  EXPECT_TRUE(ensure_tls_files(dir, c->tls_hostnames).ok());
+
+  // A key others may read is refused.
+  ::chmod((dir / kTlsKeyFile).c_str(), 0644);
+  auto exposed = ensure_tls_files(dir, c->tls_hostnames);
+  ASSERT_FALSE(exposed.ok());
+  EXPECT_EQ(exposed.error().code, ErrorCode::kForbidden);
+}
+
+TEST_F(ConfigTest, TlsSettingsMustHaveTheirTypes) {
+  fs::path dir = root_ / "data";
+  ASSERT_TRUE(init_data_dir({dir, std::nullopt, "ristretto255"}).ok());
+  std::string text = read(dir / kConfigFile);
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"enabled = true", "enabled = \"yes\""},
+           {"hostnames = []", "hostnames = \"transit.example.org\""},
+           {"hostnames = []", "hostnames = [1]"}}) {
+    std::string edited = text;
+    size_t at = edited.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    edited.replace(at, from.size(), to);
+    std::ofstream(dir / kConfigFile) << edited;
+    auto c = load_config(dir);
+    ASSERT_FALSE(c.ok()) << to;
+    EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument) << to;
+  }
+  std::string plain = text;
+  plain.replace(plain.find("enabled = true"), 14, "enabled = false");
+  std::ofstream(dir / kConfigFile) << plain;
+  auto c = load_config(dir);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->tls);
+}
+
 }  // namespace
 }  // namespace anoncode::server

@@ -15,7 +15,7 @@ httplib::Headers headers_with(const std::optional<std::string>& bearer) {
 Result<HttpReply> to_reply(const httplib::Result& res, const std::string& base) {
   if (!res) {
     return make_error(ErrorCode::kUnavailable,
-                      "cannot reach " + base + ": " + httplib::to_string(res.error()));
+                      "cannot reach " + base + ": " + net::failure_text(res));
   }
   HttpReply reply;
   reply.status = res->status;
@@ -33,18 +33,9 @@ Result<HttpReply> to_reply(const httplib::Result& res, const std::string& base) 
 
 }  // namespace
 
-Result<HttpClient> HttpClient::create(const std::string& base_url) {
-  if (base_url.rfind("http://", 0) != 0 || base_url.size() <= 7) {
-    return make_error(ErrorCode::kInvalidArgument, "server URL must be http://host:port");
-  }
-  auto c = std::make_unique<httplib::Client>(base_url);
-  if (!c->is_valid()) return make_error(ErrorCode::kInvalidArgument, "bad server URL");
-  c->set_tcp_nodelay(true);
-  c->set_connection_timeout(5);
-  c->set_read_timeout(30);
-  c->set_write_timeout(30);
-  c->set_keep_alive(true);
-  return HttpClient(std::move(c), base_url);
+Result<HttpClient> HttpClient::create(const net::Endpoint& server) {
+  ANONCODE_TRY(auto c, net::make_client(server));
+  return HttpClient(std::move(c), server.url);
 }
 
 HttpClient::HttpClient(std::unique_ptr<httplib::Client> c, std::string base)

@@ -1,4 +1,5 @@
-// A JSON-over-HTTP client for the command line and tests (cpp-httplib, TCP_NODELAY).
+// A JSON-over-HTTPS client for the command line and tests (cpp-httplib through net::make_client:
+// the server's certificate verified against the operator CA).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "net/tls.h"
 
 namespace httplib {
 class Client;
@@ -25,8 +27,8 @@ struct HttpReply {
 
 class HttpClient {
  public:
-  // `base_url`: "http://host:port". `invalid_argument` if it is not one.
-  static Result<HttpClient> create(const std::string& base_url);
+  // `base_url`: "https://host:port" (or "http://" to loopback), see net::make_client.
+  static Result<HttpClient> create(const net::Endpoint& server);
   HttpClient(HttpClient&&) noexcept;
   HttpClient& operator=(HttpClient&&) noexcept;
   ~HttpClient();

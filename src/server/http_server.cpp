@@ -122,6 +122,28 @@ int status_of(const nlohmann::json& body) {
   return 500;
 }
 
+// A plain server, or a TLS one that loads `cert_file` (the chain) and `key_file` into its context:
+// TLS 1.2 or later, forward-secret AEAD suites for 1.2 (1.3's are all such), no renegotiation, no
+// compression, no session tickets (a server keeps no ticket key to rotate). A certificate or key
+// that does not load leaves the server invalid: bind() says so.
+std::unique_ptr<httplib::Server> make_server(const ServerOptions& o) {
+  if (o.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
+  std::string cert = o.tls_cert_file, key = o.tls_key_file;
+  return std::make_unique<httplib::SSLServer>([cert, key](SSL_CTX& ctx) {
+    SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
+                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+    return SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION) == 1 &&
+           SSL_CTX_set_cipher_list(&ctx,
+                                   "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                                   "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
+                                   "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305") ==
+               1 &&
+           SSL_CTX_use_certificate_chain_file(&ctx, cert.c_str()) == 1 &&
+           SSL_CTX_use_PrivateKey_file(&ctx, key.c_str(), SSL_FILETYPE_PEM) == 1 &&
+           SSL_CTX_check_private_key(&ctx) == 1;
+  });
+}
+
 }  // namespace
 
 // --- Request ---
@@ -167,7 +189,7 @@ nlohmann::json error_body(const Error& error, const nlohmann::json& extra) {
 
 HttpServer::HttpServer(ServerOptions options)
     : options_(std::move(options)),
-      http_(std::make_unique<httplib::Server>()),
+      http_(make_server(options_)),
       metrics_(std::make_unique<Metrics>()) {
   auto& s = *http_;
   // Without TCP_NODELAY every small response waits for the peer's delayed ACK (~40 ms).
@@ -374,6 +396,11 @@ void HttpServer::dispatch(const httplib::Request& req, void* res_ptr) {
 
 Result<int> HttpServer::bind() {
   if (port_ >= 0) return port_;
+  if (!http_->is_valid()) {
+    return make_error(ErrorCode::kInvalidArgument, "the TLS certificate " + options_.tls_cert_file +
+                                                       " or its key " + options_.tls_key_file +
+                                                       " does not load (or they do not match)");
+  }
   int port = -1;
   if (options_.port == 0) {
     port = http_->bind_to_any_port(options_.host);
@@ -449,7 +476,7 @@ void HttpServer::stop() {
 std::string HttpServer::url() const {
   std::string host = options_.host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(port_);
+  return (tls() ? "https://" : "http://") + host + ":" + std::to_string(port_);
 }
 
 }  // namespace anoncode::server

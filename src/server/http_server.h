@@ -102,6 +102,11 @@ struct ServerOptions {
   // Peers whose X-Forwarded-For is believed (Request::client_address): the TLS-terminating
   // proxies in front of the server. Loopback by default, where such a proxy usually runs.
   std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
+  // TLS (DESIGN §3.6 rule 6): the certificate chain (PEM, the server's first) and its private key
+  // (PEM). Both empty: plain HTTP, which only a caller that checked the operator asked for it on
+  // loopback may choose (anoncode serve). TLS 1.2 or 1.3, forward-secret AEAD suites only.
+  std::string tls_cert_file = {};
+  std::string tls_key_file = {};
 };
 
 class HttpServer {
@@ -125,7 +130,7 @@ class HttpServer {
   void set_health_check(std::function<Status()> check);
 
   // Binds the listening socket; the bound port (useful with port 0). `unavailable` if the
-  // address cannot be bound.
+  // address cannot be bound, `invalid_argument` if the TLS certificate or key do not load.
   Result<int> bind();
   // Serves on the bound socket until stop(); blocks. Binds first if bind() was not called.
   Status serve();
@@ -136,7 +141,8 @@ class HttpServer {
   void stop();
 
   int port() const { return port_; }
-  std::string url() const;  // http://host:port
+  std::string url() const;  // https://host:port (http:// without TLS)
+  bool tls() const { return !options_.tls_cert_file.empty(); }
   const Metrics& metrics() const { return *metrics_; }
   // Registers a gauge for /metrics (Metrics::add_gauge); before serving.
   void add_gauge(std::string name, std::string help, std::function<std::optional<double>()> read) {

@@ -4,10 +4,13 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <filesystem>
+#include <fstream>
 
 #include <atomic>
 #include <map>
@@ -16,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "net/tls.h"
 #include "server/auth.h"
 #include "server/http_client.h"
 #include "server/json_fields.h"
@@ -530,7 +534,7 @@ TEST_F(HttpServerTest, ServesConcurrentClients) {
 }
 
 TEST_F(HttpServerTest, TheClientHelperPassesRepliesAndMapsErrors) {
-  auto c = HttpClient::create(server_->url());
+  auto c = HttpClient::create({server_->url(), {}});
   ASSERT_TRUE(c.ok());
   auto ok = reply_json(c->post("/echo", json{{"name", "ok"}, {"n", 1}, {"data", "AQID"}}));
   ASSERT_TRUE(ok.ok());
@@ -541,7 +545,7 @@ TEST_F(HttpServerTest, TheClientHelperPassesRepliesAndMapsErrors) {
   EXPECT_EQ(reply_error(*denied).code, ErrorCode::kUnauthorized);
   auto allowed = reply_json(c->post("/secure", json::object(), std::string(kGoodToken)));
   EXPECT_TRUE(allowed.ok());
-  EXPECT_FALSE(HttpClient::create("ftp://x").ok());
+  EXPECT_FALSE(HttpClient::create({"ftp://x", {}}).ok());
 }
 
 TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
@@ -551,7 +555,7 @@ TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(1);
   EXPECT_FALSE(c.Get("/healthz"));
-  auto client = HttpClient::create("http://127.0.0.1:" + std::to_string(port));
+  auto client = HttpClient::create({"http://127.0.0.1:" + std::to_string(port), {}});
   ASSERT_TRUE(client.ok());
   auto r = client->get("/healthz");
   ASSERT_FALSE(r.ok());
@@ -561,7 +565,7 @@ TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
 // Request::client_address(): the peer, or behind a trusted proxy the address it appended.
 TEST(HttpServerClientAddress, IsThePeerOrWhatATrustedProxySaw) {
   for (bool loopback_trusted : {true, false}) {
-    ServerOptions opts{"127.0.0.1", 0, 2};
+    ServerOptions opts{.host = "127.0.0.1", .port = 0, .threads = 2};
     if (!loopback_trusted) opts.trusted_proxies = {"192.0.2.80"};
     HttpServer s(opts);
     s.route("GET", "/whoami", [](const Request& req) -> Result<json> {
@@ -602,11 +606,81 @@ TEST(HttpServerRoutes, DuplicateRoutesAreABug) {
                std::invalid_argument);
 }
 
+// DESIGN §3.6 rule 6: the server speaks TLS with the operator's certificate; a client verifies it.
+class HttpServerTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("anoncode-tls-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto ca = net::create_ca("anoncode", 30);
+    ASSERT_TRUE(ca.ok());
+    auto cert = net::issue_server_certificate(*ca, {}, 30);
+    ASSERT_TRUE(cert.ok());
+    auto key = cert->key_pem.expose_secret();
+    std::ofstream(dir_ / "ca.pem") << ca->cert_pem;
+    std::ofstream(dir_ / "cert.pem") << cert->cert_pem;
+    std::ofstream(dir_ / "key.pem") << std::string(key.begin(), key.end());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ServerOptions tls_options() const {
+    return ServerOptions{.host = "127.0.0.1",
+                         .port = 0,
+                         .threads = 2,
+                         .tls_cert_file = (dir_ / "cert.pem").string(),
+                         .tls_key_file = (dir_ / "key.pem").string()};
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(HttpServerTls, ServesHttpsThatAClientGivenTheCaVerifies) {
+  HttpServer s(tls_options());
+  s.route("POST", "/echo", [](const Request& req) -> Result<json> { return req.json_body(); });
+  ASSERT_TRUE(s.start().ok());
+  EXPECT_TRUE(s.tls());
+  EXPECT_EQ(s.url(), "https://127.0.0.1:" + std::to_string(s.port()));
+
+  auto client = HttpClient::create({s.url(), net::TlsTrust{(dir_ / "ca.pem").string()}});
+  ASSERT_TRUE(client.ok());
+  auto echoed = reply_json(client->post("/echo", json{{"secret", "travels encrypted"}}));
+  ASSERT_TRUE(echoed.ok()) << echoed.error().message;
+  EXPECT_EQ((*echoed)["secret"], "travels encrypted");
+
+  // Without the operator CA the certificate is not trusted: no request is sent.
+  auto untrusting = HttpClient::create({s.url(), {}});
+  ASSERT_TRUE(untrusting.ok());
+  auto refused = untrusting->get("/healthz");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("tls_ca.pem"), std::string::npos);
+
+  // Plain HTTP to the TLS port gets no HTTP answer.
+  httplib::Client plain("127.0.0.1", s.port());
+  plain.set_read_timeout(2, 0);
+  auto r = plain.Get("/healthz");
+  EXPECT_TRUE(!r || r->status == 400) << (r ? r->status : 0);
+  s.stop();
+}
+
+TEST_F(HttpServerTls, ACertificateThatDoesNotLoadIsAnErrorAtBind) {
+  auto opts = tls_options();
+  opts.tls_key_file = (dir_ / "ca.pem").string();  // not the certificate's key
+  HttpServer s(opts);
+  auto bound = s.bind();
+  ASSERT_FALSE(bound.ok());
+  EXPECT_EQ(bound.error().code, ErrorCode::kInvalidArgument);
+  opts.tls_cert_file = (dir_ / "missing.pem").string();
+  HttpServer t(opts);
+  EXPECT_FALSE(t.bind().ok());
+}
+
 TEST(HttpServerRoutes, ABusyPortIsUnavailable) {
-  HttpServer a(ServerOptions{"127.0.0.1", 0});
+  HttpServer a(ServerOptions{.host = "127.0.0.1", .port = 0});
   auto port = a.bind();
   ASSERT_TRUE(port.ok());
-  HttpServer b(ServerOptions{"127.0.0.1", *port});
+  HttpServer b(ServerOptions{.host = "127.0.0.1", .port = *port});
   auto second = b.bind();
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, ErrorCode::kUnavailable);

@@ -1,5 +1,7 @@
 // The admin console in a real browser (Debian's chromium, driven by playwright-core), against the
-// real `anoncode serve` on 127.0.0.1 with a real clone scenario made through the CLI:
+// real `anoncode serve` on 127.0.0.1 over HTTPS, with a real clone scenario made through the CLI.
+// The browser trusts the operator CA as an operator's workstation would: the CA is added to the
+// NSS database of a throwaway HOME (certutil), nothing is ignored; a browser without it refuses.
 //   node tests/browser/console_test.mjs        (ANONCODE_BIN, ANONCODE_SCREENSHOTS from ctest)
 // Each step saves a screenshot under ANONCODE_SCREENSHOTS.
 import { spawn, execFileSync } from 'node:child_process';
@@ -36,6 +38,7 @@ function cliMayFail(args) {
 
 // The server, on a free port; its URL from the "listening" log line.
 const token = cli(['init', '--data', data]).admin_token;
+process.env.ANONCODE_CA = join(data, 'tls_ca.pem');  // every CLI call below verifies the server
 const server = spawn(bin, ['serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
 const url = await new Promise((resolve, reject) => {
   const lines = createInterface({ input: server.stderr });
@@ -74,11 +77,33 @@ try {
   const caught = wallet('m-clone.json', 'code');
   check('setup: the clone is refused as sn_reused', caught.error && caught.error.code === 'sn_reused', JSON.stringify(caught));
 
+  check('the server speaks https', url.startsWith('https://127.0.0.1:'), url);
+  const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-quic',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  // A browser that was not given the operator CA refuses the server.
+  {
+    const home = join(tmp, 'home-untrusting');
+    mkdirSync(home, { recursive: true });
+    const untrusting = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs, env: { ...process.env, HOME: home } });
+    const page = await (await untrusting.newContext()).newPage();
+    let error = '';
+    try {
+      await page.goto(url + '/admin/');
+    } catch (e) {
+      error = String(e.message || e);
+    }
+    check('a browser without the operator CA refuses the certificate', /ERR_CERT_AUTHORITY_INVALID/.test(error), error.slice(0, 200));
+    await untrusting.close();
+  }
+  const home = join(tmp, 'home');
+  mkdirSync(join(home, '.pki', 'nssdb'), { recursive: true });
+  execFileSync('certutil', ['-N', '-d', 'sql:' + join(home, '.pki', 'nssdb'), '--empty-password']);
+  execFileSync('certutil', ['-A', '-d', 'sql:' + join(home, '.pki', 'nssdb'), '-n', 'anoncode operator CA', '-t', 'C,,', '-i', join(data, 'tls_ca.pem')]);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-quic',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    env: { ...process.env, HOME: home },
+    args: chromiumArgs,
   });
 
   async function login(user) {

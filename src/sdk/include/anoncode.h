@@ -39,8 +39,13 @@ enum {
 
 typedef struct anoncode_wallet anoncode_wallet;
 
-/* Opens (or starts) the wallet state file and connects it to the server "http://host:port". */
-int anoncode_wallet_new(const char* state_path, const char* server_url, anoncode_wallet** out);
+/* Opens (or starts) the wallet state file and connects it to the server "https://host:port",
+   whose TLS certificate must chain to the operator CA in the PEM file `ca_file` (as the app build
+   ships it; NULL: the system's trust store). "http://" is accepted for a loopback host only.
+   A URL that is neither, or a CA file without a certificate, is ANONCODE_E_INVALID_ARGUMENT,
+   ANONCODE_E_NOT_FOUND or ANONCODE_E_MALFORMED. */
+int anoncode_wallet_new(const char* state_path, const char* server_url, const char* ca_file,
+                        anoncode_wallet** out);
 void anoncode_wallet_free(anoncode_wallet* wallet);
 /* The operator's root public key (base64url of the 65-byte SM2 key), as the app build ships it.
    Issuer keys are accepted only in a key set it signed. Needed before the first open. */
