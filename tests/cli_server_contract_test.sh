@@ -163,6 +163,30 @@ out=$(admin audit verify); rc=$?
 check "admin audit verify: the chain holds" "$([[ $rc -eq 0 ]] && jq -e '.ok == true and .entries > 10 and .first_broken_seq == null' <<<"$out")"
 check "no console password is in the log or the verify output" "$(! grep -qF -e "$olga_password" -e "a passphrase of my own" "$tmp/serve.log" && ! grep -qF -e "$olga_password" <<<"$out" && echo true)"
 
+# --- a clone and its evidence (DESIGN §3.6 rule 7) ---
+wallet() { local state=$1; shift; "$bin" wallet --server "$url" --state "$tmp/$state" --trust-root "$data/trust_root" "$@"; }
+out=$(wallet w.json open --user-id u1 --app-token "$app_token"); rc=$?
+check "wallet open" "$([[ $rc -eq 0 ]] && echo true)"
+out=$(wallet w.json recharge --amount 1500); rc=$?
+check "wallet recharge" "$([[ $rc -eq 0 ]] && echo true)"
+cp "$tmp/w.json" "$tmp/w-clone.json"
+out=$(wallet w.json code); rc=$?
+check "the original requests a code" "$([[ $rc -eq 0 ]] && echo true)"
+out=$(wallet w-clone.json code); rc=$?
+check "the copy's show is refused as sn_reused" "$([[ $rc -ne 0 ]] && jq -e '.error.code == "sn_reused"' <<<"$out")"
+out=$(admin violations); rc=$?
+check "admin violations lists the clone, its evidence verified by the server" "$([[ $rc -eq 0 ]] && jq -e '
+  .violations | length == 1 and .[0].kind == "clone" and .[0].user_id == "u1" and .[0].evidence == "verified"' <<<"$out")"
+violation_id=$(jq -r '.violations[0].id' <<<"$out")
+out=$(admin violations verify "$violation_id" --trust-root "$data/trust_root"); rc=$?
+check "admin violations verify: both shows checked with the root-signed public keys, J recomputed" "$([[ $rc -eq 0 ]] && jq -e --arg id "$violation_id" '
+  .id == $id and .verified == true and (.j | test("^[0-9a-f]{64,}$")) and .user_id == "u1" and .trust_root_checked == true' <<<"$out")"
+out=$(admin violations verify "$violation_id" --trust-root "$tmp/other/trust_root"); rc=$?
+check "admin violations verify under another trust root: verification_failed" "$([[ $rc -eq 1 ]] && jq -e '
+  .verified == false and .error.code == "verification_failed"' <<<"$out")"
+out=$(admin violations verify no-such-violation --trust-root "$data/trust_root"); rc=$?
+check "admin violations verify of an unknown id: not_found" "$([[ $rc -eq 1 ]] && jq -e '.error.code == "not_found"' <<<"$out")"
+
 resp=$(http_get "$port" /no/such/route)
 check "an unknown route is 404 not_found" "$([[ $(head -n 1 <<<"$resp") == 404 ]] && tail -n +2 <<<"$resp" | jq -e '.error.code == "not_found"')"
 resp=$(http_get "$port" /admin/)

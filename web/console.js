@@ -147,8 +147,11 @@ const pages = {
     const v = await api('GET', '/admin/v1/violations');
     page.append(el('h2', { text: 'Violations (违规追踪)' }),
       el('p', { class: 'hint', text: 'Wallets caught by the cryptography: a clone (a serial shown twice, traced to its owner) or a copied code (a copy risk).' }));
+    // DESIGN §3.6 rule 7: the server checked each clone's evidence with the published issuer keys.
+    const marks = { verified: 'evidence verified', absent: 'no evidence', invalid: 'evidence INVALID' };
+    const rows = (v.violations || []).map((row) => ({ ...row, evidence: marks[row.evidence] || 'no evidence' }));
     const traceBox = el('div', { id: 'trace' });
-    page.append(el('div', { id: 'violations-table' }, table(v.violations || [], (row) => row.user_id
+    page.append(el('div', { id: 'violations-table' }, table(rows, (row) => row.user_id
       ? el('button', { class: 'secondary', 'data-trace': row.user_id, text: 'Trace', onclick: () => attempt(() => trace(traceBox, row.user_id)) })
       : el('span', { class: 'empty', text: 'no user' }))), traceBox);
   },

@@ -14,7 +14,9 @@
 #include "common/counters.h"
 #include "console/admin_accounts.h"
 #include "console/audit_log.h"
+#include "crypto/sm2.h"
 #include "crypto/sm3.h"
+#include "privacy/evidence.h"
 #include "privacy/privacy_http.h"
 #include "server/http_client.h"
 #include "server/log.h"
@@ -694,6 +696,31 @@ TEST_P(AppBackendTest, PrivacyEndpointsAndAViolationInTheAdminList) {
   EXPECT_EQ(v["accountid"], "1234567890123456789");
   EXPECT_EQ(v["kind"], "clone");
   EXPECT_EQ(v["detected_at"], now_);
+  // DESIGN §3.6 rule 7: its evidence, checked against the published key sets (none yet: the
+  // server's secret keys are not what the mark relies on).
+  EXPECT_EQ(v["evidence"], "invalid");
+  const std::string id = v["id"];  // `v` points into the reply replaced next
+  auto root = crypto::Sm2PrivateKey::generate();
+  ASSERT_TRUE(root.ok());
+  ASSERT_TRUE(privacy_->publish_keyset(*root, now_, 365LL * 86'400'000).ok());
+  violations = client_->get("/admin/v1/violations", std::string(kAdminToken));
+  ASSERT_TRUE(violations.ok());
+  EXPECT_EQ(violations->body["violations"][0]["evidence"], "verified");
+  auto evidence = client_->get("/admin/v1/violations/evidence?id=" + id, std::string(kAdminToken));
+  ASSERT_TRUE(evidence.ok());
+  ASSERT_EQ(evidence->status, 200) << evidence->body;
+  EXPECT_EQ(evidence->body["status"], "verified");
+  EXPECT_EQ(evidence->body["user_id"], "alice");
+  auto checked = privacy::verify_evidence(evidence->body["evidence"], privacy_->public_keys());
+  ASSERT_TRUE(checked.ok()) << checked.error().message;
+  EXPECT_EQ(checked->j, *privacy_->identity_of("alice"));
+  auto unknown =
+      client_->get("/admin/v1/violations/evidence?id=nosuchid", std::string(kAdminToken));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(code(*unknown), "not_found");
+  auto no_id = client_->get("/admin/v1/violations/evidence", std::string(kAdminToken));
+  ASSERT_TRUE(no_id.ok());
+  EXPECT_EQ(code(*no_id), "invalid_argument");
 
   // A show bound to another context (here: another amount) is refused.
   auto nonce_reply = post("/privacy/v1/nonce", json::object());

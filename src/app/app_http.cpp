@@ -64,6 +64,13 @@ R key_proof_attempt(const Request& req, const server::NowMs& now, Attempt attemp
   return out;
 }
 
+// A violation as GET /admin/v1/violations lists it.
+json violation_json(const privacy::Violation& v) {
+  return {{"id", v.id},           {"user_id", v.user_id ? json(*v.user_id) : json(nullptr)},
+          {"wallet", v.wallet_b}, {"accountid", v.accountid},
+          {"kind", v.kind},       {"detected_at", v.detected_at}};
+}
+
 std::string secret_text(const SecretBytes& s) {
   return std::string(reinterpret_cast<const char*>(s.expose_secret().data()), s.size());
 }
@@ -207,20 +214,43 @@ void register_admin_routes(server::HttpServer& http, AppBackend& app, console::A
           return json{{"locks", std::move(list)}, {"now", at}};
         });
 
-  // seed 000 §2.6 violation tracing (违规追踪): what tracing found
+  // seed 000 §2.6 violation tracing (违规追踪): what tracing found. `evidence` is the mark of
+  // DESIGN §3.6 rule 7, checked against the published issuer key sets — public keys only.
   admin("GET", "/admin/v1/violations", Permission::kView,
         [&app](const Request&, const Actor&) -> Result<json> {
           ANONCODE_TRY(auto found, app.privacy().violations());
+          ANONCODE_TRY(auto keys, app.privacy().published_keys());
           json list = json::array();
           for (const auto& v : found) {
-            list.push_back({{"id", v.id},
-                            {"user_id", v.user_id ? json(*v.user_id) : json(nullptr)},
-                            {"wallet", v.wallet_b},
-                            {"accountid", v.accountid},
-                            {"kind", v.kind},
-                            {"detected_at", v.detected_at}});
+            json item = violation_json(v);
+            item["evidence"] = privacy::evidence_status(v.evidence, keys);
+            list.push_back(std::move(item));
           }
           return json{{"violations", list}};
+        });
+
+  // DESIGN §3.6 rule 7: a violation's evidence, for anyone to check with the published keys
+  // (`anoncode admin violations verify`). The two shows give the rider's secret to whoever holds
+  // them, and so every wallet pseudonym of the rider: the trace permission, and audited like a
+  // look at a trace (appended before the answer is sent).
+  admin("GET", "/admin/v1/violations/evidence", Permission::kViewTrace,
+        [&app, &auth](const Request& req, const Actor& actor) -> Result<json> {
+          auto id = req.query("id");
+          if (!id || id->empty() || id->size() > 64) {
+            return make_error(ErrorCode::kInvalidArgument, "id is required (1 to 64 characters)");
+          }
+          ANONCODE_TRY(privacy::Violation v, app.privacy().violation(*id));
+          ANONCODE_TRY(auto keys, app.privacy().published_keys());
+          json out = violation_json(v);
+          out["status"] = privacy::evidence_status(v.evidence, keys);
+          out["evidence"] = nullptr;
+          if (v.evidence) {
+            auto doc = json::parse(*v.evidence, nullptr, false);
+            if (!doc.is_discarded()) out["evidence"] = std::move(doc);
+          }
+          ANONCODE_CHECK(
+              auth.audit().append({actor.name, "violation.evidence", v.id, {}}, auth.now()));
+          return out;
         });
 }
 

@@ -15,7 +15,7 @@ void register_app_routes(server::HttpServer& http, AppBackend& app,
                          server::NowMs now = server::system_now_ms);
 
 // /admin/v1/users, /admin/v1/whitelist*, /admin/v1/terminals, /admin/v1/violations,
-// /admin/v1/restore-locks, behind
+// /admin/v1/violations/evidence (trace permission, audited), /admin/v1/restore-locks, behind
 // the console's authorization (console/admin_auth.h: the admin token or a session whose role
 // may); every change is audited in its own transaction.
 void register_admin_routes(server::HttpServer& http, AppBackend& app, console::AdminAuth& auth,

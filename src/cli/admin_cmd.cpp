@@ -12,6 +12,7 @@
 #include "cli/output.h"
 #include "common/bytes.h"
 #include "perf/flows.h"
+#include "privacy/evidence.h"
 #include "privacy/issuer_keyset.h"
 #include "server/http_client.h"
 
@@ -28,6 +29,7 @@ struct AdminOptions {
   std::string terminal, merchant;
   std::string now;
   std::string username, role;
+  std::string violation_id;
 };
 AdminOptions o;
 
@@ -99,22 +101,28 @@ int audit_verify() {
 // DESIGN §3.6 rule 4: the published issuer key sets, checked with the root public key alone —
 // every one signed by it, sequences 1, 2, … without a gap, one group, never more than two keys
 // valid at once (at any instant any set names), and a key's validity never rewritten later.
-int keys_audit() {
-  auto root = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
-  if (!root) return print_error(root.error());
-  auto client = connect();
-  if (!client) return print_error(client.error());
-  auto reply = client->get("/privacy/v1/keysets");
-  if (!reply || !reply->ok()) return print_reply(reply);
+// Without a root (`violations verify` without --trust-root) only their shape is checked.
+struct KeysetAudit {
+  int64_t count = 0, latest_sequence = 0;
   std::vector<std::string> problems;
+  std::vector<privacy::IssuerKeySet> sets;  // the ones that verified
+};
+
+Result<KeysetAudit> audit_keysets(const std::optional<crypto::Sm2PublicKey>& root) {
+  ANONCODE_TRY(auto client, connect());
+  ANONCODE_TRY(auto reply, client.get("/privacy/v1/keysets"));
+  if (!reply.ok()) return server::reply_error(reply);
+  KeysetAudit out;
+  std::vector<std::string>& problems = out.problems;
   std::map<std::string, privacy::IssuerKeyEntry> first_seen;
   std::string group;
-  int64_t expected = 1, count = 0;
-  for (const auto& k : reply->body.value("keysets", nlohmann::json::array())) {
-    ++count;
+  int64_t expected = 1;
+  for (const auto& k : reply.body.value("keysets", nlohmann::json::array())) {
+    const int64_t count = ++out.count;
     auto sig = from_base64url(k.value("signature", std::string()));
     privacy::SignedKeySet s{k.value("body", std::string()), sig ? *sig : Bytes{}};
-    auto set = privacy::verify_keyset(s, *root, expected, 0);
+    auto set =
+        root ? privacy::verify_keyset(s, *root, expected, 0) : privacy::IssuerKeySet::parse(s.body);
     if (!set) {
       problems.push_back("set " + std::to_string(count) + ": " + set.error().message);
       continue;
@@ -143,16 +151,83 @@ int keys_audit() {
                            " keys valid at once");
       }
     }
+    out.sets.push_back(std::move(*set));
   }
-  if (count == 0) problems.push_back("no issuer key set was published");
-  nlohmann::json out = {{"keysets", count},
-                        {"latest_sequence", expected - 1},
-                        {"verified", problems.empty()},
-                        {"problems", problems}};
-  if (problems.empty()) return print_ok(out);
-  out["error"] = {{"code", "verification_failed"}, {"message", problems.front()}};
+  if (out.count == 0) problems.push_back("no issuer key set was published");
+  out.latest_sequence = expected - 1;
+  return out;
+}
+
+int keys_audit() {
+  auto root = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
+  if (!root) return print_error(root.error());
+  auto audit = audit_keysets(*root);
+  if (!audit) return print_error(audit.error());
+  nlohmann::json out = {{"keysets", audit->count},
+                        {"latest_sequence", audit->latest_sequence},
+                        {"verified", audit->problems.empty()},
+                        {"problems", audit->problems}};
+  if (audit->problems.empty()) return print_ok(out);
+  out["error"] = {{"code", "verification_failed"}, {"message", audit->problems.front()}};
   std::cout << out.dump() << std::endl;
   return 1;
+}
+
+// DESIGN §3.6 rule 7: a violation's evidence, fetched from the server and checked here with the
+// published issuer keys alone — after the key sets are checked against the trust root as
+// `keys audit` checks them. Prints {"id","verified","j","user_id",…}; exit 1 with a stable code
+// when it fails (`not_found` for a violation without evidence).
+int violations_verify() {
+  std::optional<crypto::Sm2PublicKey> root;
+  if (!o.trust_root.empty()) {
+    auto parsed = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
+    if (!parsed) return print_error(parsed.error());
+    root = *parsed;
+  }
+  nlohmann::json out = {{"id", o.violation_id}, {"verified", false}};
+  auto fail = [&out](const Error& e) {
+    out["error"] = {{"code", std::string(e.code_name())}, {"message", e.message}};
+    std::cout << out.dump() << std::endl;
+    return e.code == ErrorCode::kInvalidArgument ? 2 : 1;
+  };
+  auto client = connect();
+  if (!client) return print_error(client.error());
+  std::string q;
+  for (unsigned char ch : o.violation_id) {  // percent-encode all but unreserved characters
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      q += static_cast<char>(ch);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      q += '%';
+      q += hex[ch >> 4];
+      q += hex[ch & 15];
+    }
+  }
+  auto reply = client->get("/admin/v1/violations/evidence?id=" + q, o.token);
+  if (!reply || !reply->ok()) return print_reply(reply);
+  const nlohmann::json& v = reply->body;
+  out["user_id"] = v.value("user_id", nlohmann::json());
+  out["kind"] = v.value("kind", std::string());
+  out["trust_root_checked"] = root.has_value();
+  if (!v.contains("evidence") || v["evidence"].is_null()) {
+    return fail(make_error(ErrorCode::kNotFound,
+                           "this violation has no evidence (a copied code, or a clone whose first "
+                           "show was recorded before migration 0007)"));
+  }
+  auto audit = audit_keysets(root);
+  if (!audit) return fail(audit.error());
+  out["keysets"] = audit->count;
+  if (!audit->problems.empty()) {
+    return fail(
+        make_error(ErrorCode::kVerificationFailed, "issuer key sets: " + audit->problems.front()));
+  }
+  auto keys = privacy::issuer_keys_of(audit->sets);
+  if (!keys) return fail(keys.error());
+  auto checked = privacy::verify_evidence(v["evidence"], *keys);
+  if (!checked) return fail(checked.error());
+  out["verified"] = true;
+  out["j"] = to_hex(checked->j);
+  return print_ok(out);
 }
 
 nlohmann::json user_ids_body() {
@@ -226,8 +301,25 @@ void add_admin_command(CLI::App& app, Action& action) {
     };
   });
 
-  admin->add_subcommand("violations", "cloned wallets found by tracing (违规追踪)")
-      ->callback([&action] { action = [] { return call("GET", "/admin/v1/violations"); }; });
+  // `admin violations` lists; `admin violations verify ID` checks one violation's evidence.
+  auto* violations =
+      admin->add_subcommand("violations", "cloned wallets found by tracing (违规追踪)");
+  auto* violations_verify_cmd = violations->add_subcommand(
+      "verify", "check a violation's evidence with the published issuer keys alone");
+  violations_verify_cmd->add_option("id", o.violation_id, "the violation's id")->required();
+  violations_verify_cmd
+      ->add_option("--trust-root", o.trust_root,
+                   "the root public key that signs the issuer key sets: the trust_root file of "
+                   "`anoncode init`, or its text (or ANONCODE_TRUST_ROOT)")
+      ->envname("ANONCODE_TRUST_ROOT")
+      ->required();
+  violations_verify_cmd->callback([&action] { action = [] { return violations_verify(); }; });
+  // CLI11 runs a subcommand's callback before its parent's: the listing only without `verify`.
+  violations->callback([&action, violations] {
+    if (violations->get_subcommands().empty()) {
+      action = [] { return call("GET", "/admin/v1/violations"); };
+    }
+  });
 
   auto* trace = admin->add_subcommand("trace", "a traced user's wallets and transactions");
   trace->add_option("--user-id", o.user_id)->required();

@@ -39,6 +39,14 @@ Statement issue_statement(const Group& g) {
   return st;
 }
 
+// The issuer's attestation of a show's MAC (DESIGN §3.6 rule 7): log_B W = log_A' Ā.
+Statement mac_statement(const Group& g) {
+  Statement st(g, "anoncode/v1/mac");
+  st.add("W", {{"x", "B"}});
+  st.add("Abar", {{"x", "A'"}});
+  return st;
+}
+
 // The pseudonym relations' names: P0 = sk·G0, P1 = sk·G1 (DESIGN §3.6 rule 3).
 constexpr std::array<std::string_view, kMaxPseudonyms> kPseudonymNames{"P0", "P1"};
 constexpr std::array<std::string_view, kMaxPseudonyms> kPseudonymBaseNames{"G0", "G1"};
@@ -74,9 +82,10 @@ const T& per_group(const Group& g, Make make) {
 
 // The statements are built once per group; building one is cheap but not free.
 struct Statements {
-  Statement open, issue;
+  Statement open, issue, mac;
   std::vector<Statement> shows;  // [with_identity * (kMaxPseudonyms + 1) + pseudonyms]
-  explicit Statements(const Group& g) : open(open_statement(g)), issue(issue_statement(g)) {
+  explicit Statements(const Group& g)
+      : open(open_statement(g)), issue(issue_statement(g)), mac(mac_statement(g)) {
     for (bool identity : {false, true}) {
       for (size_t k = 0; k <= kMaxPseudonyms; ++k) shows.push_back(show_statement(g, identity, k));
     }
@@ -515,6 +524,15 @@ Transcript show_transcript(const Group& g, const ShowRequest& req, const Scalar&
   return t;
 }
 
+// The MAC proof's transcript binds the key and the whole show (SM3 of its encoding), so a proof
+// made for one show proves nothing about another.
+Transcript mac_transcript(const ShowRequest& req) {
+  const Sm3Digest show = sm3(req.encode());
+  Transcript t("anoncode/v1/mac");
+  t.append("kid", req.kid).append("show", show);
+  return t;
+}
+
 // The public points of the show statement, computed the same way by both sides. `bases` are the
 // pseudonym bases G_i, one per req.pseudonyms[i].
 std::vector<Point> show_points(const Statement& st, const Group& g, const ShowRequest& req,
@@ -715,34 +733,86 @@ Result<Point> Issuer::verify_open(const OpenRequest& req, const ContextHash& exp
   return req.J;
 }
 
+namespace {
+
+// Checks 1 and 3–7 of docs/PROTOCOL.md §5.5 — every check on public data, so the issuer and a
+// third party run the same code; the caller adds the key lookup and the MAC check (with x, or
+// with the issuer's DLEQ proof). Returns the double-spend challenge C.
+Result<Scalar> check_show_public(const Group& g, const ShowRequest& req,
+                                 const ContextHash& expected_ctx, const Point* identity,
+                                 std::span<const std::string> scopes) {
+  bool with_identity = req.op == ShowOp::kRefund;
+  if (req.group != &g || req.ctx != expected_ctx || g.is_identity(req.A_prime) ||
+      g.is_identity(req.Cn) || with_identity != (identity != nullptr) ||
+      (identity != nullptr && g.is_identity(*identity)) || req.pseudonyms.size() != scopes.size()) {
+    return verification_failed();
+  }
+  for (const auto& p : req.pseudonyms) {
+    if (g.is_identity(p)) return verification_failed();
+  }
+  const Statement& st = Statements::of(g).show(with_identity, scopes.size());
+  auto proof = SigmaProof::decode(st, req.proof);
+  if (!proof) return verification_failed();
+  Scalar C = ds_challenge(g, req.nonce, req.op);
+  Transcript t = show_transcript(g, req, C);
+  auto points = show_points(st, g, req, C, identity, pseudonym_bases(g, scopes));
+  if (!proof->verify(st, points, t)) return verification_failed();
+  return C;
+}
+
+// The MAC proof's public points.
+std::vector<Point> mac_points(const Statement& st, const IssuerPublicKey& pub,
+                              const ShowRequest& req) {
+  const Group& g = pub.group();
+  return st.points(
+      {{"W", pub.W()}, {"B", Generators::of(g).B}, {"Abar", req.A_bar}, {"A'", req.A_prime}});
+}
+
+}  // namespace
+
 Result<VerifiedShow> Issuer::verify_show_proof(const ShowRequest& req,
                                                const ContextHash& expected_ctx,
                                                const Point* identity,
                                                std::span<const std::string> scopes) const {
   const IssuerKey* key = find(req.kid);
-  bool with_identity = req.op == ShowOp::kRefund;
-  if (req.group != &group_ || key == nullptr || req.ctx != expected_ctx ||
-      group_.is_identity(req.A_prime) || group_.is_identity(req.Cn) ||
-      with_identity != (identity != nullptr) ||
-      (identity != nullptr && group_.is_identity(*identity)) ||
-      req.pseudonyms.size() != scopes.size()) {
-    return verification_failed();
-  }
-  for (const auto& p : req.pseudonyms) {
-    if (group_.is_identity(p)) return verification_failed();
-  }
+  if (key == nullptr) return verification_failed();
   // The proof first: it depends only on public data, so how long it takes tells nothing.
-  const Statement& st = Statements::of(group_).show(with_identity, scopes.size());
-  auto proof = SigmaProof::decode(st, req.proof);
-  if (!proof) return verification_failed();
-  Scalar C = ds_challenge(group_, req.nonce, req.op);
-  Transcript t = show_transcript(group_, req, C);
-  auto points = show_points(st, group_, req, C, identity, pseudonym_bases(group_, scopes));
-  if (!proof->verify(st, points, t)) return verification_failed();
+  ANONCODE_TRY(Scalar C, check_show_public(group_, req, expected_ctx, identity, scopes));
   // The MAC check last: Ā = x·A' (x is secret: constant-time multiplication and comparison).
   // Done after the proof, its outcome is visible only as the final accept or reject, never as a
   // timing difference for a request whose proof fails anyway.
   if (!group_.equal(req.A_bar, group_.mul(key->x(), req.A_prime))) return verification_failed();
+  return VerifiedShow{req.kid, req.nonce, req.s, req.R, C, req.Cn, req.pseudonyms};
+}
+
+Result<Bytes> Issuer::prove_mac(const ShowRequest& req, Rng& rng) const {
+  const IssuerKey* key = find(req.kid);
+  if (key == nullptr) return make_error(ErrorCode::kUnknownKey, "no issuer key with that id");
+  // Attest only what is true: a proof for a false Ā would not verify anyway.
+  if (req.group != &group_ || group_.is_identity(req.A_prime) ||
+      !group_.equal(req.A_bar, group_.mul(key->x(), req.A_prime))) {
+    return verification_failed();
+  }
+  const Statement& st = Statements::of(group_).mac;
+  Transcript t = mac_transcript(req);
+  auto points = mac_points(st, key->public_key(), req);
+  const Scalar& x = key->x();
+  auto witness = st.witness({{"x", &x}});
+  return SigmaProof::prove(st, points, witness, t, rng).encode(group_);
+}
+
+Result<VerifiedShow> verify_show_public(const IssuerPublicKey& pub, const ShowRequest& req,
+                                        const Point* identity, std::span<const std::string> scopes,
+                                        ByteView mac_proof) {
+  const Group& g = pub.group();
+  if (req.group != &g || req.kid != pub.kid()) return verification_failed();
+  // The context is the one the show carries: a third party checks the show as it was made.
+  ANONCODE_TRY(Scalar C, check_show_public(g, req, req.ctx, identity, scopes));
+  const Statement& st = Statements::of(g).mac;
+  auto proof = SigmaProof::decode(st, mac_proof);
+  if (!proof) return verification_failed();
+  Transcript t = mac_transcript(req);
+  if (!proof->verify(st, mac_points(st, pub, req), t)) return verification_failed();
   return VerifiedShow{req.kid, req.nonce, req.s, req.R, C, req.Cn, req.pseudonyms};
 }
 

@@ -250,6 +250,11 @@ class Issuer {
   Result<VerifiedShow> verify_show_proof(const ShowRequest& req, const ContextHash& expected_ctx,
                                          const Point* identity,
                                          std::span<const std::string> scopes = {}) const;
+  // DESIGN §3.6 rule 7: a DLEQ proof log_B W = log_A' Ā under the show's key, which lets anyone
+  // holding W check the MAC (verify_show_public). Its transcript binds the kid and SM3 of the
+  // show's encoding. `unknown_key` if this issuer does not hold the show's key;
+  // `verification_failed` if Ā ≠ x·A' (the issuer attests only a true MAC).
+  Result<Bytes> prove_mac(const ShowRequest& req, Rng& rng) const;
   // Issues a credential on the commitment Cn (after open or after a verified show).
   Result<IssueResponse> issue(const KeyId& kid, const Point& Cn, Rng& rng) const;
 
@@ -258,6 +263,14 @@ class Issuer {
   const Group& group_;
   std::vector<IssuerKey> keys_;
 };
+
+// The checks of Issuer::verify_show_proof with public keys alone: the same code checks the show
+// proof (against the ctx the show carries), then the issuer's MAC proof (Issuer::prove_mac)
+// replaces the check Ā = x·A'. `pub` must be the show's key. Every failure is one opaque
+// `verification_failed`.
+Result<VerifiedShow> verify_show_public(const IssuerPublicKey& pub, const ShowRequest& req,
+                                        const Point* identity, std::span<const std::string> scopes,
+                                        ByteView mac_proof);
 
 // The double-spend challenge C = HashToScalar("anoncode/v1/dschal", n || op).
 Scalar ds_challenge(const Group& g, const Nonce& nonce, ShowOp op);

@@ -340,6 +340,97 @@ TEST_P(CredentialTest, ACloneIsTracedToItsOwnerAndNobodyElse) {
             ErrorCode::kInvalidArgument);
 }
 
+// DESIGN §3.6 rule 7: the issuer's DLEQ proof of Ā = x·A' lets anyone holding W check a show —
+// the same checks as verify_show_proof, with the proof in place of x.
+TEST_P(CredentialTest, TheIssuersMacProofLetsAnyoneCheckAShow) {
+  Rider r = open_rider("mia");
+  const std::vector<std::string> scopes{"WALLETAAAAAAAAAAAAAAAAAA"};
+  Nonce n1 = nonces_.issue(now_), n2 = nonces_.issue(now_);
+  auto shown = CredentialClient::show(r.cred, pub(), ShowOp::kRequestCode, n1, ctx_of("wallet"),
+                                      rng_, scopes);
+  ASSERT_TRUE(shown.ok());
+  // Through the wire encoding, as a third party gets it.
+  auto req = ShowRequest::decode(shown->request.encode());
+  ASSERT_TRUE(req.ok());
+  auto proof = issuer_->prove_mac(*req, rng_);
+  ASSERT_TRUE(proof.ok()) << proof.error().message;
+  auto v = verify_show_public(pub(), *req, nullptr, scopes, *proof);
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_TRUE(v->s.ct_equal(r.cred.serial()));
+  auto by_issuer = issuer_->verify_show_proof(*req, ctx_of("wallet"), nullptr, scopes);
+  ASSERT_TRUE(by_issuer.ok());
+  EXPECT_TRUE(v->C.ct_equal(by_issuer->C));
+  // A refund, checked against the J it proves.
+  auto refund = CredentialClient::show(r.cred, pub(), ShowOp::kRefund, n2, ctx_of("refund"), rng_);
+  ASSERT_TRUE(refund.ok());
+  auto refund_proof = issuer_->prove_mac(refund->request, rng_);
+  ASSERT_TRUE(refund_proof.ok());
+  EXPECT_TRUE(verify_show_public(pub(), refund->request, &r.J, {}, *refund_proof).ok());
+  expect_opaque(verify_show_public(pub(), refund->request, nullptr, {}, *refund_proof));
+
+  // A tampered show: any changed element, and the ctx or the scopes it is checked with.
+  ShowRequest tampered = *req;
+  tampered.s = g().add(tampered.s, g().scalar_from_u64(1));
+  expect_opaque(verify_show_public(pub(), tampered, nullptr, scopes, *proof));
+  tampered = *req;
+  tampered.ctx[0] ^= 1;
+  expect_opaque(verify_show_public(pub(), tampered, nullptr, scopes, *proof));
+  const std::vector<std::string> other_scopes{"OTHERWALLETAAAAAAAAAAAAA"};
+  expect_opaque(verify_show_public(pub(), *req, nullptr, other_scopes, *proof));
+  expect_opaque(verify_show_public(pub(), *req, nullptr, {}, *proof));
+  Bytes flipped = req->encode();
+  flipped[flipped.size() / 2] ^= 1;
+  if (auto f = ShowRequest::decode(flipped); f.ok()) {
+    expect_opaque(verify_show_public(pub(), *f, nullptr, scopes, *proof));
+  }
+  // A proof made for another show (the refund) is no proof for this one.
+  expect_opaque(verify_show_public(pub(), *req, nullptr, scopes, *refund_proof));
+  Bytes bad_proof = *proof;
+  bad_proof[5] ^= 1;
+  expect_opaque(verify_show_public(pub(), *req, nullptr, scopes, bad_proof));
+  expect_opaque(verify_show_public(pub(), *req, nullptr, scopes, Bytes(proof->size() - 1)));
+
+  // A proof under another key: that issuer cannot attest a MAC it did not make, a proof by it
+  // does not verify under this key, and this key's proof does not verify under that one.
+  IssuerKey other_key = IssuerKey::generate(g(), rng_);
+  Issuer other(g());
+  ASSERT_TRUE(other.add_key(other_key).ok());
+  EXPECT_EQ(other.prove_mac(*req, rng_).error().code, ErrorCode::kUnknownKey);
+  ShowRequest renamed = *req;
+  renamed.kid = other_key.kid();
+  expect_opaque(other.prove_mac(renamed, rng_));
+  expect_opaque(verify_show_public(other_key.public_key(), *req, nullptr, scopes, *proof));
+  expect_opaque(verify_show_public(other_key.public_key(), renamed, nullptr, scopes, *proof));
+
+  // A forged Ā: a credential MACed under another key x' but naming this key's kid makes a show
+  // whose proof holds (the proof never involves x) and whose Ā = x'·A' ≠ x·A'. The issuer will
+  // not attest it, and no proof at hand makes it pass.
+  auto started = CredentialClient::begin_open(other_key.public_key(), ctx_of("forger"), rng_);
+  auto resp = other.issue(other_key.kid(), started.request.Cn, rng_);
+  ASSERT_TRUE(resp.ok());
+  auto foreign = CredentialClient::finish_issue(started.pending, *resp, other_key.public_key());
+  ASSERT_TRUE(foreign.ok());
+  SecretBytes secret = foreign->encode_secret();
+  Bytes raw(secret.expose_secret().begin(), secret.expose_secret().end());
+  std::copy(pub().kid().begin(), pub().kid().end(), raw.begin() + 3);
+  auto relabelled = Credential::decode_secret(SecretBytes(raw));
+  ASSERT_TRUE(relabelled.ok());
+  Nonce n3 = nonces_.issue(now_);
+  auto forged = CredentialClient::show(*relabelled, pub(), ShowOp::kRequestCode, n3,
+                                       ctx_of("wallet"), rng_, scopes);
+  ASSERT_TRUE(forged.ok());
+  expect_opaque(issuer_->verify_show_proof(forged->request, ctx_of("wallet"), nullptr, scopes));
+  expect_opaque(issuer_->prove_mac(forged->request, rng_));
+  expect_opaque(verify_show_public(pub(), forged->request, nullptr, scopes, *proof));
+  // A DLEQ by the forger, who knows x': true under its own key W' = x'·B and kid, it does not
+  // verify under W.
+  ShowRequest self_labelled = forged->request;
+  self_labelled.kid = other_key.kid();
+  auto forger_proof = other.prove_mac(self_labelled, rng_);
+  ASSERT_TRUE(forger_proof.ok());  // true for x', under its own kid
+  expect_opaque(verify_show_public(pub(), forged->request, nullptr, scopes, *forger_proof));
+}
+
 // The elements a show puts on the wire, each as its encoding.
 std::vector<Bytes> elements(const Group& g, const ShowRequest& q) {
   std::vector<Bytes> out{g.encode_point(q.A_prime), g.encode_point(q.A_bar), g.encode_point(q.D),

@@ -4,6 +4,7 @@
 #include "common/counters.h"
 
 #include "crypto/sm3.h"
+#include "privacy/evidence.h"
 
 namespace anoncode::privacy {
 
@@ -24,6 +25,16 @@ Error verification_failed() {
 Bytes scalar_bytes(const crypto::Group& g, const crypto::Scalar& s) {
   auto a = g.encode_scalar(s);
   return Bytes(a.begin(), a.end());
+}
+
+// A violations row: id, kind, user_id, b, accountid, detected_at, evidence.
+Violation violation_of(const storage::Row& r) {
+  auto opt = [&r](size_t i) {
+    return r.is_null(i) ? std::nullopt : std::optional<std::string>(r.text(i));
+  };
+  return Violation{
+      r.text(0), r.text(1), opt(2), r.is_null(3) ? "" : r.text(3), r.is_null(4) ? "" : r.text(4),
+      r.i64(5),  opt(6)};
 }
 
 std::string random_id(crypto::Rng& rng) {
@@ -174,13 +185,19 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
   const Bytes nonce(req.nonce.begin(), req.nonce.end());
   const crypto::Sm3Digest digest = crypto::sm3(show_request);
   const Bytes request_hash(digest.begin(), digest.end());
+  // What the show was verified against, kept with it for the evidence of a later clone.
+  const ShowRecord record{
+      ctx.op,       ctx.scopes,    J ? std::optional<Bytes>(group_.encode_point(*J)) : std::nullopt,
+      ctx.wallet_b, ctx.accountid, ctx.amount};
+  const std::string record_text = record.to_json().dump();
 
   ShowOutcome out;
   std::optional<Error> refusal;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out = ShowOutcome{};
     refusal.reset();
-    ANONCODE_TRY(auto seen, tx.query_one("SELECT request_hash, issue_response, r, c, b, accountid "
+    ANONCODE_TRY(auto seen, tx.query_one("SELECT request_hash, issue_response, r, c, b, accountid, "
+                                         "show_request, show_context, usage_date "
                                          "FROM certification_transactions WHERE sn = $1",
                                          {sn}));
     if (seen) {
@@ -211,11 +228,22 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
           tx.exec("UPDATE certification_transactions SET state = '01' WHERE sn = $1", {sn}));
       std::string detail = "first show on wallet " + (seen->is_null(4) ? "" : seen->text(4)) +
                            (traced ? "" : "; equal challenges, not traceable");
+      // DESIGN §3.6 rule 7: the evidence, in this transaction, or why there is none.
+      std::optional<std::string> evidence;
+      if (traced) {
+        auto built = clone_evidence(*seen, show_request, req, record, now_ms, traced->J, v.s);
+        if (built) {
+          evidence = built->dump();
+        } else {
+          detail += "; no evidence: " + built.error().message;
+        }
+      }
       ANONCODE_CHECK(tx.exec(
-          "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail) "
-          "VALUES ($1, 'clone', $2, $3, $4, $5, $6, $7)",
+          "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail, "
+          "evidence) VALUES ($1, 'clone', $2, $3, $4, $5, $6, $7, $8)",
           {random_id(rng_), user ? storage::Value(*user) : storage::Value(), sn, ctx.wallet_b,
-           ctx.accountid, now_ms, detail}));
+           ctx.accountid, now_ms, detail,
+           evidence ? storage::Value(*evidence) : storage::Value()}));
       return {};
     }
     // A first show: its nonce must be one we issued, that no other serial consumed, within its
@@ -234,10 +262,11 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
     out.issue_response = resp.encode();
     ANONCODE_CHECK(tx.exec(
         "INSERT INTO certification_transactions (sn, b, certification_type, accountid, usage_date, "
-        "r, c, kid, nonce, request_hash, issue_response) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "r, c, kid, nonce, request_hash, issue_response, show_request, show_context) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         {sn, ctx.wallet_b, certification_type(ctx.op), ctx.accountid, now_ms, tag, challenge,
-         Bytes(v.kid.begin(), v.kid.end()), nonce, request_hash, out.issue_response}));
+         Bytes(v.kid.begin(), v.kid.end()), nonce, request_hash, out.issue_response,
+         to_bytes(show_request), record_text}));
     return {};
   }));
   if (refusal) {
@@ -247,6 +276,33 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
   for (const auto& p : v.pseudonyms) out.pseudonyms.push_back(group_.encode_point(p));
   counters::add(out.replayed ? counters::Event::kShowReplayed : counters::Event::kShowVerified);
   return out;
+}
+
+// The evidence of a clone: the first show as the registry kept it (`seen`: its row, columns 6–8
+// show_request, show_context, usage_date) and this one, each with a fresh DLEQ proof of its MAC.
+// An error says why there is none: a first show recorded before migration 0007, or one under a
+// key this issuer no longer holds.
+Result<nlohmann::json> PrivacyBackend::clone_evidence(const storage::Row& seen,
+                                                      ByteView show_request, const ShowRequest& req,
+                                                      const ShowRecord& record, int64_t now_ms,
+                                                      const crypto::Point& J,
+                                                      const crypto::Scalar& serial) {
+  if (seen.is_null(6) || seen.is_null(7)) {
+    return make_error(ErrorCode::kNotFound, "the first show was recorded before migration 0007");
+  }
+  EvidenceShow first{seen.blob(6), {}, {}, seen.i64(8)};
+  auto first_context = nlohmann::json::parse(seen.text(7), nullptr, false);
+  ANONCODE_TRY(first.record, ShowRecord::from_json(first_context));
+  ANONCODE_TRY(ShowRequest first_req, ShowRequest::decode(first.request));
+  auto first_proof = issuer_.prove_mac(first_req, rng_);
+  if (!first_proof) {
+    return make_error(first_proof.error().code, "the issuer cannot prove the first show's MAC (" +
+                                                    first_proof.error().message + ")");
+  }
+  first.mac_proof = std::move(*first_proof);
+  EvidenceShow second{to_bytes(show_request), record, {}, now_ms};
+  ANONCODE_TRY(second.mac_proof, issuer_.prove_mac(req, rng_));
+  return make_evidence(group_, serial, J, first, second);
 }
 
 Result<SignedKeySet> PrivacyBackend::latest_keyset() {
@@ -330,16 +386,36 @@ Result<std::vector<Violation>> PrivacyBackend::violations() {
   std::vector<Violation> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.clear();
-    ANONCODE_TRY(auto rows, tx.query("SELECT id, kind, user_id, b, accountid, detected_at "
-                                     "FROM violations ORDER BY detected_at, id"));
-    for (const auto& r : rows) {
-      out.push_back(Violation{
-          r.text(0), r.text(1), r.is_null(2) ? std::nullopt : std::optional<std::string>(r.text(2)),
-          r.is_null(3) ? "" : r.text(3), r.is_null(4) ? "" : r.text(4), r.i64(5)});
-    }
+    ANONCODE_TRY(auto rows, tx.query("SELECT id, kind, user_id, b, accountid, detected_at, "
+                                     "evidence FROM violations ORDER BY detected_at, id"));
+    for (const auto& r : rows) out.push_back(violation_of(r));
     return {};
   }));
   return out;
+}
+
+Result<Violation> PrivacyBackend::violation(std::string_view id) {
+  std::optional<Violation> out;
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    out.reset();
+    ANONCODE_TRY(auto row, tx.query_one("SELECT id, kind, user_id, b, accountid, detected_at, "
+                                        "evidence FROM violations WHERE id = $1",
+                                        {std::string(id)}));
+    if (row) out = violation_of(*row);
+    return {};
+  }));
+  if (!out) return make_error(ErrorCode::kNotFound, "no violation with that id");
+  return *out;
+}
+
+Result<std::vector<crypto::IssuerPublicKey>> PrivacyBackend::published_keys() {
+  ANONCODE_TRY(auto published, keysets());
+  std::vector<IssuerKeySet> sets;
+  for (const auto& s : published) {
+    ANONCODE_TRY(IssuerKeySet set, IssuerKeySet::parse(s.body));
+    sets.push_back(std::move(set));
+  }
+  return issuer_keys_of(sets);
 }
 
 }  // namespace anoncode::privacy

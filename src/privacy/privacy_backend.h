@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "crypto/credential.h"
+#include "privacy/evidence.h"
 #include "privacy/issuer_keyset.h"
 #include "privacy/show_context.h"
 #include "storage/db.h"
@@ -36,6 +37,9 @@ struct Violation {
   std::optional<std::string> user_id;  // NULL when J matched no registered user
   std::string wallet_b, accountid;
   int64_t detected_at = 0;
+  // A clone's evidence document (privacy/evidence.h), JSON text; none for a copied code, for a
+  // clone whose first show was recorded before migration 0007, or one the issuer could not prove.
+  std::optional<std::string> evidence;
 };
 
 struct ShowOutcome {
@@ -76,6 +80,8 @@ class PrivacyBackend {
                            const std::optional<std::string>& refund_user_id = std::nullopt);
 
   Result<std::vector<Violation>> violations();
+  // One violation (not_found if none has that id).
+  Result<Violation> violation(std::string_view id);
 
   // DESIGN §3.6 rule 4: publishes the issuer keys in force as the next signed key set, unless the
   // latest published set already names exactly these keys; returns the latest set. A key keeps
@@ -88,8 +94,16 @@ class PrivacyBackend {
   Result<std::vector<SignedKeySet>> keysets();
   // The J registered for a user (admin tracing, refund). not_found if none.
   Result<Bytes> identity_of(std::string_view user_id);
+  // The issuer public keys every published key set names: what a violation's evidence is checked
+  // against (verify_evidence), never the secret keys.
+  Result<std::vector<crypto::IssuerPublicKey>> published_keys();
 
  private:
+  Result<nlohmann::json> clone_evidence(const storage::Row& seen, ByteView show_request,
+                                        const crypto::ShowRequest& req, const ShowRecord& record,
+                                        int64_t now_ms, const crypto::Point& J,
+                                        const crypto::Scalar& serial);
+
   storage::Db& db_;
   const crypto::Group& group_;
   crypto::Issuer issuer_;

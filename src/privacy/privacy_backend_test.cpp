@@ -8,6 +8,8 @@
 #include <atomic>
 #include <thread>
 
+#include "crypto/sm2.h"
+
 #include "storage/test_databases.h"
 
 namespace anoncode::privacy {
@@ -50,7 +52,7 @@ class PrivacyBackendTest : public ::testing::TestWithParam<std::string> {
   CredentialClient::Shown make_show(const Credential& cred, const ShowContext& ctx) {
     auto nonce = backend_->new_nonce(now_);
     EXPECT_TRUE(nonce.ok());
-    auto shown = CredentialClient::show(cred, pub(), ctx.op, *nonce, ctx.hash(), rng_);
+    auto shown = CredentialClient::show(cred, pub(), ctx.op, *nonce, ctx.hash(), rng_, ctx.scopes);
     EXPECT_TRUE(shown.ok());
     return *shown;
   }
@@ -124,6 +126,137 @@ TEST_P(PrivacyBackendTest, AClonedWalletIsTracedToItsOwnerAndNobodyElse) {
   ASSERT_TRUE((*v)[0].user_id.has_value());
   EXPECT_EQ(*(*v)[0].user_id, "alice");
   EXPECT_EQ((*v)[0].wallet_b, "WALLETAAAAAAAAAAAAAAAAAA");
+
+  // DESIGN §3.6 rule 7: the violation carries evidence that public keys alone check, and that
+  // traces to alice's J.
+  ASSERT_TRUE((*v)[0].evidence.has_value());
+  auto checked = verify_evidence(nlohmann::json::parse(*(*v)[0].evidence), backend_->public_keys());
+  ASSERT_TRUE(checked.ok()) << checked.error().message;
+  EXPECT_EQ(checked->j, *backend_->identity_of("alice"));
+  EXPECT_EQ(evidence_status((*v)[0].evidence, backend_->public_keys()), "verified");
+}
+
+// DESIGN §3.6 rule 7: both shows as they came — here a refund proving the user's J and a recharge
+// proving two wallet pseudonyms — with the issuer's proof of each MAC, checked against the
+// published, root-signed key set; any change to the evidence makes it fail.
+TEST_P(PrivacyBackendTest, TheEvidenceOfACloneIsCheckedWithThePublishedKeysAlone) {
+  Credential c = open("olga");
+  ShowContext refund{ShowOp::kRefund,
+                     "WALLETAAAAAAAAAAAAAAAAAA",
+                     "1234567890123456789",
+                     500,
+                     "",
+                     {"WALLETAAAAAAAAAAAAAAAAAA"}};
+  ShowContext recharge{ShowOp::kRecharge,
+                       "WALLETBBBBBBBBBBBBBBBBBB",
+                       "9876543210987654321",
+                       1500,
+                       "",
+                       {"WALLETAAAAAAAAAAAAAAAAAA", "WALLETBBBBBBBBBBBBBBBBBB"}};
+  auto original = make_show(c, refund);
+  ASSERT_TRUE(backend_->show(original.request.encode(), refund, now_, "olga").ok());
+  auto copy = make_show(c, recharge);
+  EXPECT_EQ(backend_->show(copy.request.encode(), recharge, now_ + 1000).error().code,
+            ErrorCode::kSnReused);
+  auto v = backend_->violations();
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->size(), 1u);
+  auto stored = backend_->violation((*v)[0].id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(stored->evidence.has_value());
+  const nlohmann::json evidence = nlohmann::json::parse(*stored->evidence);
+  EXPECT_EQ(evidence["version"], 1);
+  EXPECT_EQ(evidence["shows"][0]["request"], to_hex(original.request.encode()));
+  EXPECT_EQ(evidence["shows"][0]["context"]["amount"], 500);
+  EXPECT_EQ(evidence["shows"][1]["context"]["wallet"], "WALLETBBBBBBBBBBBBBBBBBB");
+
+  // The keys as a client gets them: the published key set, signed by the root.
+  auto root = *crypto::Sm2PrivateKey::generate();
+  auto published = backend_->publish_keyset(root, now_, 365LL * 86'400'000);
+  ASSERT_TRUE(published.ok());
+  auto set = verify_keyset(*published, root.public_key(), 1, now_);
+  ASSERT_TRUE(set.ok());
+  auto keys = issuer_keys_of(std::span(&*set, 1));
+  ASSERT_TRUE(keys.ok());
+  auto from_backend = backend_->published_keys();
+  ASSERT_TRUE(from_backend.ok());
+  ASSERT_EQ(from_backend->size(), 1u);
+  auto checked = verify_evidence(evidence, *keys);
+  ASSERT_TRUE(checked.ok()) << checked.error().message;
+  EXPECT_EQ(checked->j, *backend_->identity_of("olga"));
+  EXPECT_EQ(evidence_status(stored->evidence, *from_backend), "verified");
+
+  auto expect_fails = [&](const nlohmann::json& bad, ErrorCode code, const char* what) {
+    auto r = verify_evidence(bad, *keys);
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.error().code, code) << what << ": " << r.error().message;
+    EXPECT_EQ(evidence_status(bad.dump(), *keys), "invalid") << what;
+  };
+  // A flipped byte in either show, anywhere in its request.
+  for (size_t show : {0, 1}) {
+    const Bytes request = *from_hex(evidence["shows"][show]["request"].get<std::string>());
+    for (size_t at : {size_t{40}, request.size() / 2, request.size() - 1}) {
+      nlohmann::json bad = evidence;
+      Bytes flipped = request;
+      flipped[at] ^= 1;
+      bad["shows"][show]["request"] = to_hex(flipped);
+      expect_fails(bad, ErrorCode::kVerificationFailed, "a flipped byte");
+    }
+  }
+  {
+    nlohmann::json bad = evidence;  // the proofs swapped
+    std::swap(bad["shows"][0]["mac_proof"], bad["shows"][1]["mac_proof"]);
+    expect_fails(bad, ErrorCode::kVerificationFailed, "swapped proofs");
+  }
+  {
+    nlohmann::json bad = evidence;  // the J claimed is another rider's
+    bad["j"] = to_hex(*backend_->identity_of("olga")).replace(0, 2, "00");
+    expect_fails(bad, ErrorCode::kVerificationFailed, "another J");
+    open("pavel");
+    bad["j"] = to_hex(*backend_->identity_of("pavel"));
+    expect_fails(bad, ErrorCode::kVerificationFailed, "pavel's J");
+  }
+  {
+    nlohmann::json bad = evidence;  // the refund checked against nobody's J, or the scopes changed
+    bad["shows"][0]["context"]["identity"] = nullptr;
+    expect_fails(bad, ErrorCode::kVerificationFailed, "no identity");
+    bad = evidence;
+    bad["shows"][1]["context"]["scopes"] = {"WALLETBBBBBBBBBBBBBBBBBB", "WALLETAAAAAAAAAAAAAAAAAA"};
+    expect_fails(bad, ErrorCode::kVerificationFailed, "scopes reordered");
+  }
+  {
+    nlohmann::json bad = evidence;  // one show twice is a replay, not a clone
+    bad["shows"][1] = bad["shows"][0];
+    expect_fails(bad, ErrorCode::kVerificationFailed, "the same show twice");
+  }
+  expect_fails(nlohmann::json{{"version", 2}}, ErrorCode::kMalformed, "unknown version");
+  // Keys that are not the issuer's.
+  std::vector<crypto::IssuerPublicKey> none;
+  EXPECT_EQ(verify_evidence(evidence, none).error().code, ErrorCode::kUnknownKey);
+}
+
+// A clone of a show recorded before migration 0007 (no bytes kept) is traced all the same; its
+// violation has no evidence.
+TEST_P(PrivacyBackendTest, AFirstShowRecordedWithoutItsBytesLeavesNoEvidence) {
+  Credential c = open("quinn");
+  auto first = make_show(c, wallet_ctx());
+  ASSERT_TRUE(backend_->show(first.request.encode(), wallet_ctx(), now_).ok());
+  ASSERT_TRUE(db_->transact([](storage::Tx& tx) -> Status {
+                   ANONCODE_CHECK(
+                       tx.exec("UPDATE certification_transactions SET "
+                               "show_request = NULL, show_context = NULL"));
+                   return {};
+                 })
+                  .ok());
+  auto second = make_show(c, wallet_ctx());
+  EXPECT_EQ(backend_->show(second.request.encode(), wallet_ctx(), now_).error().code,
+            ErrorCode::kSnReused);
+  auto v = backend_->violations();
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->size(), 1u);
+  EXPECT_EQ((*v)[0].user_id.value_or("?"), "quinn");
+  EXPECT_FALSE((*v)[0].evidence.has_value());
+  EXPECT_EQ(evidence_status((*v)[0].evidence, backend_->public_keys()), "absent");
 }
 
 // DESIGN §3.6 rule 1: a show whose first copy was lost on the way is resent with its nonce when

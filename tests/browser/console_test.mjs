@@ -146,6 +146,9 @@ try {
     check('the dashboard counts the violation', violations === '1', violations);
     await shot(page, '02-dashboard');
     await page.goto(url + '/admin/#violations');
+    await page.waitForSelector('#violations-table tbody tr');
+    const listed = await page.textContent('#violations-table tbody');
+    check('the clone\'s evidence is verified with the published keys', listed.includes('evidence verified'), listed);
     await page.click('button[data-trace="mallory"]');
     await page.waitForSelector('#trace-transactions table');
     const txns = await page.$$eval('#trace-transactions tbody tr', (rows) => rows.length);
