@@ -3,7 +3,7 @@
 # (secrets mode 0600, never overwritten), `anoncode serve` runs in the background on a free port,
 # and the admin commands print the JSON the contract promises. The server is always stopped on
 # exit. Needs bash, jq, curl and python3. Every request goes over TLS, verified against the data
-# directory's CA (DESIGN §3.6 rule 6).
+# directory's CA (DESIGN §3.6 rule 5).
 set -uo pipefail
 bin=$1
 source "$(dirname "$0")/lib.sh"

@@ -179,7 +179,11 @@ int keys_audit() {
 // when it fails (`not_found` for a violation without evidence).
 int violations_verify() {
   std::optional<crypto::Sm2PublicKey> root;
-  if (!o.trust_root.empty()) {
+  if (o.trust_root.empty()) {
+    return print_error(make_error(ErrorCode::kInvalidArgument,
+                                  "--trust-root is required: the key sets must be checked"));
+  }
+  {
     auto parsed = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
     if (!parsed) return print_error(parsed.error());
     root = *parsed;

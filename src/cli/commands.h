@@ -16,7 +16,7 @@ using Action = std::function<int()>;
 
 // A client command's server: `--server URL` (ANONCODE_SERVER; default https://127.0.0.1:8080) and
 // `--ca FILE` (ANONCODE_CA): the operator CA the server's certificate is verified against — the
-// data directory's tls_ca.pem; without it, the system's trust store (DESIGN §3.6 rule 6).
+// data directory's tls_ca.pem; without it, the system's trust store (DESIGN §3.6 rule 5).
 struct ServerOption {
   std::string url = "https://127.0.0.1:8080";
   std::string ca;

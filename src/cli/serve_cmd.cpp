@@ -130,7 +130,7 @@ struct ServeOptions {
   bool plain_http = false;
 };
 
-// DESIGN §3.6 rule 6: HTTPS unless the operator asked for plain HTTP, and then on loopback only.
+// DESIGN §3.6 rule 5: HTTPS unless the operator asked for plain HTTP, and then on loopback only.
 // The certificate is (re)issued here when missing or near its end, and said so in the log.
 Status configure_tls(const server::Config& c, bool plain_http, server::ServerOptions& opts) {
   if (plain_http || !c.tls) {

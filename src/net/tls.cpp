@@ -8,6 +8,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <cctype>
 #include <ctime>
@@ -203,6 +205,43 @@ Result<std::unique_ptr<httplib::Client>> make_client(const Endpoint& server,
   client->set_read_timeout(timeouts.read_seconds, 0);
   client->set_write_timeout(timeouts.write_seconds, 0);
   return client;
+}
+
+SigpipeGuard::SigpipeGuard() {
+  sigset_t pipe, pending;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  sigemptyset(&pending);
+  sigpending(&pending);
+  was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe, &old_mask_);
+}
+
+SigpipeGuard::~SigpipeGuard() {
+  sigset_t pipe, pending;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  if (!was_pending_) {  // one raised by our own writes: take it, so unblocking does not deliver it
+    sigemptyset(&pending);
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE) == 1) {
+      struct timespec zero {};
+      sigtimedwait(&pipe, nullptr, &zero);
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+void ignore_sigpipe_in_this_process() {
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+httplib::Result send_request(httplib::Client& client,
+                             const std::function<httplib::Result(httplib::Client&)>& call) {
+  SigpipeGuard guard;
+  httplib::Result result = call(client);
+  if (!result && result.error() == httplib::Error::Write) result = call(client);
+  return result;
 }
 
 std::string failure_text(const httplib::Result& result) {

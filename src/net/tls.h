@@ -1,4 +1,4 @@
-// TLS on every hop (DESIGN §3.6 rule 6, docs/OPERATIONS.md "TLS"): the operator's certificate
+// TLS on every hop (DESIGN §3.6 rule 5, docs/OPERATIONS.md "TLS"): the operator's certificate
 // authority, the server certificate it signs, and the one way every client of ours (SDK, POS,
 // admin CLI, bench, demo, tests) connects to a server.
 //
@@ -12,7 +12,10 @@
 // a loopback address, where an operator may run the server without TLS on purpose.
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +62,34 @@ struct ClientTimeouts {
 // another host included), `malformed` for a CA that does not load.
 Result<std::unique_ptr<httplib::Client>> make_client(const Endpoint& server,
                                                      const ClientTimeouts& timeouts = {});
+
+// Blocks SIGPIPE for the calling thread while it lives, and discards one raised meanwhile.
+// OpenSSL writes to a socket with write(2), which raises SIGPIPE — fatal by default — when the
+// peer has closed it (a server closing an idle keep-alive connection); a plain socket write uses
+// MSG_NOSIGNAL instead. A library cannot ignore the signal for the whole process it is linked
+// into (a rider's app), so every client request of ours runs under one of these.
+class SigpipeGuard {
+ public:
+  SigpipeGuard();
+  ~SigpipeGuard();
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t old_mask_;
+  bool was_pending_ = false;
+};
+
+// A server cannot block the signal in threads it does not own (its connection pool): it ignores
+// SIGPIPE for the process, as servers do. Called by a TLS server before it serves.
+void ignore_sigpipe_in_this_process();
+
+// Sends one request: `call` on `client`, under a SigpipeGuard; once more, on a new connection,
+// when it failed while writing. A server closes a kept-alive connection it found idle (2 s); a
+// TLS client cannot see that close before it writes, so the write fails — and a request that was
+// not written whole was not received, so sending it again is safe for any request.
+httplib::Result send_request(httplib::Client& client,
+                             const std::function<httplib::Result(httplib::Client&)>& call);
 
 // Why a request got no answer, for an error message; for a certificate that did not verify,
 // what to check.

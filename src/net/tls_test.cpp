@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -176,6 +182,28 @@ TEST_F(TlsTest, PlainHttpOnlyToLoopbackAndOnlyHttpUrls) {
   EXPECT_TRUE(is_loopback_host("127.8.9.10"));
   EXPECT_FALSE(is_loopback_host("128.0.0.1"));
   EXPECT_FALSE(is_loopback_host("localhost.example"));
+}
+
+// A write to a socket the peer closed raises SIGPIPE (fatal by default): under the guard it is an
+// EPIPE error and the signal is gone when the guard ends; the thread's mask is restored.
+TEST(SigpipeGuard, AWriteToAClosedPeerIsAnErrorNotADeath) {
+  ::signal(SIGPIPE, SIG_DFL);  // the default: the process dies, unless the guard holds
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  ::close(fds[1]);
+  {
+    SigpipeGuard guard;
+    errno = 0;
+    EXPECT_EQ(::write(fds[0], "x", 1), -1);
+    EXPECT_EQ(errno, EPIPE);
+  }
+  sigset_t pending, mask;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
+  pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+  EXPECT_EQ(sigismember(&mask, SIGPIPE), 0);
+  ::close(fds[0]);
 }
 
 TEST_F(TlsTest, TheCaFileMustHoldACertificate) {

@@ -13,7 +13,9 @@ Result<Transport> http_transport(const net::Endpoint& server) {
   return Transport(
       [server](const std::string& path, const nlohmann::json& body) -> Result<nlohmann::json> {
         ANONCODE_TRY(auto client, net::make_client(server));
-        auto res = client->Post(path, body.dump(), "application/json");
+        const std::string text = body.dump();
+        auto res = net::send_request(
+            *client, [&](httplib::Client& c) { return c.Post(path, text, "application/json"); });
         if (!res) {
           return make_error(ErrorCode::kUnavailable,
                             "cannot reach " + server.url + ": " + net::failure_text(res));

@@ -13,11 +13,16 @@ class HttpTransport final : public Transport {
                      const std::optional<std::string>& bearer) override {
     httplib::Headers headers;
     if (bearer) headers.emplace("Authorization", "Bearer " + *bearer);
-    auto res = client_->Post(path, headers, body.dump(), "application/json");
+    const std::string text = body.dump();
+    auto res = net::send_request(*client_, [&](httplib::Client& c) {
+      return c.Post(path, headers, text, "application/json");
+    });
     return to_reply(res);
   }
 
-  Result<Reply> get(const std::string& path) override { return to_reply(client_->Get(path)); }
+  Result<Reply> get(const std::string& path) override {
+    return to_reply(net::send_request(*client_, [&](httplib::Client& c) { return c.Get(path); }));
+  }
 
  private:
   static Result<Reply> to_reply(const httplib::Result& res) {

@@ -38,7 +38,7 @@ constexpr const char* kPiiKeyFile = "pii_key";
 // are given it: base64url of the 65-byte key (public, 0644), the `trust_root` of `init`.
 constexpr const char* kRootKeyFile = "root_key.pem";
 constexpr const char* kTrustRootFile = "trust_root";
-// TLS on every hop (DESIGN §3.6 rule 6; net/tls.h).
+// TLS on every hop (DESIGN §3.6 rule 5; net/tls.h).
 constexpr const char* kTlsCaFile = "tls_ca.pem";
 constexpr const char* kTlsCaKeyFile = "tls_ca_key.pem";
 constexpr const char* kTlsCertFile = "tls_cert.pem";

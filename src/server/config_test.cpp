@@ -182,7 +182,7 @@ TEST(ParseListen, HostAndPort) {
   }
 }
 
-// DESIGN §3.6 rule 6: init makes the operator CA and a server certificate for the configured
+// DESIGN §3.6 rule 5: init makes the operator CA and a server certificate for the configured
 // names; serve reissues it when it is missing or near its end, from the CA in the directory.
 TEST_F(ConfigTest, InitMakesTheTlsCaAndAServerCertificateThatServeRenewsNearItsEnd) {
   fs::path dir = root_ / "data";

@@ -46,19 +46,28 @@ HttpClient::~HttpClient() = default;
 
 Result<HttpReply> HttpClient::get(const std::string& path,
                                   const std::optional<std::string>& bearer) {
-  return to_reply(client_->Get(path, headers_with(bearer)), base_);
+  auto h = headers_with(bearer);
+  return to_reply(net::send_request(*client_, [&](httplib::Client& c) { return c.Get(path, h); }),
+                  base_);
 }
 
 Result<HttpReply> HttpClient::post(const std::string& path, const nlohmann::json& body,
                                    const std::optional<std::string>& bearer) {
-  return to_reply(client_->Post(path, headers_with(bearer), body.dump(), "application/json"),
-                  base_);
+  auto h = headers_with(bearer);
+  const std::string text = body.dump();
+  return to_reply(
+      net::send_request(
+          *client_, [&](httplib::Client& c) { return c.Post(path, h, text, "application/json"); }),
+      base_);
 }
 
 Result<HttpReply> HttpClient::post_raw(const std::string& path, const std::string& body,
                                        const std::multimap<std::string, std::string>& headers) {
   httplib::Headers h(headers.begin(), headers.end());
-  return to_reply(client_->Post(path, h, body, "application/json"), base_);
+  return to_reply(
+      net::send_request(
+          *client_, [&](httplib::Client& c) { return c.Post(path, h, body, "application/json"); }),
+      base_);
 }
 
 Error reply_error(const HttpReply& reply) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "net/tls.h"
 #include "server/json_fields.h"
 #include "server/log.h"
 
@@ -124,15 +125,17 @@ int status_of(const nlohmann::json& body) {
 
 // A plain server, or a TLS one that loads `cert_file` (the chain) and `key_file` into its context:
 // TLS 1.2 or later, forward-secret AEAD suites for 1.2 (1.3's are all such), no renegotiation, no
-// compression, no session tickets (a server keeps no ticket key to rotate). A certificate or key
-// that does not load leaves the server invalid: bind() says so.
+// compression, no session tickets in 1.2 or 1.3 (a server keeps no ticket key to rotate). A
+// certificate or key that does not load leaves the server invalid: bind() says so.
 std::unique_ptr<httplib::Server> make_server(const ServerOptions& o) {
   if (o.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
+  net::ignore_sigpipe_in_this_process();  // SSL_write to a client that went away
   std::string cert = o.tls_cert_file, key = o.tls_key_file;
   return std::make_unique<httplib::SSLServer>([cert, key](SSL_CTX& ctx) {
     SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
                                   SSL_OP_CIPHER_SERVER_PREFERENCE);
     return SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION) == 1 &&
+           SSL_CTX_set_num_tickets(&ctx, 0) == 1 &&
            SSL_CTX_set_cipher_list(&ctx,
                                    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
                                    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"

@@ -102,7 +102,7 @@ struct ServerOptions {
   // Peers whose X-Forwarded-For is believed (Request::client_address): the TLS-terminating
   // proxies in front of the server. Loopback by default, where such a proxy usually runs.
   std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
-  // TLS (DESIGN §3.6 rule 6): the certificate chain (PEM, the server's first) and its private key
+  // TLS (DESIGN §3.6 rule 5): the certificate chain (PEM, the server's first) and its private key
   // (PEM). Both empty: plain HTTP, which only a caller that checked the operator asked for it on
   // loopback may choose (anoncode serve). TLS 1.2 or 1.3, forward-secret AEAD suites only.
   std::string tls_cert_file = {};

@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <filesystem>
@@ -606,7 +607,7 @@ TEST(HttpServerRoutes, DuplicateRoutesAreABug) {
                std::invalid_argument);
 }
 
-// DESIGN §3.6 rule 6: the server speaks TLS with the operator's certificate; a client verifies it.
+// DESIGN §3.6 rule 5: the server speaks TLS with the operator's certificate; a client verifies it.
 class HttpServerTls : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -661,6 +662,54 @@ TEST_F(HttpServerTls, ServesHttpsThatAClientGivenTheCaVerifies) {
   plain.set_read_timeout(2, 0);
   auto r = plain.Get("/healthz");
   EXPECT_TRUE(!r || r->status == 400) << (r ? r->status : 0);
+  s.stop();
+}
+
+// OpenSSL writes with write(2): a client that hangs up between cpp-httplib's liveness check and
+// the write raises SIGPIPE in the server, which would kill it (a race: seen in a client under
+// load). A TLS server ignores the signal for its process; clients that hang up change nothing.
+TEST_F(HttpServerTls, AClientThatHangsUpMidReplyDoesNotKillTheServer) {
+  ::signal(SIGPIPE, SIG_DFL);
+  HttpServer s(tls_options());
+  struct sigaction now {};
+  ::sigaction(SIGPIPE, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_IGN);
+  const std::string big(4 * 1024 * 1024, 'x');
+  s.route("GET", "/big", [&big](const Request&) -> Result<json> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the client is gone by then
+    return json{{"big", big}};
+  });
+  ASSERT_TRUE(s.start().ok());
+  const net::Endpoint endpoint{s.url(), net::TlsTrust{(dir_ / "ca.pem").string()}};
+  for (int i = 0; i < 5; ++i) {
+    auto impatient = net::make_client(endpoint, net::ClientTimeouts{5, 0, 5});
+    ASSERT_TRUE(impatient.ok());
+    (*impatient)->set_read_timeout(0, 1000);  // gives up after 1 ms and closes the connection
+    net::SigpipeGuard guard;
+    (void)(*impatient)->Get("/big");
+  }
+  auto client = HttpClient::create(endpoint);
+  ASSERT_TRUE(client.ok());
+  auto health = client->get("/healthz");
+  ASSERT_TRUE(health.ok()) << health.error().message;
+  EXPECT_EQ(health->status, 200);
+  s.stop();
+}
+
+// The server closes a kept-alive connection idle for 2 s; a TLS client sees that only when it
+// writes. Its next request must still get through (sent again on a new connection), not fail.
+TEST_F(HttpServerTls, ARequestAfterTheServerClosedAnIdleConnectionGetsThrough) {
+  HttpServer s(tls_options());
+  s.route("POST", "/echo", [](const Request& req) -> Result<json> { return req.json_body(); });
+  ASSERT_TRUE(s.start().ok());
+  auto client = HttpClient::create({s.url(), net::TlsTrust{(dir_ / "ca.pem").string()}});
+  ASSERT_TRUE(client.ok());
+  for (int i = 0; i < 2; ++i) {
+    auto r = reply_json(client->post("/echo", json{{"i", i}}));
+    ASSERT_TRUE(r.ok()) << i << ": " << r.error().message;
+    EXPECT_EQ((*r)["i"], i);
+    if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  }
   s.stop();
 }
 
