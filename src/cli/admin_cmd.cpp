@@ -43,6 +43,22 @@ int print_reply(const Result<server::HttpReply>& reply) {
   return e.code == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
+// A query parameter's value: every byte but the unreserved characters (RFC 3986) as %XX.
+std::string percent_encoded(std::string_view value) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string q;
+  for (unsigned char ch : value) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      q += static_cast<char>(ch);
+    } else {
+      q += '%';
+      q += hex[ch >> 4];
+      q += hex[ch & 15];
+    }
+  }
+  return q;
+}
+
 Result<server::HttpClient> connect() {
   ANONCODE_TRY(net::Endpoint endpoint, endpoint_of(o.server));
   return server::HttpClient::create(endpoint);
@@ -101,14 +117,13 @@ int audit_verify() {
 // DESIGN §3.6 rule 4: the published issuer key sets, checked with the root public key alone —
 // every one signed by it, sequences 1, 2, … without a gap, one group, never more than two keys
 // valid at once (at any instant any set names), and a key's validity never rewritten later.
-// Without a root (`violations verify` without --trust-root) only their shape is checked.
 struct KeysetAudit {
   int64_t count = 0, latest_sequence = 0;
   std::vector<std::string> problems;
   std::vector<privacy::IssuerKeySet> sets;  // the ones that verified
 };
 
-Result<KeysetAudit> audit_keysets(const std::optional<crypto::Sm2PublicKey>& root) {
+Result<KeysetAudit> audit_keysets(const crypto::Sm2PublicKey& root) {
   ANONCODE_TRY(auto client, connect());
   ANONCODE_TRY(auto reply, client.get("/privacy/v1/keysets"));
   if (!reply.ok()) return server::reply_error(reply);
@@ -121,8 +136,7 @@ Result<KeysetAudit> audit_keysets(const std::optional<crypto::Sm2PublicKey>& roo
     const int64_t count = ++out.count;
     auto sig = from_base64url(k.value("signature", std::string()));
     privacy::SignedKeySet s{k.value("body", std::string()), sig ? *sig : Bytes{}};
-    auto set =
-        root ? privacy::verify_keyset(s, *root, expected, 0) : privacy::IssuerKeySet::parse(s.body);
+    auto set = privacy::verify_keyset(s, root, expected, 0);
     if (!set) {
       problems.push_back("set " + std::to_string(count) + ": " + set.error().message);
       continue;
@@ -178,16 +192,12 @@ int keys_audit() {
 // `keys audit` checks them. Prints {"id","verified","j","user_id",…}; exit 1 with a stable code
 // when it fails (`not_found` for a violation without evidence).
 int violations_verify() {
-  std::optional<crypto::Sm2PublicKey> root;
   if (o.trust_root.empty()) {
     return print_error(make_error(ErrorCode::kInvalidArgument,
                                   "--trust-root is required: the key sets must be checked"));
   }
-  {
-    auto parsed = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
-    if (!parsed) return print_error(parsed.error());
-    root = *parsed;
-  }
+  auto root = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
+  if (!root) return print_error(root.error());
   nlohmann::json out = {{"id", o.violation_id}, {"verified", false}};
   auto fail = [&out](const Error& e) {
     out["error"] = {{"code", std::string(e.code_name())}, {"message", e.message}};
@@ -196,29 +206,19 @@ int violations_verify() {
   };
   auto client = connect();
   if (!client) return print_error(client.error());
-  std::string q;
-  for (unsigned char ch : o.violation_id) {  // percent-encode all but unreserved characters
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      q += static_cast<char>(ch);
-    } else {
-      static const char* hex = "0123456789ABCDEF";
-      q += '%';
-      q += hex[ch >> 4];
-      q += hex[ch & 15];
-    }
-  }
-  auto reply = client->get("/admin/v1/violations/evidence?id=" + q, o.token);
+  auto reply =
+      client->get("/admin/v1/violations/evidence?id=" + percent_encoded(o.violation_id), o.token);
   if (!reply || !reply->ok()) return print_reply(reply);
   const nlohmann::json& v = reply->body;
   out["user_id"] = v.value("user_id", nlohmann::json());
   out["kind"] = v.value("kind", std::string());
-  out["trust_root_checked"] = root.has_value();
+  out["trust_root_checked"] = true;
   if (!v.contains("evidence") || v["evidence"].is_null()) {
     return fail(make_error(ErrorCode::kNotFound,
                            "this violation has no evidence (a copied code, or a clone whose first "
                            "show was recorded before migration 0007)"));
   }
-  auto audit = audit_keysets(root);
+  auto audit = audit_keysets(*root);
   if (!audit) return fail(audit.error());
   out["keysets"] = audit->count;
   if (!audit->problems.empty()) {
@@ -328,20 +328,7 @@ void add_admin_command(CLI::App& app, Action& action) {
   auto* trace = admin->add_subcommand("trace", "a traced user's wallets and transactions");
   trace->add_option("--user-id", o.user_id)->required();
   trace->callback([&action] {
-    action = [] {
-      std::string q;
-      for (unsigned char ch : o.user_id) {  // percent-encode all but unreserved characters
-        if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-          q += static_cast<char>(ch);
-        } else {
-          static const char* hex = "0123456789ABCDEF";
-          q += '%';
-          q += hex[ch >> 4];
-          q += hex[ch & 15];
-        }
-      }
-      return call("GET", "/admin/v1/trace?user_id=" + q);
-    };
+    action = [] { return call("GET", "/admin/v1/trace?user_id=" + percent_encoded(o.user_id)); };
   });
 
   auto* keys = admin->add_subcommand("keys", "the operator's published keys");
