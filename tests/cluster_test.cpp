@@ -20,7 +20,7 @@
 
 #include "crypto/credential.h"
 #include "perf/flows.h"
-#include "privacy/show_context.h"
+#include "protocol/show_context.h"
 #include "server/clock.h"
 #include "server/config.h"
 #include "server_process.h"
@@ -116,7 +116,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
     auto token_bytes = secrets->service_token.expose_secret();
     std::string service(token_bytes.begin(), token_bytes.end());
     ASSERT_TRUE(op->add_rider("carol").ok());
-    auto started = crypto::CredentialClient::begin_open(pub, privacy::open_context_hash("carol"),
+    auto started = crypto::CredentialClient::begin_open(pub, protocol::open_context_hash("carol"),
                                                         crypto::OsRng::instance());
     auto client_a = server::HttpClient::create(a.endpoint());
     ASSERT_TRUE(client_a.ok());
@@ -140,7 +140,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
         Bytes raw = *from_base64url(nonce_reply->body["nonce"].get<std::string>());
         crypto::Nonce nonce{};
         std::copy(raw.begin(), raw.end(), nonce.begin());
-        privacy::ShowContext ctx{crypto::ShowOp::kQuery, "", "", 0, "", {}};
+        protocol::ShowContext ctx{crypto::ShowOp::kQuery, "", "", 0, "", {}};
         auto show = crypto::CredentialClient::show(*cred, pub, ctx.op, nonce, ctx.hash(),
                                                    crypto::OsRng::instance());
         if (!show) return ADD_FAILURE() << "show failed";

@@ -26,7 +26,7 @@
 #include "crypto/credential.h"
 #include "perf/flows.h"
 #include "pos/pos_terminal.h"
-#include "privacy/issuer_keyset.h"
+#include "protocol/issuer_keyset.h"
 #include "sdk/transport.h"
 #include "sdk/wallet.h"
 #include "server/clock.h"
@@ -373,13 +373,13 @@ TEST_P(Promise, ASubstitutedIssuerKeyIsRefusedAndNothingIsShown) {
   const crypto::Group& g = *crypto::group_by_name(GetParam().group).value();
   auto own_key = crypto::IssuerKey::generate(g, crypto::OsRng::instance());
   auto own_root = *crypto::Sm2PrivateKey::generate();
-  privacy::IssuerKeySet forged;
+  protocol::IssuerKeySet forged;
   forged.sequence = 99;
   forged.group = GetParam().group;
   forged.issuing_kid = to_hex(own_key.kid());
   forged.keys.push_back({forged.issuing_kid, own_key.public_key().encode(), 0, INT64_MAX / 2});
   forged.published_at = 0;
-  auto signed_forged = privacy::sign_keyset(forged, own_root);
+  auto signed_forged = protocol::sign_keyset(forged, own_root);
   ASSERT_TRUE(signed_forged.ok());
   const std::string reply =
       json{{"body", signed_forged->body}, {"signature", to_base64url(signed_forged->signature)}}

@@ -16,7 +16,7 @@
 #include "console/audit_log.h"
 #include "crypto/sm2.h"
 #include "crypto/sm3.h"
-#include "privacy/evidence.h"
+#include "protocol/evidence.h"
 #include "privacy/privacy_http.h"
 #include "server/http_client.h"
 #include "server/log.h"
@@ -163,7 +163,7 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
 
   // The SDK's side of open: a new rider secret, committed for this user.
   CredentialClient::Started begin_open(const std::string& user_id) {
-    return CredentialClient::begin_open(pub(), privacy::open_context_hash(user_id), rng_);
+    return CredentialClient::begin_open(pub(), protocol::open_context_hash(user_id), rng_);
   }
   server::HttpReply open(const Rider& rider, const CredentialClient::Started& started) {
     return post("/app/v1/open", {{"request", to_base64url(started.request.encode())}},
@@ -658,7 +658,7 @@ TEST_P(AppBackendTest, PrivacyEndpointsAndAViolationInTheAdminList) {
   EXPECT_EQ(violations->body, (json{{"violations", json::array()}}));
 
   // A show through the service endpoint, then the same credential again (a cloned phone).
-  privacy::ShowContext ctx{crypto::ShowOp::kRequestCode,   "WALLETAAAAAAAAAAAAAAAAAA",
+  protocol::ShowContext ctx{crypto::ShowOp::kRequestCode,   "WALLETAAAAAAAAAAAAAAAAAA",
                            "1234567890123456789",          0,
                            std::string("\x00\x01\xff", 3), {}};
   json context = {{"op", 2},
@@ -711,7 +711,7 @@ TEST_P(AppBackendTest, PrivacyEndpointsAndAViolationInTheAdminList) {
   ASSERT_EQ(evidence->status, 200) << evidence->body;
   EXPECT_EQ(evidence->body["status"], "verified");
   EXPECT_EQ(evidence->body["user_id"], "alice");
-  auto checked = privacy::verify_evidence(evidence->body["evidence"], privacy_->public_keys());
+  auto checked = protocol::verify_evidence(evidence->body["evidence"], privacy_->public_keys());
   ASSERT_TRUE(checked.ok()) << checked.error().message;
   EXPECT_EQ(checked->j, *privacy_->identity_of("alice"));
   auto unknown =

@@ -88,7 +88,7 @@ void register_app_routes(server::HttpServer& http, AppBackend& app, server::NowM
     // The rider's own person digest (identified flow): the SDK checks refunds against it.
     return json{{"status", "opened"},
                 {"response", to_base64url(response)},
-                {"person", privacy::person_digest(u.name, u.id_number)}};
+                {"person", protocol::person_digest(u.name, u.id_number)}};
   });
 
   // seed 000 §2.8 backup (钱包备份)
@@ -223,7 +223,7 @@ void register_admin_routes(server::HttpServer& http, AppBackend& app, console::A
           json list = json::array();
           for (const auto& v : found) {
             json item = violation_json(v);
-            item["evidence"] = privacy::evidence_status(v.evidence, keys);
+            item["evidence"] = protocol::evidence_status(v.evidence, keys);
             list.push_back(std::move(item));
           }
           return json{{"violations", list}};
@@ -242,7 +242,7 @@ void register_admin_routes(server::HttpServer& http, AppBackend& app, console::A
           ANONCODE_TRY(privacy::Violation v, app.privacy().violation(*id));
           ANONCODE_TRY(auto keys, app.privacy().published_keys());
           json out = violation_json(v);
-          out["status"] = privacy::evidence_status(v.evidence, keys);
+          out["status"] = protocol::evidence_status(v.evidence, keys);
           out["evidence"] = nullptr;
           if (v.evidence) {
             auto doc = json::parse(*v.evidence, nullptr, false);

@@ -12,8 +12,8 @@
 #include "cli/output.h"
 #include "common/bytes.h"
 #include "perf/flows.h"
-#include "privacy/evidence.h"
-#include "privacy/issuer_keyset.h"
+#include "protocol/evidence.h"
+#include "protocol/issuer_keyset.h"
 #include "server/http_client.h"
 
 namespace anoncode::cli {
@@ -120,7 +120,7 @@ int audit_verify() {
 struct KeysetAudit {
   int64_t count = 0, latest_sequence = 0;
   std::vector<std::string> problems;
-  std::vector<privacy::IssuerKeySet> sets;  // the ones that verified
+  std::vector<protocol::IssuerKeySet> sets;  // the ones that verified
 };
 
 Result<KeysetAudit> audit_keysets(const crypto::Sm2PublicKey& root) {
@@ -129,14 +129,14 @@ Result<KeysetAudit> audit_keysets(const crypto::Sm2PublicKey& root) {
   if (!reply.ok()) return server::reply_error(reply);
   KeysetAudit out;
   std::vector<std::string>& problems = out.problems;
-  std::map<std::string, privacy::IssuerKeyEntry> first_seen;
+  std::map<std::string, protocol::IssuerKeyEntry> first_seen;
   std::string group;
   int64_t expected = 1;
   for (const auto& k : reply.body.value("keysets", nlohmann::json::array())) {
     const int64_t count = ++out.count;
     auto sig = from_base64url(k.value("signature", std::string()));
-    privacy::SignedKeySet s{k.value("body", std::string()), sig ? *sig : Bytes{}};
-    auto set = privacy::verify_keyset(s, root, expected, 0);
+    protocol::SignedKeySet s{k.value("body", std::string()), sig ? *sig : Bytes{}};
+    auto set = protocol::verify_keyset(s, root, expected, 0);
     if (!set) {
       problems.push_back("set " + std::to_string(count) + ": " + set.error().message);
       continue;
@@ -160,7 +160,7 @@ Result<KeysetAudit> audit_keysets(const crypto::Sm2PublicKey& root) {
       // At the start of each key's validity, count the keys of this set valid then.
       size_t valid = 0;
       for (const auto& other : set->keys) valid += other.valid_at(key.valid_from) ? 1 : 0;
-      if (valid > privacy::kMaxConcurrentIssuerKeys) {
+      if (valid > protocol::kMaxConcurrentIssuerKeys) {
         problems.push_back("set " + std::to_string(set->sequence) + ": " + std::to_string(valid) +
                            " keys valid at once");
       }
@@ -173,7 +173,7 @@ Result<KeysetAudit> audit_keysets(const crypto::Sm2PublicKey& root) {
 }
 
 int keys_audit() {
-  auto root = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
+  auto root = protocol::parse_trust_root(perf::read_trust_root(o.trust_root));
   if (!root) return print_error(root.error());
   auto audit = audit_keysets(*root);
   if (!audit) return print_error(audit.error());
@@ -196,7 +196,7 @@ int violations_verify() {
     return print_error(make_error(ErrorCode::kInvalidArgument,
                                   "--trust-root is required: the key sets must be checked"));
   }
-  auto root = privacy::parse_trust_root(perf::read_trust_root(o.trust_root));
+  auto root = protocol::parse_trust_root(perf::read_trust_root(o.trust_root));
   if (!root) return print_error(root.error());
   nlohmann::json out = {{"id", o.violation_id}, {"verified", false}};
   auto fail = [&out](const Error& e) {
@@ -225,9 +225,9 @@ int violations_verify() {
     return fail(
         make_error(ErrorCode::kVerificationFailed, "issuer key sets: " + audit->problems.front()));
   }
-  auto keys = privacy::issuer_keys_of(audit->sets);
+  auto keys = protocol::issuer_keys_of(audit->sets);
   if (!keys) return fail(keys.error());
-  auto checked = privacy::verify_evidence(v["evidence"], *keys);
+  auto checked = protocol::verify_evidence(v["evidence"], *keys);
   if (!checked) return fail(checked.error());
   out["verified"] = true;
   out["j"] = to_hex(checked->j);

@@ -213,7 +213,7 @@ void register_console_api_routes(server::HttpServer& http, AdminAuth& auth, stor
           kind = "sequence";
         } else if (q.size() == 19 && all_digits(q)) {
           kind = "accountid";
-        } else if (q.size() == platform::kWalletAccountSize && is_base32(q)) {
+        } else if (q.size() == protocol::kWalletAccountSize && is_base32(q)) {
           kind = "wallet";
         } else {
           return make_error(ErrorCode::kInvalidArgument,

@@ -187,14 +187,14 @@ class ConsoleTest : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(u.status, 200) << u.body;
     const auto& issuer = privacy_->issuing_key();
     auto started =
-        crypto::CredentialClient::begin_open(issuer, privacy::open_context_hash(user_id), rng_);
+        crypto::CredentialClient::begin_open(issuer, protocol::open_context_hash(user_id), rng_);
     auto resp = privacy_->open(user_id, started.request.encode(), now_);
     ASSERT_TRUE(resp.ok()) << resp.error().message;
     auto cred = crypto::CredentialClient::finish_issue(
         started.pending, *crypto::IssueResponse::decode(*resp), issuer);
     ASSERT_TRUE(cred.ok());
     for (int copy = 0; copy < 2; ++copy) {
-      privacy::ShowContext ctx;
+      protocol::ShowContext ctx;
       ctx.op = crypto::ShowOp::kRecharge;
       ctx.wallet_b = "AAAAAAAAAAAAAAAAAAAAAAA" + std::to_string(copy);
       ctx.amount = 100;
@@ -514,10 +514,10 @@ TEST_P(ConsoleTest, OnlyASecurityOfficerRetiresAnIdentityAndItIsAudited) {
   // The user opens again, with a new J; once.
   const auto& issuer = privacy_->issuing_key();
   auto again =
-      crypto::CredentialClient::begin_open(issuer, privacy::open_context_hash("lost"), rng_);
+      crypto::CredentialClient::begin_open(issuer, protocol::open_context_hash("lost"), rng_);
   EXPECT_TRUE(privacy_->open("lost", again.request.encode(), now_).ok());
   auto third =
-      crypto::CredentialClient::begin_open(issuer, privacy::open_context_hash("lost"), rng_);
+      crypto::CredentialClient::begin_open(issuer, protocol::open_context_hash("lost"), rng_);
   EXPECT_EQ(privacy_->open("lost", third.request.encode(), now_).error().code,
             ErrorCode::kAlreadyOpened);
 }

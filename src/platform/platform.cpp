@@ -196,32 +196,19 @@ std::string amount_text(int64_t amount) {
 
 }  // namespace
 
-std::string wallet_account_of(ByteView wallet_public_key) {
-  auto digest = crypto::sm3(wallet_public_key);
-  return to_base32(ByteView(digest.data(), 15));
-}
-
-bool is_valid_wallet_account(std::string_view b) {
-  if (b.size() != kWalletAccountSize) return false;
-  for (char c : b) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'))) return false;
-  }
-  return true;
-}
-
 std::string_view history_type_name(HistoryType t) {
   return t == HistoryType::kRecharge ? "recharge" : "ride";
 }
 
-privacy::ShowContext recharge_context(const RechargeRequest& r) {
+protocol::ShowContext recharge_context(const RechargeRequest& r) {
   return {crypto::ShowOp::kRecharge,
           r.auth.wallet,
           "",
           r.amount,
-          privacy::recharge_extra(r.previous_wallet, r.channel, r.strong, r.new_wallet_public_key),
-          privacy::recharge_scopes(r.previous_wallet, r.auth.wallet)};
+          protocol::recharge_extra(r.previous_wallet, r.channel, r.strong, r.new_wallet_public_key),
+          protocol::recharge_scopes(r.previous_wallet, r.auth.wallet)};
 }
-privacy::ShowContext code_context(std::string_view b, std::string_view accountid) {
+protocol::ShowContext code_context(std::string_view b, std::string_view accountid) {
   return {crypto::ShowOp::kRequestCode,
           std::string(b),
           std::string(accountid),
@@ -229,8 +216,8 @@ privacy::ShowContext code_context(std::string_view b, std::string_view accountid
           "",
           {std::string(b)}};
 }
-privacy::ShowContext history_context(std::string_view b, std::string_view accountid,
-                                     HistoryType type) {
+protocol::ShowContext history_context(std::string_view b, std::string_view accountid,
+                                      HistoryType type) {
   return {crypto::ShowOp::kQuery,
           std::string(b),
           std::string(accountid),
@@ -238,16 +225,16 @@ privacy::ShowContext history_context(std::string_view b, std::string_view accoun
           std::string(history_type_name(type)),
           {std::string(b)}};
 }
-privacy::ShowContext refund_context(std::string_view b, std::string_view accountid,
-                                    const RefundRequest& r) {
+protocol::ShowContext refund_context(std::string_view b, std::string_view accountid,
+                                     const RefundRequest& r) {
   return {crypto::ShowOp::kRefund,
           std::string(b),
           std::string(accountid),
           r.amount,
-          privacy::refund_extra(r.name, r.id_number, r.bank_account),
+          protocol::refund_extra(r.name, r.id_number, r.bank_account),
           {std::string(b)}};
 }
-privacy::ShowContext close_context(std::string_view b, std::string_view accountid) {
+protocol::ShowContext close_context(std::string_view b, std::string_view accountid) {
   return {crypto::ShowOp::kClose, std::string(b), std::string(accountid), 0, "", {std::string(b)}};
 }
 
@@ -334,7 +321,7 @@ Status CodePlatform::verify_wallet_signature(const WalletRecord& w, const Wallet
 // The wallet `signer_b` exists and signed the show.
 Result<WalletRecord> CodePlatform::authorize(const WalletAuth& auth, std::string_view signer_b) {
   if (auth.show.empty()) return make_error(ErrorCode::kInvalidArgument, "show is required");
-  if (!is_valid_wallet_account(signer_b)) {
+  if (!protocol::is_valid_wallet_account(signer_b)) {
     return make_error(ErrorCode::kInvalidArgument, "a wallet account is 24 base32 characters");
   }
   auto w = wallet(signer_b);
@@ -356,7 +343,7 @@ Result<WalletRecord> CodePlatform::authorize(const WalletAuth& auth, std::string
 }
 
 Result<privacy::ShowOutcome> CodePlatform::show(const WalletAuth& auth,
-                                                const privacy::ShowContext& ctx, int64_t now_ms,
+                                                const protocol::ShowContext& ctx, int64_t now_ms,
                                                 std::vector<std::string> wallets_to_lock,
                                                 bool adopt_pseudonym,
                                                 const std::optional<std::string>& refund_user) {
@@ -507,7 +494,7 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
   }
   auto new_key = crypto::Sm2PublicKey::from_bytes(r.new_wallet_public_key);
   if (!new_key.ok()) return refuse(new_key.error());
-  if (wallet_account_of(r.new_wallet_public_key) != r.auth.wallet) {
+  if (protocol::wallet_account_of(r.new_wallet_public_key) != r.auth.wallet) {
     return refuse(make_error(ErrorCode::kInvalidArgument,
                              "the wallet account is not derived from its public key"));
   }

@@ -36,12 +36,7 @@
 
 namespace anoncode::platform {
 
-constexpr size_t kWalletAccountSize = 24;
 constexpr int64_t kDayMs = 86'400'000;
-
-// B = Base32(SM3(wallet public key, 65 bytes))[first 15 bytes]: 24 characters, self-certifying.
-std::string wallet_account_of(ByteView wallet_public_key);
-bool is_valid_wallet_account(std::string_view b);
 
 struct PlatformOptions {
   int64_t refill_delay_ms = 7 * kDayMs;  // strong mode: old → new wallet after this long
@@ -171,13 +166,13 @@ struct SettleSummary {
 };
 
 // The show context of each operation (docs/API.md), as the SDK computes it too.
-privacy::ShowContext recharge_context(const RechargeRequest& r);
-privacy::ShowContext code_context(std::string_view b, std::string_view accountid);
-privacy::ShowContext history_context(std::string_view b, std::string_view accountid,
-                                     HistoryType type);
-privacy::ShowContext refund_context(std::string_view b, std::string_view accountid,
-                                    const RefundRequest& r);
-privacy::ShowContext close_context(std::string_view b, std::string_view accountid);
+protocol::ShowContext recharge_context(const RechargeRequest& r);
+protocol::ShowContext code_context(std::string_view b, std::string_view accountid);
+protocol::ShowContext history_context(std::string_view b, std::string_view accountid,
+                                      HistoryType type);
+protocol::ShowContext refund_context(std::string_view b, std::string_view accountid,
+                                     const RefundRequest& r);
+protocol::ShowContext close_context(std::string_view b, std::string_view accountid);
 std::string_view history_type_name(HistoryType t);
 
 class CodePlatform {
@@ -244,7 +239,7 @@ class CodePlatform {
   Result<Reserve> reserve_of(storage::Tx& tx, std::string_view accountid, int64_t now_ms);
   // The show at the privacy backend. `adopt_pseudonym`: the wallet of ctx.scopes[0] exists
   // without a stored pseudonym (created before migration 0005) and takes the one proven now.
-  Result<privacy::ShowOutcome> show(const WalletAuth& auth, const privacy::ShowContext& ctx,
+  Result<privacy::ShowOutcome> show(const WalletAuth& auth, const protocol::ShowContext& ctx,
                                     int64_t now_ms, std::vector<std::string> wallets_to_lock,
                                     bool adopt_pseudonym,
                                     const std::optional<std::string>& refund_user = std::nullopt);

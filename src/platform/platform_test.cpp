@@ -44,7 +44,7 @@ TEST_P(PlatformTest, FirstRechargeOpensAWalletAndANormalRechargeCarriesItForward
   ASSERT_TRUE(first.response.has_value());
   EXPECT_EQ(first.result->balance, 1000);
   EXPECT_TRUE(pos::is_valid_accountid(first.result->accountid));
-  EXPECT_EQ(first.result->wallet.size(), kWalletAccountSize);
+  EXPECT_EQ(first.result->wallet.size(), protocol::kWalletAccountSize);
   const std::string b1 = alice.b, accountid = alice.accountid;
   const crypto::Sm2PrivateKey b1_key = *alice.wallet_key;
 

@@ -69,7 +69,7 @@ class PlatformFixture : public ::testing::TestWithParam<std::string> {
     r.name = name;
     r.id_number = id_number;
     auto started =
-        crypto::CredentialClient::begin_open(issuer(), privacy::open_context_hash(user), rng_);
+        crypto::CredentialClient::begin_open(issuer(), protocol::open_context_hash(user), rng_);
     auto resp = privacy_->open(user, started.request.encode(), now_);
     EXPECT_TRUE(resp.ok()) << resp.error().message;
     auto cred = crypto::CredentialClient::finish_issue(
@@ -81,7 +81,7 @@ class PlatformFixture : public ::testing::TestWithParam<std::string> {
   }
 
   // A show of the rider's credential for `ctx`, signed by `signer` (the wallet key).
-  PreparedShow prepare(const Rider& r, const privacy::ShowContext& ctx,
+  PreparedShow prepare(const Rider& r, const protocol::ShowContext& ctx,
                        const crypto::Sm2PrivateKey* signer) {
     auto nonce = privacy_->new_nonce(now_);
     EXPECT_TRUE(nonce.ok());
@@ -118,7 +118,7 @@ class PlatformFixture : public ::testing::TestWithParam<std::string> {
     req.strong = strong;
     req.new_wallet_public_key = new_key.public_key().to_bytes();
     req.previous_wallet = r.b;
-    req.auth.wallet = wallet_account_of(req.new_wallet_public_key);
+    req.auth.wallet = protocol::wallet_account_of(req.new_wallet_public_key);
     return req;
   }
 

@@ -4,7 +4,7 @@
 #include "common/counters.h"
 
 #include "crypto/sm3.h"
-#include "privacy/evidence.h"
+#include "protocol/evidence.h"
 
 namespace anoncode::privacy {
 
@@ -96,7 +96,7 @@ Result<Bytes> PrivacyBackend::open(std::string_view user_id, ByteView open_reque
   }));
   if (answer) return *answer;
 
-  ANONCODE_TRY(crypto::Point J, issuer_.verify_open(req, open_context_hash(user_id)));
+  ANONCODE_TRY(crypto::Point J, issuer_.verify_open(req, protocol::open_context_hash(user_id)));
   const Bytes j = group_.encode_point(J);
   ANONCODE_TRY(IssueResponse resp, issuer_.issue(req.kid, req.Cn, rng_));
   const Bytes response = resp.encode();
@@ -167,7 +167,7 @@ Result<Bytes> PrivacyBackend::identity_of(std::string_view user_id) {
   return *j;
 }
 
-Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContext& ctx,
+Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const protocol::ShowContext& ctx,
                                          int64_t now_ms,
                                          const std::optional<std::string>& refund_user_id) {
   ANONCODE_TRY(ShowRequest req, ShowRequest::decode(show_request));
@@ -186,7 +186,7 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
   const crypto::Sm3Digest digest = crypto::sm3(show_request);
   const Bytes request_hash(digest.begin(), digest.end());
   // What the show was verified against, kept with it for the evidence of a later clone.
-  const ShowRecord record{
+  const protocol::ShowRecord record{
       ctx.op,       ctx.scopes,    J ? std::optional<Bytes>(group_.encode_point(*J)) : std::nullopt,
       ctx.wallet_b, ctx.accountid, ctx.amount};
   const std::string record_text = record.to_json().dump();
@@ -264,8 +264,8 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
         "INSERT INTO certification_transactions (sn, b, certification_type, accountid, usage_date, "
         "r, c, kid, nonce, request_hash, issue_response, show_request, show_context) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        {sn, ctx.wallet_b, certification_type(ctx.op), ctx.accountid, now_ms, tag, challenge,
-         Bytes(v.kid.begin(), v.kid.end()), nonce, request_hash, out.issue_response,
+        {sn, ctx.wallet_b, protocol::certification_type(ctx.op), ctx.accountid, now_ms, tag,
+         challenge, Bytes(v.kid.begin(), v.kid.end()), nonce, request_hash, out.issue_response,
          to_bytes(show_request), record_text}));
     return {};
   }));
@@ -284,15 +284,15 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const ShowContex
 // key this issuer no longer holds.
 Result<nlohmann::json> PrivacyBackend::clone_evidence(const storage::Row& seen,
                                                       ByteView show_request, const ShowRequest& req,
-                                                      const ShowRecord& record, int64_t now_ms,
-                                                      const crypto::Point& J,
+                                                      const protocol::ShowRecord& record,
+                                                      int64_t now_ms, const crypto::Point& J,
                                                       const crypto::Scalar& serial) {
   if (seen.is_null(6) || seen.is_null(7)) {
     return make_error(ErrorCode::kNotFound, "the first show was recorded before migration 0007");
   }
-  EvidenceShow first{seen.blob(6), {}, {}, seen.i64(8)};
+  protocol::EvidenceShow first{seen.blob(6), {}, {}, seen.i64(8)};
   auto first_context = nlohmann::json::parse(seen.text(7), nullptr, false);
-  ANONCODE_TRY(first.record, ShowRecord::from_json(first_context));
+  ANONCODE_TRY(first.record, protocol::ShowRecord::from_json(first_context));
   ANONCODE_TRY(ShowRequest first_req, ShowRequest::decode(first.request));
   auto first_proof = issuer_.prove_mac(first_req, rng_);
   if (!first_proof) {
@@ -300,26 +300,26 @@ Result<nlohmann::json> PrivacyBackend::clone_evidence(const storage::Row& seen,
                                                     first_proof.error().message + ")");
   }
   first.mac_proof = std::move(*first_proof);
-  EvidenceShow second{to_bytes(show_request), record, {}, now_ms};
+  protocol::EvidenceShow second{to_bytes(show_request), record, {}, now_ms};
   ANONCODE_TRY(second.mac_proof, issuer_.prove_mac(req, rng_));
-  return make_evidence(group_, serial, J, first, second);
+  return protocol::make_evidence(group_, serial, J, first, second);
 }
 
-Result<SignedKeySet> PrivacyBackend::latest_keyset() {
-  std::optional<SignedKeySet> out;
+Result<protocol::SignedKeySet> PrivacyBackend::latest_keyset() {
+  std::optional<protocol::SignedKeySet> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.reset();
     ANONCODE_TRY(auto row, tx.query_one("SELECT body, signature FROM issuer_keysets "
                                         "ORDER BY sequence DESC LIMIT 1"));
-    if (row) out = SignedKeySet{row->text(0), row->blob(1)};
+    if (row) out = protocol::SignedKeySet{row->text(0), row->blob(1)};
     return {};
   }));
   if (!out) return make_error(ErrorCode::kNotFound, "no issuer key set was published yet");
   return *out;
 }
 
-Result<std::vector<SignedKeySet>> PrivacyBackend::keysets() {
-  std::vector<SignedKeySet> out;
+Result<std::vector<protocol::SignedKeySet>> PrivacyBackend::keysets() {
+  std::vector<protocol::SignedKeySet> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.clear();
     ANONCODE_TRY(auto rows,
@@ -330,24 +330,24 @@ Result<std::vector<SignedKeySet>> PrivacyBackend::keysets() {
   return out;
 }
 
-Result<SignedKeySet> PrivacyBackend::publish_keyset(const crypto::Sm2PrivateKey& root,
-                                                    int64_t now_ms, int64_t validity_ms) {
+Result<protocol::SignedKeySet> PrivacyBackend::publish_keyset(const crypto::Sm2PrivateKey& root,
+                                                              int64_t now_ms, int64_t validity_ms) {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    std::optional<IssuerKeySet> latest;
+    std::optional<protocol::IssuerKeySet> latest;
     auto current = latest_keyset();
     if (current.ok()) {
-      ANONCODE_TRY(IssuerKeySet parsed, IssuerKeySet::parse(current->body));
+      ANONCODE_TRY(protocol::IssuerKeySet parsed, protocol::IssuerKeySet::parse(current->body));
       latest = std::move(parsed);
     } else if (current.error().code != ErrorCode::kNotFound) {
       return current.error();
     }
-    IssuerKeySet next;
+    protocol::IssuerKeySet next;
     next.sequence = latest ? latest->sequence + 1 : 1;
     next.group = std::string(group_.name());
     next.issuing_kid = to_hex(issuing_key().kid());
     next.published_at = now_ms;
     for (const auto& pub : pubs_) {
-      IssuerKeyEntry e{to_hex(pub.kid()), pub.encode(), now_ms, now_ms + validity_ms};
+      protocol::IssuerKeyEntry e{to_hex(pub.kid()), pub.encode(), now_ms, now_ms + validity_ms};
       if (latest) {
         for (const auto& old : latest->keys) {
           if (old.kid == e.kid && old.public_key == e.public_key) {
@@ -367,7 +367,7 @@ Result<SignedKeySet> PrivacyBackend::publish_keyset(const crypto::Sm2PrivateKey&
       }
       if (same) return *current;
     }
-    ANONCODE_TRY(SignedKeySet signed_set, sign_keyset(next, root));
+    ANONCODE_TRY(protocol::SignedKeySet signed_set, protocol::sign_keyset(next, root));
     auto inserted = db_.transact([&](Tx& tx) -> Status {
       ANONCODE_CHECK(
           tx.exec("INSERT INTO issuer_keysets (sequence, body, signature, published_at) "
@@ -410,12 +410,12 @@ Result<Violation> PrivacyBackend::violation(std::string_view id) {
 
 Result<std::vector<crypto::IssuerPublicKey>> PrivacyBackend::published_keys() {
   ANONCODE_TRY(auto published, keysets());
-  std::vector<IssuerKeySet> sets;
+  std::vector<protocol::IssuerKeySet> sets;
   for (const auto& s : published) {
-    ANONCODE_TRY(IssuerKeySet set, IssuerKeySet::parse(s.body));
+    ANONCODE_TRY(protocol::IssuerKeySet set, protocol::IssuerKeySet::parse(s.body));
     sets.push_back(std::move(set));
   }
-  return issuer_keys_of(sets);
+  return protocol::issuer_keys_of(sets);
 }
 
 }  // namespace anoncode::privacy

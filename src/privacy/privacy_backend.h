@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "crypto/credential.h"
-#include "privacy/evidence.h"
-#include "privacy/issuer_keyset.h"
-#include "privacy/show_context.h"
+#include "protocol/evidence.h"
+#include "protocol/issuer_keyset.h"
+#include "protocol/show_context.h"
 #include "storage/db.h"
 
 namespace anoncode::privacy {
@@ -37,7 +37,7 @@ struct Violation {
   std::optional<std::string> user_id;  // NULL when J matched no registered user
   std::string wallet_b, accountid;
   int64_t detected_at = 0;
-  // A clone's evidence document (privacy/evidence.h), JSON text; none for a copied code, for a
+  // A clone's evidence document (protocol/evidence.h), JSON text; none for a copied code, for a
   // clone whose first show was recorded before migration 0007, or one the issuer could not prove.
   std::optional<std::string> evidence;
 };
@@ -76,7 +76,7 @@ class PrivacyBackend {
   // A show for `ctx`. For a refund, `refund_user_id` names the user whose J the rider proves.
   // Errors: malformed, verification_failed (bad proof, unknown or used or expired nonce),
   // sn_reused (a clone: traced and recorded before this returns), not_found (refund user).
-  Result<ShowOutcome> show(ByteView show_request, const ShowContext& ctx, int64_t now_ms,
+  Result<ShowOutcome> show(ByteView show_request, const protocol::ShowContext& ctx, int64_t now_ms,
                            const std::optional<std::string>& refund_user_id = std::nullopt);
 
   Result<std::vector<Violation>> violations();
@@ -87,11 +87,11 @@ class PrivacyBackend {
   // latest published set already names exactly these keys; returns the latest set. A key keeps
   // the validity it was first published with; a new one is valid from now for `validity_ms`.
   // Safe on several nodes at once (the sequence is a PRIMARY KEY).
-  Result<SignedKeySet> publish_keyset(const crypto::Sm2PrivateKey& root, int64_t now_ms,
-                                      int64_t validity_ms);
+  Result<protocol::SignedKeySet> publish_keyset(const crypto::Sm2PrivateKey& root, int64_t now_ms,
+                                                int64_t validity_ms);
   // The latest published set (not_found before the first), and every one, oldest first.
-  Result<SignedKeySet> latest_keyset();
-  Result<std::vector<SignedKeySet>> keysets();
+  Result<protocol::SignedKeySet> latest_keyset();
+  Result<std::vector<protocol::SignedKeySet>> keysets();
   // The J registered for a user (admin tracing, refund). not_found if none.
   Result<Bytes> identity_of(std::string_view user_id);
   // The issuer public keys every published key set names: what a violation's evidence is checked
@@ -100,9 +100,9 @@ class PrivacyBackend {
 
  private:
   Result<nlohmann::json> clone_evidence(const storage::Row& seen, ByteView show_request,
-                                        const crypto::ShowRequest& req, const ShowRecord& record,
-                                        int64_t now_ms, const crypto::Point& J,
-                                        const crypto::Scalar& serial);
+                                        const crypto::ShowRequest& req,
+                                        const protocol::ShowRecord& record, int64_t now_ms,
+                                        const crypto::Point& J, const crypto::Scalar& serial);
 
   storage::Db& db_;
   const crypto::Group& group_;

@@ -34,7 +34,7 @@ class PrivacyBackendTest : public ::testing::TestWithParam<std::string> {
   const crypto::IssuerPublicKey& pub() const { return backend_->issuing_key(); }
 
   Credential open(const std::string& user) {
-    auto started = CredentialClient::begin_open(pub(), open_context_hash(user), rng_);
+    auto started = CredentialClient::begin_open(pub(), protocol::open_context_hash(user), rng_);
     auto resp = backend_->open(user, started.request.encode(), now_);
     EXPECT_TRUE(resp.ok()) << resp.error().message;
     auto cred = CredentialClient::finish_issue(started.pending,
@@ -43,13 +43,13 @@ class PrivacyBackendTest : public ::testing::TestWithParam<std::string> {
     return *cred;
   }
 
-  static ShowContext wallet_ctx(ShowOp op = ShowOp::kRequestCode,
-                                std::string b = "WALLETAAAAAAAAAAAAAAAAAA") {
-    return ShowContext{op, std::move(b), "1234567890123456789", 0, "", {}};
+  static protocol::ShowContext wallet_ctx(ShowOp op = ShowOp::kRequestCode,
+                                          std::string b = "WALLETAAAAAAAAAAAAAAAAAA") {
+    return protocol::ShowContext{op, std::move(b), "1234567890123456789", 0, "", {}};
   }
 
   // A show request for `cred` under a fresh nonce, and the client's pending state.
-  CredentialClient::Shown make_show(const Credential& cred, const ShowContext& ctx) {
+  CredentialClient::Shown make_show(const Credential& cred, const protocol::ShowContext& ctx) {
     auto nonce = backend_->new_nonce(now_);
     EXPECT_TRUE(nonce.ok());
     auto shown = CredentialClient::show(cred, pub(), ctx.op, *nonce, ctx.hash(), rng_, ctx.scopes);
@@ -130,10 +130,11 @@ TEST_P(PrivacyBackendTest, AClonedWalletIsTracedToItsOwnerAndNobodyElse) {
   // DESIGN §3.6 rule 7: the violation carries evidence that public keys alone check, and that
   // traces to alice's J.
   ASSERT_TRUE((*v)[0].evidence.has_value());
-  auto checked = verify_evidence(nlohmann::json::parse(*(*v)[0].evidence), backend_->public_keys());
+  auto checked =
+      protocol::verify_evidence(nlohmann::json::parse(*(*v)[0].evidence), backend_->public_keys());
   ASSERT_TRUE(checked.ok()) << checked.error().message;
   EXPECT_EQ(checked->j, *backend_->identity_of("alice"));
-  EXPECT_EQ(evidence_status((*v)[0].evidence, backend_->public_keys()), "verified");
+  EXPECT_EQ(protocol::evidence_status((*v)[0].evidence, backend_->public_keys()), "verified");
 }
 
 // DESIGN §3.6 rule 7: both shows as they came — here a refund proving the user's J and a recharge
@@ -141,18 +142,18 @@ TEST_P(PrivacyBackendTest, AClonedWalletIsTracedToItsOwnerAndNobodyElse) {
 // published, root-signed key set; any change to the evidence makes it fail.
 TEST_P(PrivacyBackendTest, TheEvidenceOfACloneIsCheckedWithThePublishedKeysAlone) {
   Credential c = open("olga");
-  ShowContext refund{ShowOp::kRefund,
-                     "WALLETAAAAAAAAAAAAAAAAAA",
-                     "1234567890123456789",
-                     500,
-                     "",
-                     {"WALLETAAAAAAAAAAAAAAAAAA"}};
-  ShowContext recharge{ShowOp::kRecharge,
-                       "WALLETBBBBBBBBBBBBBBBBBB",
-                       "9876543210987654321",
-                       1500,
-                       "",
-                       {"WALLETAAAAAAAAAAAAAAAAAA", "WALLETBBBBBBBBBBBBBBBBBB"}};
+  protocol::ShowContext refund{ShowOp::kRefund,
+                               "WALLETAAAAAAAAAAAAAAAAAA",
+                               "1234567890123456789",
+                               500,
+                               "",
+                               {"WALLETAAAAAAAAAAAAAAAAAA"}};
+  protocol::ShowContext recharge{ShowOp::kRecharge,
+                                 "WALLETBBBBBBBBBBBBBBBBBB",
+                                 "9876543210987654321",
+                                 1500,
+                                 "",
+                                 {"WALLETAAAAAAAAAAAAAAAAAA", "WALLETBBBBBBBBBBBBBBBBBB"}};
   auto original = make_show(c, refund);
   ASSERT_TRUE(backend_->show(original.request.encode(), refund, now_, "olga").ok());
   auto copy = make_show(c, recharge);
@@ -174,23 +175,23 @@ TEST_P(PrivacyBackendTest, TheEvidenceOfACloneIsCheckedWithThePublishedKeysAlone
   auto root = *crypto::Sm2PrivateKey::generate();
   auto published = backend_->publish_keyset(root, now_, 365LL * 86'400'000);
   ASSERT_TRUE(published.ok());
-  auto set = verify_keyset(*published, root.public_key(), 1, now_);
+  auto set = protocol::verify_keyset(*published, root.public_key(), 1, now_);
   ASSERT_TRUE(set.ok());
-  auto keys = issuer_keys_of(std::span(&*set, 1));
+  auto keys = protocol::issuer_keys_of(std::span(&*set, 1));
   ASSERT_TRUE(keys.ok());
   auto from_backend = backend_->published_keys();
   ASSERT_TRUE(from_backend.ok());
   ASSERT_EQ(from_backend->size(), 1u);
-  auto checked = verify_evidence(evidence, *keys);
+  auto checked = protocol::verify_evidence(evidence, *keys);
   ASSERT_TRUE(checked.ok()) << checked.error().message;
   EXPECT_EQ(checked->j, *backend_->identity_of("olga"));
-  EXPECT_EQ(evidence_status(stored->evidence, *from_backend), "verified");
+  EXPECT_EQ(protocol::evidence_status(stored->evidence, *from_backend), "verified");
 
   auto expect_fails = [&](const nlohmann::json& bad, ErrorCode code, const char* what) {
-    auto r = verify_evidence(bad, *keys);
+    auto r = protocol::verify_evidence(bad, *keys);
     ASSERT_FALSE(r.ok()) << what;
     EXPECT_EQ(r.error().code, code) << what << ": " << r.error().message;
-    EXPECT_EQ(evidence_status(bad.dump(), *keys), "invalid") << what;
+    EXPECT_EQ(protocol::evidence_status(bad.dump(), *keys), "invalid") << what;
   };
   // A flipped byte in either show, anywhere in its request.
   for (size_t show : {0, 1}) {
@@ -232,7 +233,7 @@ TEST_P(PrivacyBackendTest, TheEvidenceOfACloneIsCheckedWithThePublishedKeysAlone
   expect_fails(nlohmann::json{{"version", 2}}, ErrorCode::kMalformed, "unknown version");
   // Keys that are not the issuer's.
   std::vector<crypto::IssuerPublicKey> none;
-  EXPECT_EQ(verify_evidence(evidence, none).error().code, ErrorCode::kUnknownKey);
+  EXPECT_EQ(protocol::verify_evidence(evidence, none).error().code, ErrorCode::kUnknownKey);
 }
 
 // A clone of a show recorded before migration 0007 (no bytes kept) is traced all the same; its
@@ -256,7 +257,7 @@ TEST_P(PrivacyBackendTest, AFirstShowRecordedWithoutItsBytesLeavesNoEvidence) {
   ASSERT_EQ(v->size(), 1u);
   EXPECT_EQ((*v)[0].user_id.value_or("?"), "quinn");
   EXPECT_FALSE((*v)[0].evidence.has_value());
-  EXPECT_EQ(evidence_status((*v)[0].evidence, backend_->public_keys()), "absent");
+  EXPECT_EQ(protocol::evidence_status((*v)[0].evidence, backend_->public_keys()), "absent");
 }
 
 // DESIGN §3.6 rule 1: a show whose first copy was lost on the way is resent with its nonce when
@@ -323,7 +324,7 @@ TEST_P(PrivacyBackendTest, TamperedTruncatedOrMisboundShowsAreRefused) {
 
 // DESIGN §3.6 rule 2: one credential chain per rider.
 TEST_P(PrivacyBackendTest, OpenIsAnsweredOncePerUser) {
-  auto first = CredentialClient::begin_open(pub(), open_context_hash("erin"), rng_);
+  auto first = CredentialClient::begin_open(pub(), protocol::open_context_hash("erin"), rng_);
   auto answer = backend_->open("erin", first.request.encode(), now_);
   ASSERT_TRUE(answer.ok());
   // A retried open (lost reply) gets the identical answer, not a second credential.
@@ -331,7 +332,7 @@ TEST_P(PrivacyBackendTest, OpenIsAnsweredOncePerUser) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *answer);
   // Any other open of the user — a fresh commitment, even with the same J — is refused.
-  auto second = CredentialClient::begin_open(pub(), open_context_hash("erin"), rng_);
+  auto second = CredentialClient::begin_open(pub(), protocol::open_context_hash("erin"), rng_);
   EXPECT_EQ(backend_->open("erin", second.request.encode(), now_).error().code,
             ErrorCode::kAlreadyOpened);
   // An open request made for one user cannot be used for another.
@@ -351,7 +352,7 @@ TEST_P(PrivacyBackendTest, RetiredIdentityIsStillTracedAndReopenWorksOnce) {
             ErrorCode::kInvalidArgument);
   ASSERT_TRUE(backend_->retire_identity("ivan", "officer", "lost phone", now_).ok());
   Credential new_chain = open("ivan");
-  auto third = CredentialClient::begin_open(pub(), open_context_hash("ivan"), rng_);
+  auto third = CredentialClient::begin_open(pub(), protocol::open_context_hash("ivan"), rng_);
   EXPECT_EQ(backend_->open("ivan", third.request.encode(), now_).error().code,
             ErrorCode::kAlreadyOpened);
   // The old chain's credential shown twice: traced to ivan all the same.
@@ -373,7 +374,7 @@ TEST_P(PrivacyBackendTest, RetiredIdentityIsStillTracedAndReopenWorksOnce) {
 TEST_P(PrivacyBackendTest, ARefundProvesTheNamedUsersIdentity) {
   Credential c = open("grace");
   open("heidi");
-  ShowContext refund{
+  protocol::ShowContext refund{
       ShowOp::kRefund, "WALLETAAAAAAAAAAAAAAAAAA", "1234567890123456789", 500, "", {}};
   auto as_heidi = make_show(c, refund);
   EXPECT_EQ(backend_->show(as_heidi.request.encode(), refund, now_, "heidi").error().code,

@@ -12,9 +12,9 @@ namespace {
 
 constexpr size_t kMaxMessage = 4096;  // the largest credential message on the SM2 group is < 1 KiB
 
-Result<ShowContext> parse_context(const json& body) {
+Result<protocol::ShowContext> parse_context(const json& body) {
   ANONCODE_TRY(json c, server::required_object(body, "context"));
-  ShowContext ctx;
+  protocol::ShowContext ctx;
   ANONCODE_TRY(int64_t op, server::required_int(c, "op", 1, 5));
   ctx.op = static_cast<crypto::ShowOp>(op);
   ANONCODE_TRY(ctx.wallet_b, server::required_string_or_empty(c, "wallet", 64));
@@ -61,11 +61,11 @@ void register_privacy_routes(server::HttpServer& http, PrivacyBackend& backend,
 
   // DESIGN §3.6 rule 4: the signed issuer key set clients check against their trust root, and
   // the whole append-only history of them (for `anoncode admin keys audit` and anyone else).
-  auto keyset_json = [](const SignedKeySet& s) {
+  auto keyset_json = [](const protocol::SignedKeySet& s) {
     return json{{"body", s.body}, {"signature", to_base64url(s.signature)}};
   };
   http.route("GET", "/privacy/v1/keyset", [&backend, keyset_json](const Request&) -> Result<json> {
-    ANONCODE_TRY(SignedKeySet s, backend.latest_keyset());
+    ANONCODE_TRY(protocol::SignedKeySet s, backend.latest_keyset());
     return keyset_json(s);
   });
   http.route("GET", "/privacy/v1/keysets", [&backend, keyset_json](const Request&) -> Result<json> {
@@ -101,7 +101,7 @@ void register_privacy_routes(server::HttpServer& http, PrivacyBackend& backend,
         ANONCODE_CHECK(server::require_bearer(req, service_token_hash));
         ANONCODE_TRY(json body, req.json_body());
         ANONCODE_TRY(Bytes request, server::required_bytes(body, "request", kMaxMessage));
-        ANONCODE_TRY(ShowContext ctx, parse_context(body));
+        ANONCODE_TRY(protocol::ShowContext ctx, parse_context(body));
         ANONCODE_TRY(auto refund_user, server::optional_string(body, "refund_user_id", 64));
         ANONCODE_TRY(ShowOutcome out, backend.show(request, ctx, now(), refund_user));
         return json{{"response", to_base64url(out.issue_response)}, {"replayed", out.replayed}};

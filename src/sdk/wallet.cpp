@@ -12,8 +12,8 @@
 #include "crypto/sm2.h"
 #include "crypto/sm3.h"
 #include "crypto/sm4.h"
-#include "privacy/issuer_keyset.h"
-#include "privacy/show_context.h"
+#include "protocol/issuer_keyset.h"
+#include "protocol/show_context.h"
 
 namespace anoncode::sdk {
 
@@ -130,7 +130,7 @@ Error Wallet::halted_error() const {
 }
 
 Status Wallet::set_trust_root(const std::string& trust_root) {
-  ANONCODE_TRY(auto root, privacy::parse_trust_root(trust_root));
+  ANONCODE_TRY(auto root, protocol::parse_trust_root(trust_root));
   const std::string canonical = to_base64url(root.to_bytes());
   if (state_.contains("trust_root")) {
     if (state_["trust_root"].get<std::string>() == canonical) return {};
@@ -149,20 +149,20 @@ Status Wallet::refresh_issuer_keys() {
                       "no trust root: give the wallet the operator's root public key "
                       "(--trust-root, the trust_root file of `anoncode init`)");
   }
-  ANONCODE_TRY(auto root, privacy::parse_trust_root(state_["trust_root"].get<std::string>()));
+  ANONCODE_TRY(auto root, protocol::parse_trust_root(state_["trust_root"].get<std::string>()));
   ANONCODE_TRY(Reply r, transport_->get("/privacy/v1/keyset"));
   if (r.status != 200) return reply_error(r);
   if (!r.body.is_object() || !r.body.contains("body") || !r.body["body"].is_string()) {
     return make_error(ErrorCode::kVerificationFailed, "the issuer key set is not signed");
   }
   ANONCODE_TRY(Bytes signature, b64(r.body, "signature"));
-  privacy::SignedKeySet signed_set{r.body["body"].get<std::string>(), std::move(signature)};
+  protocol::SignedKeySet signed_set{r.body["body"].get<std::string>(), std::move(signature)};
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  ANONCODE_TRY(privacy::IssuerKeySet set,
-               privacy::verify_keyset(signed_set, root, state_.value("keyset_sequence", int64_t{0}),
-                                      now_ms));
+  ANONCODE_TRY(protocol::IssuerKeySet set,
+               protocol::verify_keyset(signed_set, root,
+                                       state_.value("keyset_sequence", int64_t{0}), now_ms));
   json keys = json::object();
   for (const auto& k : set.keys) keys[k.kid] = b64(k.public_key);
   state_["issuer_keys"] = keys;
@@ -309,9 +309,9 @@ Result<json> Wallet::perform(const std::string& kind, const std::string& path, j
   // The wallets whose pseudonyms the show proves (DESIGN §3.6 rule 3).
   std::vector<std::string> scopes =
       kind == "recharge"
-          ? privacy::recharge_scopes(body.value("previous_wallet", std::string()), wallet_b)
+          ? protocol::recharge_scopes(body.value("previous_wallet", std::string()), wallet_b)
           : std::vector<std::string>{wallet_b};
-  privacy::ShowContext ctx{op, wallet_b, accountid, amount, extra, scopes};
+  protocol::ShowContext ctx{op, wallet_b, accountid, amount, extra, scopes};
   ANONCODE_TRY(auto shown, crypto::CredentialClient::show(cred, pub, op, nonce, ctx.hash(),
                                                           crypto::OsRng::instance(), ctx.scopes));
   Bytes show = shown.request.encode();
@@ -344,7 +344,7 @@ Result<json> Wallet::open(const std::string& user_id, const std::string& app_tok
     return make_error(ErrorCode::kInvalidArgument, "user id and app token are required");
   }
   ANONCODE_TRY(crypto::IssuerPublicKey pub, issuer_key());
-  auto started = crypto::CredentialClient::begin_open(pub, privacy::open_context_hash(user_id),
+  auto started = crypto::CredentialClient::begin_open(pub, protocol::open_context_hash(user_id),
                                                       crypto::OsRng::instance());
   state_["pending"] = {{"kind", "open"},
                        {"path", "/app/v1/open"},
@@ -363,7 +363,7 @@ Result<json> Wallet::recharge(int64_t amount, const std::string& channel, bool s
     return make_error(ErrorCode::kInvalidArgument, "the amount must be positive (fen)");
   ANONCODE_TRY(auto key, crypto::Sm2PrivateKey::generate());
   Bytes pub = key.public_key().to_bytes();
-  std::string new_b = privacy::wallet_account_of(pub);
+  std::string new_b = protocol::wallet_account_of(pub);
   std::string previous_b;
   std::optional<std::string> previous_key;
   if (state_.contains("wallet")) {
@@ -379,7 +379,7 @@ Result<json> Wallet::recharge(int64_t amount, const std::string& channel, bool s
                {"previous_wallet", previous_b}};
   ANONCODE_TRY(json out,
                perform("recharge", "/platform/v1/recharge", body, crypto::ShowOp::kRecharge, new_b,
-                       "", amount, privacy::recharge_extra(previous_b, channel, strong, pub),
+                       "", amount, protocol::recharge_extra(previous_b, channel, strong, pub),
                        previous_key, {{"key_pem", key_pem}, {"strong", strong}}));
   sodium_memzero(key_pem.data(), key_pem.size());
   return json{
@@ -432,17 +432,17 @@ Result<json> Wallet::refund(int64_t amount, const std::string& name, const std::
   // The refund proves the credential belongs to the person named: a name or ID number that is not
   // this rider's would be refused after the show was sent, leaving it pending. Checked here first.
   if (state_.contains("person") &&
-      state_["person"].get<std::string>() != privacy::person_digest(name, id_number)) {
+      state_["person"].get<std::string>() != protocol::person_digest(name, id_number)) {
     return make_error(ErrorCode::kVerificationFailed,
                       "the name and ID number are not this wallet's rider; nothing was sent");
   }
   const json& w = current_wallet(state_);
   json body = {
       {"amount", amount}, {"name", name}, {"id_number", id_number}, {"bank_account", bank_account}};
-  ANONCODE_TRY(json out,
-               perform("refund", "/platform/v1/refund", body, crypto::ShowOp::kRefund, w["b"],
-                       w["accountid"], amount, privacy::refund_extra(name, id_number, bank_account),
-                       w["key_pem"].get<std::string>(), json::object()));
+  ANONCODE_TRY(json out, perform("refund", "/platform/v1/refund", body, crypto::ShowOp::kRefund,
+                                 w["b"], w["accountid"], amount,
+                                 protocol::refund_extra(name, id_number, bank_account),
+                                 w["key_pem"].get<std::string>(), json::object()));
   return json{{"refunded", out["refunded"]}, {"balance", out["balance"]}};
 }
 

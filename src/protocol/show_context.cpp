@@ -1,8 +1,8 @@
-#include "privacy/show_context.h"
+#include "protocol/show_context.h"
 
 #include "crypto/sm3.h"
 
-namespace anoncode::privacy {
+namespace anoncode::protocol {
 
 crypto::ContextHash ShowContext::hash() const {
   ByteWriter w;
@@ -24,6 +24,14 @@ crypto::ContextHash open_context_hash(std::string_view user_id) {
 std::string wallet_account_of(ByteView wallet_public_key) {
   crypto::Sm3Digest d = crypto::sm3(wallet_public_key);
   return to_base32(ByteView(d.data(), 15));
+}
+
+bool is_valid_wallet_account(std::string_view b) {
+  if (b.size() != kWalletAccountSize) return false;
+  for (char c : b) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'))) return false;
+  }
+  return true;
 }
 
 std::string recharge_extra(std::string_view previous_wallet, std::string_view channel, bool strong,
@@ -61,4 +69,4 @@ std::string certification_type(crypto::ShowOp op) {
   return "0" + std::to_string(static_cast<int>(op));
 }
 
-}  // namespace anoncode::privacy
+}  // namespace anoncode::protocol

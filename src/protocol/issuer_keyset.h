@@ -16,7 +16,7 @@
 #include "common/result.h"
 #include "crypto/sm2.h"
 
-namespace anoncode::privacy {
+namespace anoncode::protocol {
 
 // Clients refuse a set with more issuing keys valid at one instant than this, for its group.
 constexpr size_t kMaxConcurrentIssuerKeys = 2;
@@ -60,4 +60,4 @@ Result<IssuerKeySet> verify_keyset(const SignedKeySet& signed_set,
 // The trust root as it is handed to clients: base64url of the 65-byte SM2 public key.
 Result<crypto::Sm2PublicKey> parse_trust_root(std::string_view text);
 
-}  // namespace anoncode::privacy
+}  // namespace anoncode::protocol

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "crypto/credential.h"
-#include "privacy/issuer_keyset.h"
+#include "protocol/issuer_keyset.h"
 
-namespace anoncode::privacy {
+namespace anoncode::protocol {
 
 constexpr int kEvidenceVersion = 1;
 
@@ -75,4 +75,4 @@ Result<std::vector<crypto::IssuerPublicKey>> issuer_keys_of(std::span<const Issu
 std::string evidence_status(const std::optional<std::string>& evidence,
                             std::span<const crypto::IssuerPublicKey> keys);
 
-}  // namespace anoncode::privacy
+}  // namespace anoncode::protocol

@@ -8,7 +8,7 @@
 
 #include "crypto/credential.h"
 
-namespace anoncode::privacy {
+namespace anoncode::protocol {
 
 struct ShowContext {
   crypto::ShowOp op = crypto::ShowOp::kRecharge;
@@ -31,6 +31,9 @@ crypto::ContextHash open_context_hash(std::string_view user_id);
 // The anonymous wallet account B of a wallet key (DESIGN §3.4): Base32 of the first 15 bytes of
 // SM3(the SM2 public key, 65 bytes uncompressed) — 24 characters, self-certifying.
 std::string wallet_account_of(ByteView wallet_public_key);
+constexpr size_t kWalletAccountSize = 24;
+// Whether `b` has the shape of a wallet account: 24 characters of the Base32 alphabet.
+bool is_valid_wallet_account(std::string_view b);
 
 // The recharge context's `extra`: everything that changes what the recharge does (DESIGN §3.6
 // rule 8): var(previous B) || var(channel) || u8(strong) || var(new wallet public key).
@@ -53,4 +56,4 @@ std::string refund_extra(std::string_view name, std::string_view id_number,
 // The seed's certification_type for an operation (认证类型): 01 recharge, 02 request code, …
 std::string certification_type(crypto::ShowOp op);
 
-}  // namespace anoncode::privacy
+}  // namespace anoncode::protocol

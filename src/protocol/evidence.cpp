@@ -1,7 +1,7 @@
 // DESIGN §3.6 rule 7: evidence with every violation
-#include "privacy/evidence.h"
+#include "protocol/evidence.h"
 
-namespace anoncode::privacy {
+namespace anoncode::protocol {
 
 using nlohmann::json;
 
@@ -173,4 +173,4 @@ std::string evidence_status(const std::optional<std::string>& evidence,
   return verify_evidence(doc, keys).ok() ? "verified" : "invalid";
 }
 
-}  // namespace anoncode::privacy
+}  // namespace anoncode::protocol

@@ -1,5 +1,5 @@
 // DESIGN §3.6 rule 4: signed issuer key sets
-#include "privacy/issuer_keyset.h"
+#include "protocol/issuer_keyset.h"
 
 #include <nlohmann/json.hpp>
 
@@ -7,7 +7,7 @@
 
 #include "crypto/sm3.h"
 
-namespace anoncode::privacy {
+namespace anoncode::protocol {
 
 namespace {
 
@@ -109,4 +109,4 @@ Result<crypto::Sm2PublicKey> parse_trust_root(std::string_view text) {
   return crypto::Sm2PublicKey::from_bytes(*raw);
 }
 
-}  // namespace anoncode::privacy
+}  // namespace anoncode::protocol
