@@ -118,7 +118,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
     ASSERT_TRUE(op->add_rider("carol").ok());
     auto started = crypto::CredentialClient::begin_open(pub, protocol::open_context_hash("carol"),
                                                         crypto::OsRng::instance());
-    auto client_a = server::HttpClient::create(a.endpoint());
+    auto client_a = protocol::ApiClient::create(a.endpoint());
     ASSERT_TRUE(client_a.ok());
     auto opened = client_a->post(
         "/privacy/v1/open",
@@ -134,7 +134,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
     std::vector<std::thread> threads;
     for (int i = 0; i < 16; ++i) {
       threads.emplace_back([&, i] {
-        auto client = server::HttpClient::create(i % 2 == 0 ? a.endpoint() : b.endpoint());
+        auto client = protocol::ApiClient::create(i % 2 == 0 ? a.endpoint() : b.endpoint());
         auto nonce_reply = client->post("/privacy/v1/nonce", json::object());
         if (!nonce_reply || !nonce_reply->ok()) return ADD_FAILURE() << "no nonce";
         Bytes raw = *from_base64url(nonce_reply->body["nonce"].get<std::string>());
@@ -151,7 +151,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
         if (!r) return ADD_FAILURE() << "unreachable";
         if (r->ok()) {
           ++shown;
-        } else if (server::reply_error(*r).code == ErrorCode::kSnReused) {
+        } else if (protocol::reply_error(*r).code == ErrorCode::kSnReused) {
           ++refused;
         } else {
           ADD_FAILURE() << r->body.dump();

@@ -223,13 +223,26 @@ Result<SecretBytes> AppBackend::add_user(const AppUser& user, int64_t now_ms,
   auto hash = server::token_hash(token);
   Bytes token_hash(hash.begin(), hash.end());
   Bytes lookup = id_lookup(user.id_number);
+  // One user per person (DESIGN §3.6 rule 2): a second account of one ID number would be a
+  // second credential chain, and a refund, which finds its user by name and ID number, could not
+  // tell the two apart. The unique index (migration 0008) settles a race between two
+  // registrations.
+  const auto person_registered = [] {
+    return make_error(ErrorCode::kConflict, "a user with this ID number is already registered");
+  };
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto same_user,
+                 tx.query_one("SELECT 1 FROM app_users WHERE user_id = $1", {user.user_id}));
+    if (same_user) return make_error(ErrorCode::kConflict, "this user id is already registered");
+    ANONCODE_TRY(auto same_person,
+                 tx.query_one("SELECT 1 FROM app_users WHERE id_lookup = $1", {lookup}));
+    if (same_person) return person_registered();
     auto inserted = tx.exec(
         "INSERT INTO app_users (user_id, app_token_hash, pii, id_lookup, created_at) "
         "VALUES ($1, $2, $3, $4, $5)",
         {user.user_id, token_hash, *sealed, lookup, now_ms});
     if (!inserted && storage::is_unique_violation(inserted.error())) {
-      return make_error(ErrorCode::kConflict, "this user id is already registered");
+      return make_error(ErrorCode::kConflict, "this user id or ID number is already registered");
     }
     if (!inserted) return inserted.error();
     if (also) ANONCODE_CHECK(also(tx));

@@ -68,7 +68,8 @@ class AppBackend {
 
   // --- riders ---
   // Registers a rider; returns its app token (base64url text, shown once). `conflict` if the
-  // user id exists; `invalid_argument` for ill-formed fields.
+  // user id exists or the ID number is already registered (one user per person); `invalid_argument`
+  // for ill-formed fields.
   Result<SecretBytes> add_user(const AppUser& user, int64_t now_ms, const AlsoInTx& also = {});
   // The user id an app token belongs to; `unauthorized` otherwise.
   Result<std::string> authenticate(std::string_view app_token);

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <regex>
+#include <thread>
 
 #include "app/app_http.h"
 #include "app/terminal_keys.h"
@@ -16,9 +18,9 @@
 #include "console/audit_log.h"
 #include "crypto/sm2.h"
 #include "crypto/sm3.h"
-#include "protocol/evidence.h"
 #include "privacy/privacy_http.h"
-#include "server/http_client.h"
+#include "protocol/api_client.h"
+#include "protocol/evidence.h"
 #include "server/log.h"
 #include "storage/test_databases.h"
 
@@ -72,25 +74,25 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
         *accounts_, *audit_, server::token_hash(std::string_view(kAdminToken)), now);
     register_admin_routes(*server_, *app_, *auth_, now);
     ASSERT_TRUE(server_->start().ok());
-    auto client = server::HttpClient::create({server_->url(), {}});
+    auto client = protocol::ApiClient::create({server_->url(), {}});
     ASSERT_TRUE(client.ok());
-    client_ = std::make_unique<server::HttpClient>(std::move(*client));
+    client_ = std::make_unique<protocol::ApiClient>(std::move(*client));
   }
   void TearDown() override {
     client_.reset();  // closes its keep-alive connection, so the stop does not wait for it
     if (server_) server_->stop();
   }
 
-  server::HttpReply post(const std::string& path, const json& body,
-                         std::optional<std::string> bearer = std::nullopt) {
+  protocol::ApiReply post(const std::string& path, const json& body,
+                          std::optional<std::string> bearer = std::nullopt) {
     auto r = client_->post(path, body, bearer);
     EXPECT_TRUE(r.ok()) << r.error().message;
-    return r.ok() ? *r : server::HttpReply{};
+    return r.ok() ? *r : protocol::ApiReply{};
   }
-  server::HttpReply admin_post(const std::string& path, const json& body) {
+  protocol::ApiReply admin_post(const std::string& path, const json& body) {
     return post(path, body, std::string(kAdminToken));
   }
-  static std::string code(const server::HttpReply& r) {
+  static std::string code(const protocol::ApiReply& r) {
     return r.body.contains("error") ? r.body["error"].value("code", "") : "";
   }
 
@@ -165,12 +167,12 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
   CredentialClient::Started begin_open(const std::string& user_id) {
     return CredentialClient::begin_open(pub(), protocol::open_context_hash(user_id), rng_);
   }
-  server::HttpReply open(const Rider& rider, const CredentialClient::Started& started) {
+  protocol::ApiReply open(const Rider& rider, const CredentialClient::Started& started) {
     return post("/app/v1/open", {{"request", to_base64url(started.request.encode())}},
                 rider.app_token);
   }
   crypto::Credential finish(const CredentialClient::Started& started,
-                            const server::HttpReply& reply) {
+                            const protocol::ApiReply& reply) {
     auto bytes = from_base64url(reply.body.value("response", ""));
     EXPECT_TRUE(bytes.ok());
     auto resp = crypto::IssueResponse::decode(*bytes);
@@ -189,7 +191,7 @@ class AppBackendTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<console::AdminAccounts> accounts_;
   std::unique_ptr<console::AdminAuth> auth_;
   std::unique_ptr<server::HttpServer> server_;
-  std::unique_ptr<server::HttpClient> client_;
+  std::unique_ptr<protocol::ApiClient> client_;
   int64_t now_ = 1'764'000'000'000;
 };
 
@@ -578,16 +580,49 @@ TEST_P(AppBackendTest, PersonalDataIsNotStoredInClear) {
 
 TEST_P(AppBackendTest, ARefundFindsItsUserByNameAndIdNumber) {
   add_user("alice", "张三", "11010519491231002X");
-  add_user("carol", "赵六", "11010519491231002X");  // the same ID number, another name
+  add_user("carol", "赵六", "110105194912310044");
   auto found = app_->resolve_user("张三", "11010519491231002X");
   ASSERT_TRUE(found.ok()) << found.error().message;
   EXPECT_EQ(*found, "alice");
-  EXPECT_EQ(*app_->resolve_user("赵六", "11010519491231002X"), "carol");
+  EXPECT_EQ(*app_->resolve_user("赵六", "110105194912310044"), "carol");
+  EXPECT_EQ(app_->resolve_user("赵六", "11010519491231002X").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(app_->resolve_user("李四", "11010519491231002X").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(app_->resolve_user("张三", "110105194912310000").error().code, ErrorCode::kNotFound);
   // The message never repeats what was asked.
   EXPECT_EQ(app_->resolve_user("张三", "110105194912310000").error().message.find("1101"),
             std::string::npos);
+}
+
+// DESIGN §3.6 rule 2: one person, one user, one credential chain. A second registration of an ID
+// number — same name or not — would be a second chain, and a refund by name and ID number would
+// find only the first of the two (a clean-room client hit exactly this).
+TEST_P(AppBackendTest, AnIdNumberIsRegisteredOnce) {
+  add_user("alice", "张三", "11010519491231002X");
+  for (const char* name : {"张三", "赵六"}) {
+    auto again = admin_post("/admin/v1/users", {{"user_id", "carol"},
+                                                {"name", name},
+                                                {"id_number", "11010519491231002X"},
+                                                {"phone", "13900139000"},
+                                                {"card_no", "3104000012340000"}});
+    EXPECT_EQ(again.status, 409) << again.body;
+    EXPECT_EQ(code(again), "conflict");
+    // The refusal never repeats the ID number it was given.
+    EXPECT_EQ(again.body.dump().find("1101"), std::string::npos);
+  }
+  EXPECT_EQ(app_->user("carol").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(*app_->resolve_user("张三", "11010519491231002X"), "alice");
+  // Two registrations of one ID number racing: the unique index lets exactly one through.
+  std::vector<std::thread> racers;
+  std::atomic<int> created{0};
+  for (int i = 0; i < 4; ++i) {
+    racers.emplace_back([&, i] {
+      AppUser u{"racer" + std::to_string(i), "李四", "110105194912310055", "13700137000",
+                "3104000055550000"};
+      if (app_->add_user(u, 1'764'000'000'000).ok()) ++created;
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(created.load(), 1);
 }
 
 TEST_P(AppBackendTest, UsersAndTerminalsAreRegisteredOnce) {
@@ -659,8 +694,8 @@ TEST_P(AppBackendTest, PrivacyEndpointsAndAViolationInTheAdminList) {
 
   // A show through the service endpoint, then the same credential again (a cloned phone).
   protocol::ShowContext ctx{crypto::ShowOp::kRequestCode,   "WALLETAAAAAAAAAAAAAAAAAA",
-                           "1234567890123456789",          0,
-                           std::string("\x00\x01\xff", 3), {}};
+                            "1234567890123456789",          0,
+                            std::string("\x00\x01\xff", 3), {}};
   json context = {{"op", 2},
                   {"wallet", ctx.wallet_b},
                   {"accountid", ctx.accountid},

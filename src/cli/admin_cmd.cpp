@@ -12,9 +12,9 @@
 #include "cli/output.h"
 #include "common/bytes.h"
 #include "perf/flows.h"
+#include "protocol/api_client.h"
 #include "protocol/evidence.h"
 #include "protocol/issuer_keyset.h"
-#include "server/http_client.h"
 
 namespace anoncode::cli {
 
@@ -34,10 +34,10 @@ struct AdminOptions {
 AdminOptions o;
 
 // Prints a reply: the body on success; the server's error object as it came otherwise.
-int print_reply(const Result<server::HttpReply>& reply) {
+int print_reply(const Result<protocol::ApiReply>& reply) {
   if (!reply) return print_error(reply.error());
   if (reply->ok()) return print_ok(reply->body);
-  Error e = server::reply_error(*reply);
+  Error e = protocol::reply_error(*reply);
   if (e.code == ErrorCode::kInternal && !reply->body.contains("error")) return print_error(e);
   std::cout << reply->body.dump() << std::endl;
   return e.code == ErrorCode::kInvalidArgument ? 2 : 1;
@@ -59,9 +59,9 @@ std::string percent_encoded(std::string_view value) {
   return q;
 }
 
-Result<server::HttpClient> connect() {
+Result<protocol::ApiClient> connect() {
   ANONCODE_TRY(net::Endpoint endpoint, endpoint_of(o.server));
-  return server::HttpClient::create(endpoint);
+  return protocol::ApiClient::create(endpoint);
 }
 
 int call(const std::string& method, const std::string& path,
@@ -126,7 +126,7 @@ struct KeysetAudit {
 Result<KeysetAudit> audit_keysets(const crypto::Sm2PublicKey& root) {
   ANONCODE_TRY(auto client, connect());
   ANONCODE_TRY(auto reply, client.get("/privacy/v1/keysets"));
-  if (!reply.ok()) return server::reply_error(reply);
+  if (!reply.ok()) return protocol::reply_error(reply);
   KeysetAudit out;
   std::vector<std::string>& problems = out.problems;
   std::map<std::string, protocol::IssuerKeyEntry> first_seen;

@@ -14,19 +14,19 @@ namespace anoncode::perf {
 using nlohmann::json;
 
 Result<Operator> Operator::create(const net::Endpoint& server, std::string admin_token) {
-  ANONCODE_TRY(server::HttpClient client, server::HttpClient::create(server));
+  ANONCODE_TRY(protocol::ApiClient client, protocol::ApiClient::create(server));
   return Operator(std::move(client), std::move(admin_token));
 }
 
 Result<json> Operator::post(const std::string& path, const json& body) {
-  ANONCODE_TRY(server::HttpReply reply, client_.post(path, body, token_));
-  if (!reply.ok()) return server::reply_error(reply);
+  ANONCODE_TRY(protocol::ApiReply reply, client_.post(path, body, token_));
+  if (!reply.ok()) return protocol::reply_error(reply);
   return reply.body;
 }
 
 Result<json> Operator::get(const std::string& path) {
-  ANONCODE_TRY(server::HttpReply reply, client_.get(path, token_));
-  if (!reply.ok()) return server::reply_error(reply);
+  ANONCODE_TRY(protocol::ApiReply reply, client_.get(path, token_));
+  if (!reply.ok()) return protocol::reply_error(reply);
   return reply.body;
 }
 

@@ -12,8 +12,8 @@
 
 #include "common/result.h"
 #include "pos/pos_terminal.h"
+#include "protocol/api_client.h"
 #include "sdk/wallet.h"
-#include "server/http_client.h"
 
 namespace anoncode::perf {
 
@@ -35,9 +35,9 @@ class Operator {
   static std::string rider_id_number(const std::string& user_id);
 
  private:
-  Operator(server::HttpClient client, std::string token)
+  Operator(protocol::ApiClient client, std::string token)
       : client_(std::move(client)), token_(std::move(token)) {}
-  server::HttpClient client_;
+  protocol::ApiClient client_;
   std::string token_;
 };
 

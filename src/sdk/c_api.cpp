@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "anoncode.h"
+#include "protocol/errors.h"
 #include "sdk/wallet.h"
 
 struct anoncode_wallet {
@@ -31,8 +32,7 @@ int code_of(ErrorCode c) {
 
 int fail(const Error& e, char** out_json) {
   if (out_json != nullptr) {
-    *out_json =
-        dup(json{{"error", {{"code", std::string(e.code_name())}, {"message", e.message}}}}.dump());
+    *out_json = dup(anoncode::protocol::error_body(e).dump());
   }
   return code_of(e.code);
 }

@@ -1,5 +1,6 @@
-// How the SDK reaches the services: JSON over HTTP. An interface, so tests can count, drop or
-// duplicate requests between the rider and the server (a lost reply, a crash before the ack).
+// How the SDK reaches the services: JSON over HTTPS (protocol::ApiClient). An interface, so tests
+// can count, drop or duplicate requests between the rider and the server (a lost reply, a crash
+// before the ack).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,19 +11,17 @@
 
 #include "common/result.h"
 #include "net/tls.h"
+#include "protocol/api_client.h"
 
 namespace anoncode::sdk {
 
 // A server answer: the status and the JSON body (success or {"error":…}).
-struct Reply {
-  int status = 0;
-  nlohmann::json body;
-};
+using Reply = protocol::ApiReply;
 
 class Transport {
  public:
   virtual ~Transport() = default;
-  // `unavailable` when the server could not be reached or the reply was lost.
+  // `unavailable` when the server could not be reached, the reply was lost or was not JSON.
   virtual Result<Reply> post(const std::string& path, const nlohmann::json& body,
                              const std::optional<std::string>& bearer = std::nullopt) = 0;
   virtual Result<Reply> get(const std::string& path) = 0;
@@ -33,6 +32,6 @@ class Transport {
 Result<std::unique_ptr<Transport>> make_http_transport(const net::Endpoint& server);
 
 // The error a reply carries, as an Error with its stable code (or `internal` if unreadable).
-Error reply_error(const Reply& reply);
+using protocol::reply_error;
 
 }  // namespace anoncode::sdk

@@ -58,10 +58,6 @@ const char* method_label(const std::string& method) {
   return kOtherMethod;
 }
 
-nlohmann::json error_json(ErrorCode code, std::string_view message) {
-  return {{"error", {{"code", error_code_name(code)}, {"message", message}}}};
-}
-
 // A JSON answer's text; ill-formed UTF-8 in a string becomes U+FFFD instead of an exception.
 std::string dump_json(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -69,7 +65,7 @@ std::string dump_json(const nlohmann::json& j) {
 
 void set_error(httplib::Response& res, ErrorCode code, std::string_view message, int status = 0) {
   res.status = status != 0 ? status : error_code_http_status(code);
-  res.set_content(dump_json(error_json(code, message)), kJson);
+  res.set_content(dump_json(error_body(Error{code, std::string(message)})), kJson);
 }
 
 bool is_ip_address(const std::string& text) {
@@ -110,17 +106,8 @@ std::string client_address_of(const httplib::Request& req,
 
 // The status of a body returned as a value: 200, unless it is an error_body().
 int status_of(const nlohmann::json& body) {
-  if (!body.is_object()) return 200;
-  auto it = body.find("error");
-  if (it == body.end() || !it->is_object()) return 200;
-  auto code = it->find("code");
-  if (code == it->end() || !code->is_string()) return 200;
-  for (int c = 0; c <= static_cast<int>(kLastErrorCode); ++c) {
-    if (error_code_name(static_cast<ErrorCode>(c)) == code->get_ref<const std::string&>()) {
-      return error_code_http_status(static_cast<ErrorCode>(c));
-    }
-  }
-  return 500;
+  auto e = protocol::error_in(body);  // an unknown code is `internal`: 500
+  return e ? error_code_http_status(e->code) : 200;
 }
 
 // A plain server, or a TLS one that loads `cert_file` (the chain) and `key_file` into its context:
@@ -176,16 +163,6 @@ std::optional<std::string> Request::query(std::string_view name) const {
 
 Result<nlohmann::json> Request::json_body() const {
   return parse_json_object(raw_.body);
-}
-
-nlohmann::json error_body(const Error& error, const nlohmann::json& extra) {
-  nlohmann::json body = error_json(error.code, error.message);
-  if (extra.is_object()) {
-    for (const auto& [k, v] : extra.items()) {
-      if (k != "error") body[k] = v;
-    }
-  }
-  return body;
 }
 
 // --- HttpServer ---

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "protocol/errors.h"
 #include "server/metrics.h"
 
 namespace httplib {
@@ -90,9 +91,8 @@ class Request {
 using Handler = std::function<Result<nlohmann::json>(const Request&)>;
 
 // `{"error":{"code","message"}}` plus `extra`'s members, for a handler to return as its value
-// when the error must carry more (e.g. the rider's next credential).
-nlohmann::json error_body(const Error& error,
-                          const nlohmann::json& extra = nlohmann::json::object());
+// when the error must carry more (e.g. the rider's next credential): protocol/errors.h.
+using protocol::error_body;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";

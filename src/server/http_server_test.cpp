@@ -21,8 +21,8 @@
 #include <thread>
 
 #include "net/tls.h"
+#include "protocol/api_client.h"
 #include "server/auth.h"
-#include "server/http_client.h"
 #include "server/json_fields.h"
 #include "server/log.h"
 
@@ -535,18 +535,19 @@ TEST_F(HttpServerTest, ServesConcurrentClients) {
 }
 
 TEST_F(HttpServerTest, TheClientHelperPassesRepliesAndMapsErrors) {
-  auto c = HttpClient::create({server_->url(), {}});
+  auto c = protocol::ApiClient::create({server_->url(), {}});
   ASSERT_TRUE(c.ok());
-  auto ok = reply_json(c->post("/echo", json{{"name", "ok"}, {"n", 1}, {"data", "AQID"}}));
+  auto ok =
+      protocol::reply_json(c->post("/echo", json{{"name", "ok"}, {"n", 1}, {"data", "AQID"}}));
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ((*ok)["n"], 1);
   auto denied = c->post("/secure", json::object(), std::string("nope"));
   ASSERT_TRUE(denied.ok());
   EXPECT_EQ(denied->status, 401);
-  EXPECT_EQ(reply_error(*denied).code, ErrorCode::kUnauthorized);
-  auto allowed = reply_json(c->post("/secure", json::object(), std::string(kGoodToken)));
+  EXPECT_EQ(protocol::reply_error(*denied).code, ErrorCode::kUnauthorized);
+  auto allowed = protocol::reply_json(c->post("/secure", json::object(), std::string(kGoodToken)));
   EXPECT_TRUE(allowed.ok());
-  EXPECT_FALSE(HttpClient::create({"ftp://x", {}}).ok());
+  EXPECT_FALSE(protocol::ApiClient::create({"ftp://x", {}}).ok());
 }
 
 TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
@@ -556,7 +557,7 @@ TEST_F(HttpServerTest, StopIsGracefulAndIdempotent) {
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(1);
   EXPECT_FALSE(c.Get("/healthz"));
-  auto client = HttpClient::create({"http://127.0.0.1:" + std::to_string(port), {}});
+  auto client = protocol::ApiClient::create({"http://127.0.0.1:" + std::to_string(port), {}});
   ASSERT_TRUE(client.ok());
   auto r = client->get("/healthz");
   ASSERT_FALSE(r.ok());
@@ -643,14 +644,14 @@ TEST_F(HttpServerTls, ServesHttpsThatAClientGivenTheCaVerifies) {
   EXPECT_TRUE(s.tls());
   EXPECT_EQ(s.url(), "https://127.0.0.1:" + std::to_string(s.port()));
 
-  auto client = HttpClient::create({s.url(), net::TlsTrust{(dir_ / "ca.pem").string()}});
+  auto client = protocol::ApiClient::create({s.url(), net::TlsTrust{(dir_ / "ca.pem").string()}});
   ASSERT_TRUE(client.ok());
-  auto echoed = reply_json(client->post("/echo", json{{"secret", "travels encrypted"}}));
+  auto echoed = protocol::reply_json(client->post("/echo", json{{"secret", "travels encrypted"}}));
   ASSERT_TRUE(echoed.ok()) << echoed.error().message;
   EXPECT_EQ((*echoed)["secret"], "travels encrypted");
 
   // Without the operator CA the certificate is not trusted: no request is sent.
-  auto untrusting = HttpClient::create({s.url(), {}});
+  auto untrusting = protocol::ApiClient::create({s.url(), {}});
   ASSERT_TRUE(untrusting.ok());
   auto refused = untrusting->get("/healthz");
   ASSERT_FALSE(refused.ok());
@@ -688,7 +689,7 @@ TEST_F(HttpServerTls, AClientThatHangsUpMidReplyDoesNotKillTheServer) {
     net::SigpipeGuard guard;
     (void)(*impatient)->Get("/big");
   }
-  auto client = HttpClient::create(endpoint);
+  auto client = protocol::ApiClient::create(endpoint);
   ASSERT_TRUE(client.ok());
   auto health = client->get("/healthz");
   ASSERT_TRUE(health.ok()) << health.error().message;
@@ -702,10 +703,10 @@ TEST_F(HttpServerTls, ARequestAfterTheServerClosedAnIdleConnectionGetsThrough) {
   HttpServer s(tls_options());
   s.route("POST", "/echo", [](const Request& req) -> Result<json> { return req.json_body(); });
   ASSERT_TRUE(s.start().ok());
-  auto client = HttpClient::create({s.url(), net::TlsTrust{(dir_ / "ca.pem").string()}});
+  auto client = protocol::ApiClient::create({s.url(), net::TlsTrust{(dir_ / "ca.pem").string()}});
   ASSERT_TRUE(client.ok());
   for (int i = 0; i < 2; ++i) {
-    auto r = reply_json(client->post("/echo", json{{"i", i}}));
+    auto r = protocol::reply_json(client->post("/echo", json{{"i", i}}));
     ASSERT_TRUE(r.ok()) << i << ": " << r.error().message;
     EXPECT_EQ((*r)["i"], i);
     if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2600));
