@@ -236,6 +236,13 @@ class CodePlatform {
                            const std::function<Result<T>(storage::Tx&)>& op);
   Status refuse_in_ledger(const LedgerKey& k, const Error& e, const Bytes& response,
                           int64_t now_ms);
+  // Steps 2–5 of an operation on the signer's own wallet (code, history, close): the recorded
+  // answer, else the signature, the show in `context` of the wallet, and `op` on it in perform.
+  template <typename T>
+  WalletOutcome<T> perform_on_wallet(
+      const LedgerKey& k, const WalletAuth& auth, int64_t now_ms,
+      const std::function<protocol::ShowContext(const WalletRecord&)>& context,
+      const std::function<Result<T>(storage::Tx&, const WalletRecord&)>& op);
   Result<Reserve> reserve_of(storage::Tx& tx, std::string_view accountid, int64_t now_ms);
   // The show at the privacy backend. `adopt_pseudonym`: the wallet of ctx.scopes[0] exists
   // without a stored pseudonym (created before migration 0005) and takes the one proven now.

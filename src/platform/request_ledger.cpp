@@ -5,11 +5,11 @@
 #include <thread>
 
 #include "crypto/sm3.h"
+#include "platform/ledger_store.h"
 
 namespace anoncode::platform {
 
 using storage::Tx;
-using storage::Value;
 
 namespace {
 
@@ -43,23 +43,21 @@ Result<std::optional<LedgerEntry>> RequestLedger::read(const LedgerKey& k) {
   std::optional<LedgerEntry> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.reset();
-    ANONCODE_TRY(auto row, tx.query_one("SELECT state, result, digest, issue_response, op "
-                                        "FROM platform_requests WHERE request_hash = $1",
-                                        {k.key}));
-    if (!row) return {};
-    if (row->is_null(2) || row->blob(2) != k.digest || row->text(4) != k.op) {
+    ANONCODE_TRY(auto stored, store::load_request(tx, k));
+    if (!stored) return {};
+    if (!stored->digest || *stored->digest != k.digest || stored->op != k.op) {
       return make_error(ErrorCode::kConflict,
                         "this show was sent before with other fields; nothing was changed");
     }
     LedgerEntry e;
-    e.done = row->text(0) == "done";
+    e.done = stored->state == "done";
     if (e.done) {
-      e.result = nlohmann::json::parse(row->text(1), nullptr, false);
+      e.result = nlohmann::json::parse(stored->result, nullptr, false);
       if (e.result.is_discarded() || !e.result.is_object()) {
         return make_error(ErrorCode::kInternal, "a stored outcome does not parse");
       }
     }
-    if (!row->is_null(3)) e.issue_response = row->blob(3);
+    e.issue_response = std::move(stored->issue_response);
     out = std::move(e);
     return {};
   }));
@@ -75,38 +73,24 @@ Result<std::optional<LedgerEntry>> RequestLedger::find(const LedgerKey& k) {
 }
 
 Result<bool> RequestLedger::recorded(Tx& tx, const LedgerKey& k) {
-  ANONCODE_TRY(auto row,
-               tx.query_one("SELECT 1 FROM platform_requests WHERE request_hash = $1", {k.key}));
-  return row.has_value();
+  return store::request_recorded(tx, k);
 }
 
 Status RequestLedger::claim(Tx& tx, const LedgerKey& k, const Bytes& issue_response,
                             int64_t now_ms) {
-  ANONCODE_CHECK(tx.exec(
-      "INSERT INTO platform_requests (request_hash, op, state, created_at, updated_at, digest, "
-      "issue_response) VALUES ($1, $2, 'pending', $3, $3, $4, $5)",
-      {k.key, k.op, now_ms, k.digest, issue_response}));
-  return {};
+  return store::insert_pending_request(tx, k, issue_response, now_ms);
 }
 
 Status RequestLedger::finish(Tx& tx, const LedgerKey& k, const nlohmann::json& result,
                              const std::optional<Bytes>& issue_response, int64_t now_ms) {
-  const Value response = issue_response ? Value(*issue_response) : Value();
-  ANONCODE_CHECK(tx.exec(
-      "INSERT INTO platform_requests (request_hash, op, state, result, created_at, updated_at, "
-      "digest, issue_response) VALUES ($1, $2, 'done', $3, $4, $4, $5, $6) "
-      "ON CONFLICT (request_hash) DO UPDATE SET state = 'done', result = $3, updated_at = $4",
-      {k.key, k.op, result.dump(), now_ms, k.digest, response}));
-  return {};
+  return store::record_request_outcome(tx, k, result.dump(), issue_response, now_ms);
 }
 
 Status RequestLedger::refuse(const LedgerKey& k, const Error& e, const Bytes& issue_response,
                              int64_t now_ms) {
   return db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT state FROM platform_requests "
-                                        "WHERE request_hash = $1",
-                                        {k.key}));
-    if (row && row->text(0) == "done") return {};  // a concurrent copy answered first
+    ANONCODE_TRY(auto state, store::request_state(tx, k));
+    if (state && *state == "done") return {};  // a concurrent copy answered first
     return finish(tx, k, refusal_json(e), issue_response, now_ms);
   });
 }
