@@ -811,6 +811,27 @@ TEST_P(PlatformTest, ARechargeWithAChangedFieldDoesNotVerify) {
   EXPECT_EQ(genuine.result->balance, 1200);
 }
 
+// A first recharge's request carries no wallet signature. A copy with bytes put there is refused
+// before the ledger, so it can neither run first nor turn the rider's own request into a conflict
+// without the next credential (the clean-room client's FINDINGS.md item 2).
+TEST_P(PlatformTest, AFirstRechargeWithAWalletSignatureIsRefusedAndChangesNothing) {
+  Rider yuki = open("yuki", "Yuki", "110101199001010031");
+  const RechargeRequest req = prepare_recharge(yuki, 500).req;
+  ASSERT_TRUE(req.auth.wallet_signature.empty());
+  RechargeRequest forged = req;
+  forged.auth.wallet_signature = Bytes(64, 0x5a);
+  auto refused = platform_->recharge(forged, now_);
+  EXPECT_EQ(refused.result.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(refused.response.has_value());
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM certification_transactions"), 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM platform_requests"), 0);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM anonymous_wallet_accounts"), 0);
+  auto genuine = platform_->recharge(req, now_);
+  ASSERT_TRUE(genuine.ok()) << genuine.result.error().message;
+  EXPECT_EQ(genuine.result->balance, 500);
+  EXPECT_TRUE(genuine.response.has_value());
+}
+
 // --- DESIGN §3.6 rule 3: a wallet answers only to its credential secret ----------------------
 
 // Two colluding riders share a wallet key: the second one's credential cannot act on the wallet
