@@ -35,9 +35,9 @@ WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t n
                                                       .accountid = cur.accountid,
                                                       .transaction_date = now_ms,
                                                       .amount = 0,
-                                                      .transaction_type = "05",
+                                                      .transaction_type = TransactionType::kClose,
                                                       .order_id = "",
-                                                      .state = "00"}));
+                                                      .state = TransactionState::kNormal}));
         return CloseResult{"closed", cur.accountid};
       });
 }

@@ -1,21 +1,13 @@
 #include "platform/platform_api.h"
 
 #include "platform/json_fields.h"
+#include "platform/seed_codes.h"
 
 namespace anoncode::platform {
 
 namespace jf = json_fields;
 
 namespace {
-
-std::string_view kind_of(const std::string& transaction_type) {
-  if (transaction_type == "01") return "recharge";
-  if (transaction_type == "02") return "ride";
-  if (transaction_type == "03") return "refill";
-  if (transaction_type == "04") return "refund";
-  if (transaction_type == "05") return "close";
-  return "other";
-}
 
 Result<WalletAuth> read_auth(const nlohmann::json& body, bool signature_required) {
   ANONCODE_CHECK(jf::require_object(body));
@@ -101,7 +93,7 @@ JsonReply history_json(CodePlatform& p, const nlohmann::json& body, int64_t now_
       for (const auto& m : h.money) {
         records.push_back({{"txn_id", m.txn_id},
                            {"transaction_type", m.type},
-                           {"kind", kind_of(m.type)},
+                           {"kind", kind_name(m.type)},
                            {"amount", m.amount},
                            {"at", m.at},
                            {"wallet", m.wallet},
@@ -185,7 +177,7 @@ Result<nlohmann::json> trace_json(CodePlatform& p, std::string_view user_id) {
                     {"wallet", m.wallet},
                     {"accountid", m.accountid},
                     {"transaction_type", m.type},
-                    {"kind", kind_of(m.type)},
+                    {"kind", kind_name(m.type)},
                     {"amount", m.amount},
                     {"at", m.at},
                     {"channel", m.channel},

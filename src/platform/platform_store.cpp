@@ -16,6 +16,12 @@ constexpr std::string_view kWalletCols =
     "pseudonym";
 
 // A statement whose count of changed rows the caller does not need.
+// A seed code as a statement parameter.
+template <typename E>
+Value code(E value) {
+  return std::string(to_code(value));
+}
+
 Status ran(const Result<int64_t>& changed) {
   if (!changed.ok()) return changed.error();
   return {};
@@ -204,21 +210,21 @@ Status insert_transaction(Tx& tx, const TransactionRow& t) {
               "transaction_date, amount, transaction_type, account_type, order_id, state) "
               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
               {t.txn_id, t.paychannel, t.b, t.pay_no, t.accountid, t.transaction_date, t.amount,
-               t.transaction_type, t.account_type, t.order_id, t.state}));
+               code(t.transaction_type), code(t.account_type), t.order_id, code(t.state)}));
 }
 
-Status set_transaction_state(Tx& tx, std::string_view txn_id, std::string_view state) {
+Status set_transaction_state(Tx& tx, std::string_view txn_id, TransactionState state) {
   return ran(tx.exec("UPDATE wallet_transactions SET state = $2 WHERE txn_id = $1",
-                     {std::string(txn_id), std::string(state)}));
+                     {std::string(txn_id), code(state)}));
 }
 
 Result<std::vector<MoneyRecord>> money_history(Tx& tx, std::string_view accountid, int64_t limit) {
   ANONCODE_TRY(auto rows,
                tx.query("SELECT txn_id, transaction_type, b, paychannel, order_id, state, "
                         "amount, transaction_date FROM wallet_transactions "
-                        "WHERE accountid = $1 AND transaction_type <> '02' "
+                        "WHERE accountid = $1 AND transaction_type <> $3 "
                         "ORDER BY transaction_date DESC, txn_id DESC LIMIT $2",
-                        {std::string(accountid), limit}));
+                        {std::string(accountid), limit, code(TransactionType::kRide)}));
   return each_row<MoneyRecord>(
       rows, [&](const Row& r) { return money_from_row(r, std::string(accountid)); });
 }
@@ -383,15 +389,15 @@ Status insert_refill(Tx& tx, std::string_view id, int64_t registered_at,
                      int64_t due_at) {
   return ran(
       tx.exec("INSERT INTO purse_refund_record (id, register_date, accountid_old, accountid_new, "
-              "due_at, modify_date, state) VALUES ($1, $2, $3, $4, $5, $2, '00')",
+              "due_at, modify_date, state) VALUES ($1, $2, $3, $4, $5, $2, $6)",
               {std::string(id), registered_at, std::string(accountid_old),
-               std::string(accountid_new), due_at}));
+               std::string(accountid_new), due_at, code(RefillState::kRegistered)}));
 }
 
 Result<std::vector<std::string>> due_refills(Tx& tx, int64_t now_ms) {
   ANONCODE_TRY(auto rows, tx.query("SELECT id FROM purse_refund_record "
-                                   "WHERE state = '00' AND due_at <= $1 ORDER BY due_at, id",
-                                   {now_ms}));
+                                   "WHERE state = $2 AND due_at <= $1 ORDER BY due_at, id",
+                                   {now_ms, code(RefillState::kRegistered)}));
   return each_row<std::string>(rows, first_text);
 }
 
@@ -400,29 +406,33 @@ Result<std::optional<RefillRow>> load_refill(Tx& tx, std::string_view id) {
                                       "FROM purse_refund_record WHERE id = $1",
                                       {std::string(id)}));
   if (!rec) return std::optional<RefillRow>();
-  return std::optional<RefillRow>(RefillRow{rec->text(0), rec->text(1), rec->text(2) == "00"});
+  return std::optional<RefillRow>(
+      RefillRow{rec->text(0), rec->text(1),
+                from_code<RefillState>(rec->text(2)) == RefillState::kRegistered});
 }
 
 Result<std::optional<std::string>> refilled_into(Tx& tx, std::string_view accountid_old) {
   ANONCODE_TRY(auto next, tx.query_one("SELECT accountid_new FROM purse_refund_record "
-                                       "WHERE accountid_old = $1 AND state = '01'",
-                                       {std::string(accountid_old)}));
+                                       "WHERE accountid_old = $1 AND state = $2",
+                                       {std::string(accountid_old), code(RefillState::kMoved)}));
   if (!next) return std::optional<std::string>();
   return std::optional<std::string>(next->text(0));
 }
 
 Result<bool> refill_pending_into(Tx& tx, std::string_view accountid_new) {
-  ANONCODE_TRY(auto pending, tx.query_one("SELECT 1 FROM purse_refund_record "
-                                          "WHERE accountid_new = $1 AND state = '00' LIMIT 1",
-                                          {std::string(accountid_new)}));
+  ANONCODE_TRY(auto pending,
+               tx.query_one("SELECT 1 FROM purse_refund_record "
+                            "WHERE accountid_new = $1 AND state = $2 LIMIT 1",
+                            {std::string(accountid_new), code(RefillState::kRegistered)}));
   return pending.has_value();
 }
 
 Result<bool> complete_refill(Tx& tx, std::string_view id, int64_t amount, int64_t now_ms) {
-  ANONCODE_TRY(int64_t n, tx.exec("UPDATE purse_refund_record SET state = '01', amount = $2, "
+  ANONCODE_TRY(int64_t n, tx.exec("UPDATE purse_refund_record SET state = $4, amount = $2, "
                                   "transaction_date = $3, modify_date = $3 "
-                                  "WHERE id = $1 AND state = '00'",
-                                  {std::string(id), amount, now_ms}));
+                                  "WHERE id = $1 AND state = $5",
+                                  {std::string(id), amount, now_ms, code(RefillState::kMoved),
+                                   code(RefillState::kRegistered)}));
   return n == 1;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "platform/platform.h"
+#include "platform/seed_codes.h"
 #include "pos/platform_keys.h"
 #include "storage/db.h"
 
@@ -57,14 +58,14 @@ struct TransactionRow {
   std::string accountid = {};
   int64_t transaction_date = 0;
   int64_t amount = 0;
-  std::string transaction_type = {};  // 01 recharge, 02 ride, 03 refill, 04 refund, 05 close
-  std::string account_type = "01";    // 01 anonymous code
+  TransactionType transaction_type = TransactionType::kRecharge;
+  AccountType account_type = AccountType::kAnonymousCode;
   std::string order_id = {};
-  std::string state = {};
+  TransactionState state = TransactionState::kNormal;
 };
 Status insert_transaction(Tx& tx, const TransactionRow& t);
-// A refund's transaction: 01 while paid out, then 00 paid or 09 reversed.
-Status set_transaction_state(Tx& tx, std::string_view txn_id, std::string_view state);
+// A refund's transaction: paid (01) while paid out, then normal (00) or reversed (09).
+Status set_transaction_state(Tx& tx, std::string_view txn_id, TransactionState state);
 // An accountid's money movements other than rides, newest first, at most `limit`.
 Result<std::vector<MoneyRecord>> money_history(Tx& tx, std::string_view accountid, int64_t limit);
 // An accountid's settled rides with their transactions, newest first, at most `limit`.

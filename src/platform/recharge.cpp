@@ -169,9 +169,9 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
                                                   .accountid = res.accountid,
                                                   .transaction_date = now_ms,
                                                   .amount = r.amount,
-                                                  .transaction_type = "01",
+                                                  .transaction_type = TransactionType::kRecharge,
                                                   .order_id = order_id,
-                                                  .state = "02"}));
+                                                  .state = TransactionState::kRechargeDone}));
     return RequestLedger::finish(tx, k, ok_json(res), response, now_ms);
   });
   if (!credited.ok()) {

@@ -60,9 +60,9 @@ Result<int64_t> CodePlatform::run_refill(int64_t now_ms) {
                                                 .accountid = accountid,
                                                 .transaction_date = now_ms,
                                                 .amount = gained,
-                                                .transaction_type = "03",
+                                                .transaction_type = TransactionType::kRefill,
                                                 .order_id = other,
-                                                .state = "00"});
+                                                .state = TransactionState::kNormal});
         };
         ANONCODE_CHECK(record(*from, old_acc, -amount, target_acc));
         ANONCODE_CHECK(record(*to, target_acc, amount, old_acc));

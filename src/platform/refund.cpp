@@ -68,9 +68,9 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
                                                   .accountid = w->accountid,
                                                   .transaction_date = now_ms,
                                                   .amount = r.amount,
-                                                  .transaction_type = "04",
+                                                  .transaction_type = TransactionType::kRefund,
                                                   .order_id = refund_id,
-                                                  .state = "01"}));
+                                                  .state = TransactionState::kPaid}));
     return store::insert_refund(tx, {.refund_id = refund_id,
                                      .user_id = *user,
                                      .b = w->b,
@@ -97,7 +97,7 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
   if (transfer.ok()) {
     auto done = db_.transact([&](Tx& tx) -> Status {
       ANONCODE_CHECK(store::mark_refund_paid(tx, refund_id, *transfer));
-      ANONCODE_CHECK(store::set_transaction_state(tx, txn_id, "00"));
+      ANONCODE_CHECK(store::set_transaction_state(tx, txn_id, TransactionState::kNormal));
       ANONCODE_TRY(auto cur, store::load_wallet(tx, w->b));
       res = RefundResult{r.amount, cur ? cur->balance : 0};
       return RequestLedger::finish(tx, k, ok_json(res), response, now_ms);
@@ -111,7 +111,7 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
   auto reversed = db_.transact([&](Tx& tx) -> Status {
     ANONCODE_CHECK(store::credit_balance(tx, w->b, r.amount));
     ANONCODE_CHECK(store::mark_refund_reversed(tx, refund_id));
-    ANONCODE_CHECK(store::set_transaction_state(tx, txn_id, "09"));
+    ANONCODE_CHECK(store::set_transaction_state(tx, txn_id, TransactionState::kReversed));
     return RequestLedger::finish(tx, k, refusal_json(refused), response, now_ms);
   });
   if (!reversed.ok()) return Out{reversed.error(), response};

@@ -127,9 +127,9 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
                                                     .accountid = qr.accountid,
                                                     .transaction_date = ride.scanned_at,
                                                     .amount = ride.amount,
-                                                    .transaction_type = "02",
+                                                    .transaction_type = TransactionType::kRide,
                                                     .order_id = qr.sequence,
-                                                    .state = "00"}));
+                                                    .state = TransactionState::kNormal}));
       ANONCODE_CHECK(store::insert_ride(tx, {.terminal = term,
                                              .counter = ride.counter,
                                              .merchant = merch,
