@@ -10,16 +10,39 @@
 # prefixed "<group>:" and run with ANONCODE_TEST_GROUP=<group> (crypto/test_util.h).
 include(GoogleTest)
 
+# Layering is enforced by the include path (docs/ARCHITECTURE.md): a source directory's headers
+# (`#include "crypto/sm3.h"`) are reachable only through an include root of its own,
+# build/include/<dir>/<dir> → src/<dir>, which a library publishes to those that link it. A
+# library sees its own directory and its declared dependencies' (transitively), nothing else: an
+# undeclared dependency does not compile.
+function(anoncode_include_root out)
+  get_filename_component(dir ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+  set(root ${PROJECT_BINARY_DIR}/include/${dir})
+  if(NOT EXISTS ${root}/${dir})
+    file(MAKE_DIRECTORY ${root})
+    file(CREATE_LINK ${CMAKE_CURRENT_SOURCE_DIR} ${root}/${dir} SYMBOLIC)
+  endif()
+  set(${out} ${root} PARENT_SCOPE)
+endfunction()
+
+# A target that is not a library (an executable, a test) reaching its own directory's headers.
+function(anoncode_own_headers target)
+  anoncode_include_root(root)
+  target_include_directories(${target} PRIVATE ${root})
+endfunction()
+
 function(anoncode_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_library(anoncode_${name} STATIC ${ARG_SOURCES})
-  target_include_directories(anoncode_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  anoncode_include_root(root)
+  target_include_directories(anoncode_${name} PUBLIC ${root})
   target_link_libraries(anoncode_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
 function(anoncode_test name)
   cmake_parse_arguments(ARG "SLOW" "" "SOURCES;DEPS;LABELS;GROUPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
+  anoncode_own_headers(${name})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE ANONCODE_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data")
   if(ARG_SLOW)
