@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "platform/platform_api.h"
+#include "platform/platform_http.h"
 #include "server/json_fields.h"
 
 namespace anoncode::console {
