@@ -33,46 +33,114 @@ Result<WalletAuth> read_auth(const json& body, bool signature_required) {
   return a;
 }
 
-template <typename T, typename F>
-JsonReply reply_of(WalletOutcome<T> out, F&& to_json) {
+// A refusal before the show: it carries no next credential.
+JsonReply refused(const Error& e) {
+  return {e, std::nullopt};
+}
+
+// A wallet operation's outcome: its result as `to_json` renders it, and the next credential on
+// success and after the show.
+template <typename T>
+JsonReply reply_of(WalletOutcome<T> out, json (*to_json)(const T&)) {
   if (!out.result.ok()) return {out.result.error(), std::move(out.response)};
   json body = to_json(*out.result);
   if (out.response) body["response"] = to_base64url(*out.response);
   return {std::move(body), std::nullopt};
 }
 
-json history_json(const History& h, HistoryType type) {
-  auto records = json::array();
-  if (type == HistoryType::kRecharge) {
-    for (const auto& m : h.money) {
-      records.push_back({{"txn_id", m.txn_id},
-                         {"transaction_type", m.type},
-                         {"kind", transaction_kind(m.type)},
-                         {"amount", m.amount},
-                         {"at", m.at},
-                         {"wallet", m.wallet},
-                         {"channel", m.channel},
-                         {"order_id", m.order_id},
-                         {"state", m.state}});
-    }
-  } else {
-    for (const auto& r : h.rides) {
-      records.push_back({{"txn_id", r.txn_id},
-                         {"sequence", r.sequence},
-                         {"terminal", r.terminal},
-                         {"merchant", r.merchant},
-                         {"counter", r.counter},
-                         {"wallet", r.wallet},
-                         {"amount", r.amount},
-                         {"scanned_at", r.scanned_at},
-                         {"settled_at", r.settled_at},
-                         {"copy_risk", r.copy_risk}});
-    }
-  }
+Result<RechargeRequest> read_recharge(const json& body) {
+  RechargeRequest r;
+  ANONCODE_TRY(auto previous,
+               server::optional_string_or_empty(body, "previous_wallet", kMaxWallet));
+  r.previous_wallet = previous.value_or("");
+  ANONCODE_TRY(r.auth, read_auth(body, !r.previous_wallet.empty()));
+  ANONCODE_TRY(r.amount, server::required_int(body, "amount"));
+  ANONCODE_TRY(r.channel, server::required_string(body, "channel", kMaxChannel));
+  ANONCODE_TRY(auto strong, server::optional_bool(body, "strong"));
+  r.strong = strong.value_or(false);
+  ANONCODE_TRY(r.new_wallet_public_key,
+               server::required_bytes(body, "new_wallet_public_key", crypto::kSm2PublicKeySize));
+  return r;
+}
+
+Result<HistoryType> read_history_type(const json& body) {
+  ANONCODE_TRY(std::string type, server::required_string(body, "type", kMaxHistoryType));
+  if (type == "recharge") return HistoryType::kRecharge;
+  if (type == "ride") return HistoryType::kRide;
+  return make_error(ErrorCode::kInvalidArgument, "type must be recharge or ride");
+}
+
+Result<RefundRequest> read_refund(const json& body) {
+  RefundRequest r;
+  ANONCODE_TRY(r.auth, read_auth(body, true));
+  ANONCODE_TRY(r.amount, server::required_int(body, "amount"));
+  ANONCODE_TRY(r.name, server::required_string(body, "name", kMaxName));
+  ANONCODE_TRY(r.id_number, server::required_string(body, "id_number", kMaxIdNumber));
+  ANONCODE_TRY(r.bank_account, server::required_string(body, "bank_account", kMaxBankAccount));
+  return r;
+}
+
+json recharge_result_json(const RechargeResult& x) {
+  return {{"wallet", x.wallet},
+          {"accountid", x.accountid},
+          {"balance", x.balance},
+          {"order_id", x.order_id}};
+}
+
+json code_result_json(const CodeResult& x) {
+  return {{"payload", to_base64url(x.payload)},
+          {"sequence", x.sequence},
+          {"accountid", x.accountid},
+          {"expires_at", x.expires_at}};
+}
+
+json refund_result_json(const RefundResult& x) {
+  return {{"refunded", x.refunded}, {"balance", x.balance}};
+}
+
+json close_result_json(const CloseResult& x) {
+  return {{"status", x.status}};
+}
+
+// A query's answer: the wallet, its balance and its records, newest first.
+json history_json(const History& h, json records) {
   return json{{"wallet", h.wallet},
               {"accountid", h.accountid},
               {"balance", h.balance},
               {"records", std::move(records)}};
+}
+
+json money_history_json(const History& h) {
+  auto records = json::array();
+  for (const auto& m : h.money) {
+    records.push_back({{"txn_id", m.txn_id},
+                       {"transaction_type", m.type},
+                       {"kind", transaction_kind(m.type)},
+                       {"amount", m.amount},
+                       {"at", m.at},
+                       {"wallet", m.wallet},
+                       {"channel", m.channel},
+                       {"order_id", m.order_id},
+                       {"state", m.state}});
+  }
+  return history_json(h, std::move(records));
+}
+
+json ride_history_json(const History& h) {
+  auto records = json::array();
+  for (const auto& r : h.rides) {
+    records.push_back({{"txn_id", r.txn_id},
+                       {"sequence", r.sequence},
+                       {"terminal", r.terminal},
+                       {"merchant", r.merchant},
+                       {"counter", r.counter},
+                       {"wallet", r.wallet},
+                       {"amount", r.amount},
+                       {"scanned_at", r.scanned_at},
+                       {"settled_at", r.settled_at},
+                       {"copy_risk", r.copy_risk}});
+  }
+  return history_json(h, std::move(records));
 }
 
 json wallet_json(const WalletRecord& w) {
@@ -126,83 +194,40 @@ json JsonReply::body() const {
 
 // seed 000 §2.3 recharge (§2.8 strong mode)
 JsonReply post_recharge(CodePlatform& p, const json& body, int64_t now_ms) {
-  RechargeRequest r;
-  auto read = [&]() -> Status {
-    ANONCODE_TRY(auto previous,
-                 server::optional_string_or_empty(body, "previous_wallet", kMaxWallet));
-    r.previous_wallet = previous.value_or("");
-    ANONCODE_TRY(r.auth, read_auth(body, !r.previous_wallet.empty()));
-    ANONCODE_TRY(r.amount, server::required_int(body, "amount"));
-    ANONCODE_TRY(r.channel, server::required_string(body, "channel", kMaxChannel));
-    ANONCODE_TRY(auto strong, server::optional_bool(body, "strong"));
-    r.strong = strong.value_or(false);
-    ANONCODE_TRY(r.new_wallet_public_key,
-                 server::required_bytes(body, "new_wallet_public_key", crypto::kSm2PublicKeySize));
-    return {};
-  };
-  if (auto s = read(); !s.ok()) return {s.error(), std::nullopt};
-  return reply_of(p.recharge(r, now_ms), [](const RechargeResult& x) {
-    return json{{"wallet", x.wallet},
-                {"accountid", x.accountid},
-                {"balance", x.balance},
-                {"order_id", x.order_id}};
-  });
+  auto r = read_recharge(body);
+  if (!r.ok()) return refused(r.error());
+  return reply_of(p.recharge(*r, now_ms), recharge_result_json);
 }
 
 // seed 000 §2.4 request code
 JsonReply post_code(CodePlatform& p, const json& body, int64_t now_ms) {
   auto auth = read_auth(body, true);
-  if (!auth.ok()) return {auth.error(), std::nullopt};
-  return reply_of(p.request_code(*auth, now_ms), [](const CodeResult& x) {
-    return json{{"payload", to_base64url(x.payload)},
-                {"sequence", x.sequence},
-                {"accountid", x.accountid},
-                {"expires_at", x.expires_at}};
-  });
+  if (!auth.ok()) return refused(auth.error());
+  return reply_of(p.request_code(*auth, now_ms), code_result_json);
 }
 
 // seed 000 §2.6 query
 JsonReply post_history(CodePlatform& p, const json& body, int64_t now_ms) {
   auto auth = read_auth(body, true);
-  if (!auth.ok()) return {auth.error(), std::nullopt};
-  auto type_name = server::required_string(body, "type", kMaxHistoryType);
-  if (!type_name.ok()) return {type_name.error(), std::nullopt};
-  HistoryType type;
-  if (*type_name == "recharge") {
-    type = HistoryType::kRecharge;
-  } else if (*type_name == "ride") {
-    type = HistoryType::kRide;
-  } else {
-    return {make_error(ErrorCode::kInvalidArgument, "type must be recharge or ride"), std::nullopt};
-  }
-  return reply_of(p.history(*auth, type, now_ms),
-                  [type](const History& h) { return history_json(h, type); });
+  if (!auth.ok()) return refused(auth.error());
+  auto type = read_history_type(body);
+  if (!type.ok()) return refused(type.error());
+  return reply_of(p.history(*auth, *type, now_ms),
+                  *type == HistoryType::kRecharge ? money_history_json : ride_history_json);
 }
 
 // seed 000 §2.11 refund
 JsonReply post_refund(CodePlatform& p, const json& body, int64_t now_ms) {
-  RefundRequest r;
-  auto read = [&]() -> Status {
-    ANONCODE_TRY(r.auth, read_auth(body, true));
-    ANONCODE_TRY(r.amount, server::required_int(body, "amount"));
-    ANONCODE_TRY(r.name, server::required_string(body, "name", kMaxName));
-    ANONCODE_TRY(r.id_number, server::required_string(body, "id_number", kMaxIdNumber));
-    ANONCODE_TRY(r.bank_account, server::required_string(body, "bank_account", kMaxBankAccount));
-    return {};
-  };
-  if (auto s = read(); !s.ok()) return {s.error(), std::nullopt};
-  return reply_of(p.refund(r, now_ms), [](const RefundResult& x) {
-    return json{{"refunded", x.refunded}, {"balance", x.balance}};
-  });
+  auto r = read_refund(body);
+  if (!r.ok()) return refused(r.error());
+  return reply_of(p.refund(*r, now_ms), refund_result_json);
 }
 
 // seed 000 §2.12 close
 JsonReply post_close(CodePlatform& p, const json& body, int64_t now_ms) {
   auto auth = read_auth(body, true);
-  if (!auth.ok()) return {auth.error(), std::nullopt};
-  return reply_of(p.close(*auth, now_ms), [](const CloseResult& x) {
-    return json{{"status", x.status}};
-  });
+  if (!auth.ok()) return refused(auth.error());
+  return reply_of(p.close(*auth, now_ms), close_result_json);
 }
 
 Result<json> get_keys(CodePlatform& p) {
