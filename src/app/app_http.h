@@ -1,5 +1,5 @@
-// The app backend's HTTP endpoints (docs/API.md "App backend /app/v1" and the user, whitelist,
-// terminal and violation parts of "Admin /admin/v1").
+// The app backend's HTTP routes (docs/API.md "App backend /app/v1" and the user, whitelist,
+// terminal and violation parts of "Admin /admin/v1"), one function per route in app_http.cpp.
 #pragma once
 
 #include "app/app_backend.h"
@@ -9,8 +9,8 @@
 
 namespace anoncode::app {
 
-// /app/v1/open and /app/v1/backup (app token), /app/v1/restore and /restore/confirm (the
-// key proof authenticates: a new phone has no token yet).
+// /app/v1/open, /backup and /close (app token), /app/v1/restore and /restore/confirm (the key
+// proof authenticates: a new phone has no token yet).
 void register_app_routes(server::HttpServer& http, AppBackend& app,
                          server::NowMs now = server::system_now_ms);
 

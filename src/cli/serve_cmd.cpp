@@ -24,8 +24,9 @@
 #include "crypto/sm3.h"
 #include "net/tls.h"
 #include "platform/platform.h"
-#include "platform/platform_api.h"
+#include "platform/platform_http.h"
 #include "posfront/posfront.h"
+#include "posfront/posfront_http.h"
 #include "privacy/privacy_backend.h"
 #include "privacy/privacy_http.h"
 #include "server/auth.h"
@@ -86,43 +87,6 @@ Status publish_platform_key(platform::CodePlatform& p, const crypto::Sm2PrivateK
     if (std::equal(k.kid.begin(), k.kid.end(), digest.begin())) valid_from = k.valid_from;
   }
   return p.publish_signing_key(valid_from, now + kYearMs);
-}
-
-using nlohmann::json;
-
-// docs/API.md "Code platform" and "POS front": the platform's JSON functions, one per route. An
-// error reply keeps the rider's next credential ("response") and gets its code's status.
-void register_platform_routes(server::HttpServer& http, platform::CodePlatform& p) {
-  using Fn = platform::JsonReply (*)(platform::CodePlatform&, const json&, int64_t);
-  auto wallet_op = [&http, &p](std::string_view path, Fn fn) {
-    http.route("POST", path, [&p, fn](const server::Request& req) -> Result<json> {
-      ANONCODE_TRY(json body, req.json_body());
-      return fn(p, body, server::system_now_ms()).body();
-    });
-  };
-  wallet_op("/platform/v1/recharge", platform::recharge_json);
-  wallet_op("/platform/v1/code", platform::code_json);
-  wallet_op("/platform/v1/history", platform::history_json);
-  wallet_op("/platform/v1/refund", platform::refund_json);
-  wallet_op("/platform/v1/close", platform::close_json);
-  http.route("GET", "/platform/v1/keys",
-             [&p](const server::Request&) -> Result<json> { return platform::keys_json(p); });
-}
-
-void register_posfront_routes(server::HttpServer& http, posfront::PosFront& front) {
-  http.route("POST", "/posfront/v1/sync", [&front](const server::Request& req) -> Result<json> {
-    ANONCODE_TRY(json body, req.json_body());
-    return front.sync_json(body, server::system_now_ms());
-  });
-  // A batch of up to 1000 rides is about 300 KB of JSON.
-  constexpr size_t kBatchBodyBytes = 1024 * 1024;
-  http.route(
-      "POST", "/posfront/v1/batches",
-      [&front](const server::Request& req) -> Result<json> {
-        ANONCODE_TRY(json body, req.json_body());
-        return front.batches_json(body, server::system_now_ms());
-      },
-      kBatchBodyBytes);
 }
 
 struct ServeOptions {
@@ -300,12 +264,12 @@ int serve(const ServeOptions& o) {
   }
   posfront::PosFront pos_front(database, code_platform, *pii_aead);
   if (s.count("platform")) {
-    register_platform_routes(http, code_platform);
+    platform::register_platform_routes(http, code_platform);
     server::log_warn("simulated_payment_channels",
                      {{"channels", {"020001", "010002", "010001"}},
                       {"note", "payments are simulated; plug in real channels to take money"}});
   }
-  if (s.count("posfront")) register_posfront_routes(http, pos_front);
+  if (s.count("posfront")) posfront::register_posfront_routes(http, pos_front);
   if (s.count("admin")) {
     console::register_console_api_routes(http, admin_auth, database, **app, code_platform, privacy);
     web::register_console(http);  // the admin console's pages, under /admin/

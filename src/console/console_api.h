@@ -1,7 +1,7 @@
 // The admin routes on the code platform (refill run, trace) and what the admin console reads
 // (docs/API.md "Admin"): dashboard, search, refill jobs, keys, and the one route that decrypts
-// personal data — a traced cheater's opening information, for the
-// security officer, audited before it is revealed.
+// personal data — a traced cheater's opening information, for the security officer, audited
+// before it is revealed. One function per route in console_api.cpp.
 #pragma once
 
 #include "app/app_backend.h"

@@ -1,6 +1,6 @@
 // The console's own /admin/v1 routes (docs/API.md "Admin"): sessions, accounts and the audit
 // log. The routes that act on the services are registered by their owners through admin_route
-// (app/app_http.h, console/console_api.h, cli/serve_cmd.cpp).
+// (app/app_http.h, console/console_api.h). One function per route in console_http.cpp.
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include "platform/platform_internal.h"
 #include "platform/platform_store.h"
 #include "platform/request_ledger.h"
+#include "protocol/errors.h"
 
 namespace anoncode::platform {
 
@@ -131,11 +132,8 @@ WalletOutcome<T> outcome_of(const LedgerEntry& e) {
   if (!e.done) return {still_processing(), e.issue_response};
   try {
     if (e.result.contains("ok")) return {Codec<T>::from_json(e.result.at("ok")), e.issue_response};
-    const auto& err = e.result.at("error");
-    const std::string code = err.value("code", "internal");
-    return {make_error(error_code_from_name(code).value_or(ErrorCode::kInternal),
-                       err.value("message", "")),
-            e.issue_response};
+    if (auto refused = protocol::error_in(e.result)) return {std::move(*refused), e.issue_response};
+    return {make_error(ErrorCode::kInternal, "a stored outcome does not parse"), e.issue_response};
   } catch (const nlohmann::json::exception&) {
     return {make_error(ErrorCode::kInternal, "a stored outcome does not parse"), e.issue_response};
   }

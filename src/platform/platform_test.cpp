@@ -9,7 +9,7 @@
 #include <atomic>
 #include <thread>
 
-#include "platform/platform_api.h"
+#include "platform/platform_http.h"
 #include "platform/platform_test_util.h"
 #include "pos/qr_payload.h"
 
@@ -570,7 +570,7 @@ TEST_P(PlatformTest, TheJsonContractCarriesTheResponseAlsoInErrors) {
                       {"strong", false},
                       {"new_wallet_public_key", to_base64url(req.new_wallet_public_key)},
                       {"previous_wallet", ""}};
-  auto reply = recharge_json(*platform_, body, now_);
+  auto reply = post_recharge(*platform_, body, now_);
   ASSERT_EQ(reply.http_status(), 200) << reply.body().dump();
   EXPECT_EQ(reply.body()["balance"], 600);
   EXPECT_TRUE(reply.body()["response"].is_string());
@@ -586,14 +586,14 @@ TEST_P(PlatformTest, TheJsonContractCarriesTheResponseAlsoInErrors) {
   // Missing and mistyped fields.
   nlohmann::json bad = body;
   bad.erase("amount");
-  EXPECT_EQ(recharge_json(*platform_, bad, now_).body()["error"]["code"], "invalid_argument");
+  EXPECT_EQ(post_recharge(*platform_, bad, now_).body()["error"]["code"], "invalid_argument");
   bad = body;
   bad["amount"] = "600";
-  EXPECT_EQ(recharge_json(*platform_, bad, now_).http_status(), 400);
+  EXPECT_EQ(post_recharge(*platform_, bad, now_).http_status(), 400);
   bad = body;
   bad["show"] = "not base64!";
-  EXPECT_EQ(recharge_json(*platform_, bad, now_).body()["error"]["code"], "malformed");
-  EXPECT_EQ(code_json(*platform_, nlohmann::json::array(), now_).http_status(), 400);
+  EXPECT_EQ(post_recharge(*platform_, bad, now_).body()["error"]["code"], "malformed");
+  EXPECT_EQ(post_code(*platform_, nlohmann::json::array(), now_).http_status(), 400);
 
   // A refusal by the rules comes after the show: close with a balance carries the next
   // credential …
@@ -601,7 +601,7 @@ TEST_P(PlatformTest, TheJsonContractCarriesTheResponseAlsoInErrors) {
   nlohmann::json close_body{{"show", to_base64url(pc.auth.show)},
                             {"wallet", quin.b},
                             {"wallet_signature", to_base64url(pc.auth.wallet_signature)}};
-  auto refused = close_json(*platform_, close_body, now_);
+  auto refused = post_close(*platform_, close_body, now_);
   EXPECT_EQ(refused.http_status(), 409);
   ASSERT_TRUE(refused.body()["response"].is_string());
   renew(quin, pc,
@@ -619,12 +619,12 @@ TEST_P(PlatformTest, TheJsonContractCarriesTheResponseAlsoInErrors) {
                        {"channel", "010001"},
                        {"new_wallet_public_key", to_base64url(req2.new_wallet_public_key)},
                        {"previous_wallet", quin.b}};
-  auto declined = recharge_json(*platform_, body2, now_);
+  auto declined = post_recharge(*platform_, body2, now_);
   EXPECT_EQ(declined.http_status(), 409);
   EXPECT_EQ(declined.body()["error"]["code"], "conflict");
   EXPECT_TRUE(declined.body()["response"].is_string());
 
-  auto keys = keys_json(*platform_);
+  auto keys = get_keys(*platform_);
   ASSERT_TRUE(keys.ok());
   EXPECT_EQ((*keys)["keys"].size(), 1u);
   auto moved = refill_run_json(*platform_, {{"now", now_}}, now_);

@@ -6,6 +6,7 @@
 
 #include "crypto/sm3.h"
 #include "platform/ledger_store.h"
+#include "protocol/errors.h"
 
 namespace anoncode::platform {
 
@@ -32,7 +33,7 @@ LedgerKey ledger_key(std::string_view op, ByteView show, std::initializer_list<B
 }
 
 nlohmann::json refusal_json(const Error& e) {
-  return {{"error", {{"code", std::string(e.code_name())}, {"message", e.message}}}};
+  return protocol::error_body(e);
 }
 
 bool is_final_refusal(const Error& e) {

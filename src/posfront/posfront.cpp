@@ -3,13 +3,11 @@
 
 #include <sodium.h>
 
-#include "platform/json_fields.h"
 #include "pos/terminal_mac.h"
 
 namespace anoncode::posfront {
 
 using storage::Tx;
-namespace jf = platform::json_fields;
 
 namespace {
 
@@ -120,49 +118,6 @@ Result<platform::SettleSummary> PosFront::upload(std::string_view terminal,
   ANONCODE_TRY(auto summary, platform_.settle_rides(terminal, merchant, forward, now_ms));
   ANONCODE_CHECK(touch(terminal, now_ms));
   return summary;
-}
-
-Result<nlohmann::json> PosFront::sync_json(const nlohmann::json& body, int64_t now_ms) {
-  ANONCODE_CHECK(jf::require_object(body));
-  ANONCODE_TRY(std::string terminal, jf::text(body, "terminal"));
-  ANONCODE_TRY(std::string merchant, jf::text(body, "merchant"));
-  ANONCODE_TRY(int64_t at, jf::integer(body, "at"));
-  ANONCODE_TRY(Bytes mac, jf::bytes(body, "mac"));
-  ANONCODE_TRY(auto keys, sync(terminal, merchant, at, mac, now_ms));
-  return pos::keys_to_json(keys);
-}
-
-Result<nlohmann::json> PosFront::batches_json(const nlohmann::json& body, int64_t now_ms) {
-  ANONCODE_CHECK(jf::require_object(body));
-  ANONCODE_TRY(std::string terminal, jf::text(body, "terminal"));
-  ANONCODE_TRY(std::string merchant, jf::text(body, "merchant"));
-  if (!body.contains("rides") || !body["rides"].is_array()) {
-    return jf::missing("rides", "an array");
-  }
-  std::vector<BatchRide> rides;
-  for (const auto& r : body["rides"]) {
-    BatchRide ride;
-    ANONCODE_TRY(ride.counter, jf::integer(r, "counter"));
-    ANONCODE_TRY(ride.payload, jf::bytes(r, "payload"));
-    ANONCODE_TRY(ride.amount, jf::integer(r, "amount"));
-    ANONCODE_TRY(ride.scanned_at, jf::integer(r, "scanned_at"));
-    ANONCODE_TRY(ride.mac, jf::bytes(r, "mac"));
-    rides.push_back(std::move(ride));
-  }
-  ANONCODE_TRY(auto s, upload(terminal, merchant, rides, now_ms));
-  return nlohmann::json{
-      {"uploaded", s.uploaded}, {"duplicates", s.duplicates}, {"rejected", s.rejected}};
-}
-
-Result<nlohmann::json> PosFront::register_terminal_json(const nlohmann::json& body,
-                                                        int64_t now_ms) {
-  ANONCODE_CHECK(jf::require_object(body));
-  ANONCODE_TRY(std::string terminal, jf::text(body, "terminal"));
-  ANONCODE_TRY(std::string merchant, jf::text(body, "merchant"));
-  ANONCODE_TRY(SecretBytes key, register_terminal(terminal, merchant, now_ms));
-  return nlohmann::json{{"terminal", terminal},
-                        {"merchant", merchant},
-                        {"terminal_key", to_base64url(key.expose_secret())}};
 }
 
 }  // namespace anoncode::posfront

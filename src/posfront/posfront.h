@@ -1,13 +1,13 @@
 // The POS front (POS 前置, seed 000 §2.5, DESIGN §3.4): the terminals' gateway. It knows each
 // registered terminal, its merchant (bizid) and its MAC key (sealed under the personal-data SM4
 // key), checks every request's HMAC-SM3, and forwards the rides of a batch to the code platform
-// in-process, which settles them exactly once by (terminal, counter).
+// in-process, which settles them exactly once by (terminal, counter). Its HTTP routes are in
+// posfront/posfront_http.h.
 //
 //   unknown terminal → 401 unauthorized; another merchant → 403 forbidden;
 //   any bad MAC → 403 verification_failed, and the whole batch is refused (nothing settled).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -47,12 +47,6 @@ class PosFront {
   // POST /posfront/v1/batches
   Result<platform::SettleSummary> upload(std::string_view terminal, std::string_view merchant,
                                          const std::vector<BatchRide>& rides, int64_t now_ms);
-
-  // The JSON contract of docs/API.md (the body already parsed).
-  Result<nlohmann::json> sync_json(const nlohmann::json& body, int64_t now_ms);
-  Result<nlohmann::json> batches_json(const nlohmann::json& body, int64_t now_ms);
-  // POST /admin/v1/terminals {"terminal","merchant"} → {"terminal","merchant","terminal_key"}
-  Result<nlohmann::json> register_terminal_json(const nlohmann::json& body, int64_t now_ms);
 
  private:
   // The terminal's key after checking it exists and belongs to `merchant`.

@@ -2,6 +2,7 @@
 // and PostgreSQL: a ride from recharge to query, the copy and replay attacks, the terminals'
 // authentication, and the money invariant over a long randomized run.
 #include "posfront/posfront.h"
+#include "posfront/posfront_http.h"
 
 #include <gtest/gtest.h>
 
@@ -42,8 +43,8 @@ class ScenarioTest : public PlatformFixture {
   // The POS front in-process, at the test's clock.
   pos::Transport transport() {
     return [this](const std::string& path, const nlohmann::json& body) -> Result<nlohmann::json> {
-      if (path == "/posfront/v1/sync") return front_->sync_json(body, now_);
-      if (path == "/posfront/v1/batches") return front_->batches_json(body, now_);
+      if (path == "/posfront/v1/sync") return post_sync(*front_, body, now_);
+      if (path == "/posfront/v1/batches") return post_batches(*front_, body, now_);
       return make_error(ErrorCode::kNotFound, "no route");
     };
   }
@@ -153,7 +154,7 @@ TEST_P(ScenarioTest, AReplayedUploadCountsDuplicatesAndChangesNothing) {
   ASSERT_TRUE(up.ok());
   EXPECT_EQ(up->uploaded, 3);
   EXPECT_EQ(balance_of(carol.b), 700);
-  auto replay = front_->batches_json(sent, now_ + 10'000);
+  auto replay = post_batches(*front_, sent, now_ + 10'000);
   ASSERT_TRUE(replay.ok()) << replay.error().message;
   EXPECT_EQ((*replay)["uploaded"], 0);
   EXPECT_EQ((*replay)["duplicates"], 3);
@@ -176,30 +177,31 @@ TEST_P(ScenarioTest, TerminalsMustBeRegisteredUnderTheirMerchantAndEveryMacMustH
   // An unregistered terminal: 401, also for sync.
   nlohmann::json rogue = batch;
   rogue["terminal"] = "BUS-9999";
-  EXPECT_EQ(front_->batches_json(rogue, now_).error().code, ErrorCode::kUnauthorized);
-  EXPECT_EQ(front_
-                ->sync_json({{"terminal", "BUS-9999"},
-                             {"merchant", "M0001"},
-                             {"at", now_},
-                             {"mac", to_base64url(Bytes(32, 0))}},
-                            now_)
+  EXPECT_EQ(post_batches(*front_, rogue, now_).error().code, ErrorCode::kUnauthorized);
+  EXPECT_EQ(post_sync(*front_,
+                      {{"terminal", "BUS-9999"},
+                       {"merchant", "M0001"},
+                       {"at", now_},
+                       {"mac", to_base64url(Bytes(32, 0))}},
+                      now_)
                 .error()
                 .code,
             ErrorCode::kUnauthorized);
   // Under another merchant: 403 forbidden.
   nlohmann::json other = batch;
   other["merchant"] = "M0002";
-  EXPECT_EQ(front_->batches_json(other, now_).error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(post_batches(*front_, other, now_).error().code, ErrorCode::kForbidden);
   // One bad MAC (the fare raised after the scan): 403, and the whole batch is refused.
   nlohmann::json raised = batch;
   raised["rides"][1]["amount"] = 10'000;
-  EXPECT_EQ(front_->batches_json(raised, now_).error().code, ErrorCode::kVerificationFailed);
+  EXPECT_EQ(post_batches(*front_, raised, now_).error().code, ErrorCode::kVerificationFailed);
   EXPECT_EQ(balance_of(dave.b), 1000);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM rides"), 0);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM rejected_rides"), 0);
   // A sync with a bad MAC, or from a terminal whose clock is far off.
   auto key_sync = [&](int64_t at, const Bytes& mac) {
-    return front_->sync_json(
+    return post_sync(
+        *front_,
         {{"terminal", "BUS-0001"}, {"merchant", "M0001"}, {"at", at}, {"mac", to_base64url(mac)}},
         now_);
   };
@@ -256,7 +258,7 @@ TEST_P(ScenarioTest, AMaliciousTerminalCannotChargeACodeThePlatformDidNotSign) {
                           {"amount", 5000},
                           {"scanned_at", now_},
                           {"mac", to_base64url(mac)}}}}};
-  auto r = front_->batches_json(batch, now_);
+  auto r = post_batches(*front_, batch, now_);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ((*r)["rejected"], 1);
   EXPECT_EQ((*r)["uploaded"], 0);
@@ -342,7 +344,7 @@ TEST_P(ScenarioTest, TheMoneyInvariantHoldsOverAFewHundredRandomOperations) {
       ASSERT_TRUE(up.ok()) << step << ": " << up.error().message;
       ASSERT_EQ(up->rejected, 0) << "step " << step;
       if (!last_batch.is_null() && pick(0, 2) == 0) {  // the last batch arrives again
-        auto again = front_->batches_json(last_batch, now_);
+        auto again = post_batches(*front_, last_batch, now_);
         ASSERT_TRUE(again.ok());
         ASSERT_EQ((*again)["uploaded"], 0);
         ++replays;

@@ -1,5 +1,7 @@
-// The privacy backend's HTTP endpoints (docs/API.md "Privacy backend /privacy/v1"):
+// The privacy backend's HTTP routes (docs/API.md "Privacy backend /privacy/v1"), one function per
+// route in privacy_http.cpp:
 //   GET  /privacy/v1/params   the group and the issuer public keys (anonymous)
+//   GET  /privacy/v1/keyset   the latest signed issuer key set; /keysets every one (anonymous)
 //   POST /privacy/v1/nonce    a single-use show nonce (anonymous)
 //   POST /privacy/v1/open     service token: register J under a user id, first credential
 //   POST /privacy/v1/show     service token: verify a show for a context, next credential

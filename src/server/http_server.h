@@ -35,6 +35,7 @@
 
 #include "common/result.h"
 #include "protocol/errors.h"
+#include "server/clock.h"
 #include "server/metrics.h"
 
 namespace httplib {
@@ -89,6 +90,24 @@ class Request {
 };
 
 using Handler = std::function<Result<nlohmann::json>(const Request&)>;
+
+// The handler of a route that reads nothing of the request but its JSON body:
+// `fn(service, body, now_ms)`, a plain function a test calls without HTTP. Its reply is a
+// Result<json>, or a value whose body() is the JSON to send (platform::JsonReply). The body must
+// be a JSON object (Request::json_body).
+template <typename Service, typename Reply>
+Handler body_route(Service& service, NowMs now,
+                   Reply (*fn)(Service&, const nlohmann::json& body, int64_t now_ms)) {
+  return [&service, now = std::move(now), fn](const Request& req) -> Result<nlohmann::json> {
+    ANONCODE_TRY(nlohmann::json body, req.json_body());
+    Reply reply = fn(service, body, now());
+    if constexpr (requires { reply.body(); }) {
+      return reply.body();
+    } else {
+      return reply;
+    }
+  };
+}
 
 // `{"error":{"code","message"}}` plus `extra`'s members, for a handler to return as its value
 // when the error must carry more (e.g. the rider's next credential): protocol/errors.h.

@@ -103,6 +103,15 @@ Result<std::string> required_string_or_empty(const nlohmann::json& obj, std::str
   return string_in_range(*v, field, 0, max_len);
 }
 
+Result<std::optional<std::string>> optional_string_or_empty(const nlohmann::json& obj,
+                                                            std::string_view field,
+                                                            size_t max_len) {
+  const auto* v = find(obj, field);
+  if (v == nullptr) return std::optional<std::string>{};
+  ANONCODE_TRY(std::string s, string_in_range(*v, field, 0, max_len));
+  return std::optional<std::string>{std::move(s)};
+}
+
 Result<int64_t> required_int(const nlohmann::json& obj, std::string_view field, int64_t min,
                              int64_t max) {
   const auto* v = find(obj, field);
@@ -136,6 +145,12 @@ Result<bool> required_bool(const nlohmann::json& obj, std::string_view field) {
   return v->get<bool>();
 }
 
+Result<std::optional<bool>> optional_bool(const nlohmann::json& obj, std::string_view field) {
+  if (find(obj, field) == nullptr) return std::optional<bool>{};
+  ANONCODE_TRY(bool b, required_bool(obj, field));
+  return std::optional<bool>{b};
+}
+
 Result<Bytes> required_bytes(const nlohmann::json& obj, std::string_view field, size_t max_len,
                              size_t exact_len) {
   const auto* v = find(obj, field);
@@ -153,6 +168,13 @@ Result<Bytes> required_bytes(const nlohmann::json& obj, std::string_view field, 
   return std::move(bytes).value();
 }
 
+Result<std::optional<Bytes>> optional_bytes(const nlohmann::json& obj, std::string_view field,
+                                            size_t max_len, size_t exact_len) {
+  if (find(obj, field) == nullptr) return std::optional<Bytes>{};
+  ANONCODE_TRY(Bytes b, required_bytes(obj, field, max_len, exact_len));
+  return std::optional<Bytes>{std::move(b)};
+}
+
 Result<std::vector<std::string>> required_string_array(const nlohmann::json& obj,
                                                        std::string_view field, size_t max_items,
                                                        size_t max_len) {
@@ -167,6 +189,16 @@ Result<std::vector<std::string>> required_string_array(const nlohmann::json& obj
     out.push_back(std::move(s));
   }
   return out;
+}
+
+Result<nlohmann::json> required_array(const nlohmann::json& obj, std::string_view field,
+                                      size_t max_items) {
+  const auto* v = find(obj, field);
+  if (v == nullptr) return missing(field);
+  if (!v->is_array() || v->size() > max_items) {
+    return mistyped(field, "an array of at most " + std::to_string(max_items) + " items");
+  }
+  return *v;
 }
 
 Result<nlohmann::json> required_object(const nlohmann::json& obj, std::string_view field) {

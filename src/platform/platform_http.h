@@ -1,9 +1,6 @@
-// The code platform's HTTP contract (docs/API.md "Code platform"), as functions from a parsed
-// JSON request body to the JSON reply, so the HTTP wiring is one line per route:
-//
-//   auto reply = platform::recharge_json(platform, body, now_ms);
-//   res.status = reply.http_status();
-//   res.set_content(reply.body().dump(), "application/json");
+// The code platform's HTTP routes (docs/API.md "Code platform /platform/v1"): one function per
+// route, from the parsed JSON body to the reply, so a test calls it without HTTP, and
+// register_platform_routes, which lists the routes.
 //
 // A wallet operation's reply carries "response" (the rider's next credential) on success and
 // also in the error body when the operation failed after the show (docs/API.md conventions);
@@ -14,6 +11,8 @@
 #include <optional>
 
 #include "platform/platform.h"
+#include "server/clock.h"
+#include "server/http_server.h"
 
 namespace anoncode::platform {
 
@@ -30,13 +29,19 @@ struct JsonReply {
 nlohmann::json error_body(const Error& e, const std::optional<Bytes>& response = std::nullopt);
 
 // POST /platform/v1/recharge · code · history · refund · close
-JsonReply recharge_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
-JsonReply code_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
-JsonReply history_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
-JsonReply refund_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
-JsonReply close_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+JsonReply post_recharge(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+JsonReply post_code(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+JsonReply post_history(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+JsonReply post_refund(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
+JsonReply post_close(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
 // GET /platform/v1/keys
-Result<nlohmann::json> keys_json(CodePlatform& p);
+Result<nlohmann::json> get_keys(CodePlatform& p);
+
+void register_platform_routes(server::HttpServer& http, CodePlatform& p,
+                              server::NowMs now = server::system_now_ms);
+
+// The platform's part of two admin routes, which the console registers behind its authorization
+// and audit (console/console_api.h):
 // GET /admin/v1/trace?user_id=U → {"wallets":[…],"transactions":[…]}
 Result<nlohmann::json> trace_json(CodePlatform& p, std::string_view user_id);
 // POST /admin/v1/refill/run {"now":ms?} → {"moved":n}; without "now", `now_ms` is used.
