@@ -109,5 +109,116 @@ TEST_P(CredentialCodecTest, EncodingsMatchTheKnownAnswers) {
   }
 }
 
+// Where an object's elements are (docs/PROTOCOL.md §6): offset and kind — 'P' a point, '0' a
+// point that may be the identity, 'S' a scalar.
+struct Elements {
+  bool from_others;  // a message (0x20–0x22) rather than a key or own state
+  size_t header;     // bytes before the body: 3, or 5 for a show (op, count)
+  std::vector<std::pair<size_t, char>> at;
+};
+
+Elements elements_of(const std::string& name, size_t p) {
+  if (name == "issuer_public_key") return {false, 3, {{3, 'P'}}};
+  if (name == "issuer_key") return {false, 3, {{3, 'S'}}};
+  if (name == "open_request") return {true, 3, {{43, 'P'}, {43 + p, 'P'}}};
+  if (name == "issue_response") return {true, 3, {{11, 'P'}, {11 + p, 'S'}, {43 + p, 'S'}}};
+  if (name == "open_pending" || name == "show_pending" || name == "credential") {
+    Elements e{false, 3, {{11, 'P'}}};
+    const size_t scalars = name == "credential" ? 5 : 4;
+    for (size_t i = 0; i < scalars; ++i) e.at.emplace_back(11 + p + 32 * i, 'S');
+    return e;
+  }
+  // A show: A', Ā, D, s, R, Cn, then its pseudonyms (two in the refund).
+  Elements e{true,
+             5,
+             {{77, 'P'},
+              {77 + p, '0'},
+              {77 + 2 * p, '0'},
+              {77 + 3 * p, 'S'},
+              {109 + 3 * p, 'S'},
+              {141 + 3 * p, 'P'}}};
+  if (name == "refund_request") {
+    e.at.emplace_back(141 + 4 * p, 'P');
+    e.at.emplace_back(141 + 5 * p, 'P');
+  }
+  return e;
+}
+
+// q in the group's scalar encoding: the smallest non-canonical scalar.
+Bytes group_order(const Group& g) {
+  return from_hex(g.id() == GroupId::kRistretto255
+                      ? "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"
+                      : "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123")
+      .value();
+}
+
+void expect_error(const Result<Bytes>& r, ErrorCode code, std::string_view message) {
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, code);
+  EXPECT_EQ(r.error().message, message);
+}
+
+// docs/PROTOCOL.md §6.1: the header and the length are structural (`malformed`); a bad element is
+// the one opaque `verification_failed` in a message from others and `malformed` in a key or in
+// our own state.
+TEST_P(CredentialCodecTest, DecodersRejectEveryBadFieldWithTheDocumentedError) {
+  const size_t p = g().point_size();
+  const Bytes identity = g().encode_point(g().identity());
+  const Bytes q = group_order(g());
+  Bytes q_minus_1 = q;
+  (g().id() == GroupId::kRistretto255 ? q_minus_1.front() : q_minus_1.back()) -= 1;
+  for (const auto& [name, good] : encodings(g())) {
+    if (name == "refund_mac_proof") continue;
+    SCOPED_TRACE(name);
+    const Elements e = elements_of(name, p);
+    auto with = [&](size_t at, ByteView v) {
+      Bytes b = good;
+      std::copy(v.begin(), v.end(), b.begin() + static_cast<ptrdiff_t>(at));
+      return reencode(name, b);
+    };
+    ASSERT_TRUE(reencode(name, good).ok());
+    for (const auto& [at, kind] : e.at) {
+      SCOPED_TRACE(at);
+      const size_t len = kind == 'S' ? 32 : p;
+      auto bad = [&](const Result<Bytes>& r) {
+        if (e.from_others)
+          return expect_error(r, ErrorCode::kVerificationFailed, "verification failed");
+        expect_error(r, ErrorCode::kMalformed, kind == 'S' ? "bad scalar" : "bad group element");
+      };
+      bad(with(at, Bytes(len, 0xff)));  // not a point; a scalar far above q
+      if (kind == 'S') {
+        bad(with(at, q));
+        EXPECT_TRUE(with(at, q_minus_1).ok());
+      }
+      if (kind == 'P') bad(with(at, identity));
+      if (kind == '0') {
+        EXPECT_TRUE(with(at, identity).ok());
+      }
+    }
+    expect_error(with(0, Bytes{2}), ErrorCode::kMalformed, "unsupported version");
+    expect_error(with(1, Bytes{0x23}), ErrorCode::kMalformed, "wrong object type");
+    expect_error(with(2, Bytes{0x7f}), ErrorCode::kMalformed, "unknown group id");
+    Bytes longer = good;
+    longer.push_back(0);
+    expect_error(reencode(name, longer), ErrorCode::kMalformed, "wrong length");
+    expect_error(reencode(name, Bytes(good.begin(), good.end() - 1)), ErrorCode::kMalformed,
+                 "wrong length");
+    expect_error(reencode(name, Bytes(good.begin(), good.begin() + e.header + 1)),
+                 ErrorCode::kMalformed, "wrong length");
+    expect_error(reencode(name, Bytes(good.begin(), good.begin() + e.header - 1)),
+                 ErrorCode::kMalformed, "truncated");
+    if (e.header == 5) {
+      for (uint8_t op : {0, 6}) {
+        expect_error(with(3, Bytes{op}), ErrorCode::kMalformed, "unknown operation");
+      }
+      expect_error(with(4, Bytes{3}), ErrorCode::kMalformed, "too many pseudonyms");
+      expect_error(with(4, Bytes{1}), ErrorCode::kMalformed, "wrong length");
+    }
+    if (name == "issuer_key") {
+      expect_error(with(3, Bytes(32, 0)), ErrorCode::kMalformed, "issuer key: zero");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace anoncode::crypto
