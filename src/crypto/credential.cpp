@@ -1,4 +1,4 @@
-#include "crypto/credential.h"
+#include "crypto/credential_internal.h"
 
 #include <algorithm>
 #include <memory>
@@ -9,30 +9,15 @@
 namespace anoncode::crypto {
 namespace {
 
-constexpr uint8_t kVersion = 1;
-enum Type : uint8_t {
-  kTypeIssuerPublic = 0x10,
-  kTypeIssuerSecret = 0x11,
-  kTypeOpenRequest = 0x20,
-  kTypeIssueResponse = 0x21,
-  kTypeShowRequest = 0x22,
-  kTypePendingIssue = 0x30,
-  kTypeCredential = 0x31,
-};
-
-Error verification_failed() {
-  return make_error(ErrorCode::kVerificationFailed, "verification failed");
-}
-
 // Statements: declared once here, used by both sides.
-Statement open_statement(const Group& g) {
+Statement declare_open(const Group& g) {
   Statement st(g, "anoncode/v1/open");
   st.add("Cn", {{"r'", "H0"}, {"sk", "H1"}, {"s'", "H2"}, {"u'", "H3"}});
   st.add("J", {{"sk", "GJ"}});
   return st;
 }
 
-Statement issue_statement(const Group& g) {
+Statement declare_issue(const Group& g) {
   Statement st(g, "anoncode/v1/issue");
   st.add("W", {{"x", "B"}});
   st.add("X", {{"x", "A"}});  // X = M − e·A = x·A
@@ -40,7 +25,7 @@ Statement issue_statement(const Group& g) {
 }
 
 // The issuer's attestation of a show's MAC (DESIGN §3.6 rule 7): log_B W = log_A' Ā.
-Statement mac_statement(const Group& g) {
+Statement declare_mac(const Group& g) {
   Statement st(g, "anoncode/v1/mac");
   st.add("W", {{"x", "B"}});
   st.add("Abar", {{"x", "A'"}});
@@ -51,7 +36,7 @@ Statement mac_statement(const Group& g) {
 constexpr std::array<std::string_view, kMaxPseudonyms> kPseudonymNames{"P0", "P1"};
 constexpr std::array<std::string_view, kMaxPseudonyms> kPseudonymBaseNames{"G0", "G1"};
 
-Statement show_statement(const Group& g, bool with_identity, size_t pseudonyms) {
+Statement declare_show(const Group& g, bool with_identity, size_t pseudonyms) {
   std::string name = with_identity ? "anoncode/v1/show+identity" : "anoncode/v1/show";
   if (pseudonyms > 0) name += "+pseudonyms" + std::to_string(pseudonyms);
   Statement st(g, name);
@@ -80,24 +65,6 @@ const T& per_group(const Group& g, Make make) {
   return *item;
 }
 
-// The statements are built once per group; building one is cheap but not free.
-struct Statements {
-  Statement open, issue, mac;
-  std::vector<Statement> shows;  // [with_identity * (kMaxPseudonyms + 1) + pseudonyms]
-  explicit Statements(const Group& g)
-      : open(open_statement(g)), issue(issue_statement(g)), mac(mac_statement(g)) {
-    for (bool identity : {false, true}) {
-      for (size_t k = 0; k <= kMaxPseudonyms; ++k) shows.push_back(show_statement(g, identity, k));
-    }
-  }
-  const Statement& show(bool with_identity, size_t pseudonyms) const {
-    return shows[(with_identity ? kMaxPseudonyms + 1 : 0) + pseudonyms];
-  }
-  static const Statements& of(const Group& g) {
-    return per_group<Statements>(g, [](const Group& grp) { return Statements(grp); });
-  }
-};
-
 KeyId key_id_of(const Group& g, const Point& W) {
   Sm3Digest d = sm3(g.encode_point(W));
   KeyId kid{};
@@ -105,99 +72,38 @@ KeyId key_id_of(const Group& g, const Point& W) {
   return kid;
 }
 
-// Wire codec for one object: header, fixed-size elements, exact length.
-class Writer {
- public:
-  Writer(const Group& g, uint8_t type) : g_(g) {
-    w_.u8(kVersion).u8(type).u8(static_cast<uint8_t>(g.id()));
-  }
-  Writer& point(const Point& p) {
-    w_.raw(g_.encode_point(p));
-    return *this;
-  }
-  Writer& scalar(const Scalar& s) {
-    auto b = g_.encode_scalar(s);
-    w_.raw(b);
-    sodium_memzero(b.data(), 32);
-    return *this;
-  }
-  Writer& raw(ByteView b) {
-    w_.raw(b);
-    return *this;
-  }
-  Bytes take() { return std::move(w_).take(); }
-  SecretBytes take_secret() {
-    Bytes b = std::move(w_).take();
-    SecretBytes s(b);
-    sodium_memzero(b.data(), b.size());
-    return s;
-  }
-
- private:
-  const Group& g_;
-  ByteWriter w_;
-};
-
-class Reader {
- public:
-  // `element_error`: what a bad point or scalar is — `verification_failed` in messages from
-  // others (one opaque error), `malformed` in our own stored state.
-  static Result<Reader> open(ByteView bytes, uint8_t type, size_t body_points, size_t body_scalars,
-                             size_t body_raw, ErrorCode element_error) {
-    ByteReader r(bytes);
-    ANONCODE_TRY(uint8_t version, r.u8());
-    ANONCODE_TRY(uint8_t t, r.u8());
-    ANONCODE_TRY(uint8_t gid, r.u8());
-    if (version != kVersion) return make_error(ErrorCode::kMalformed, "unsupported version");
-    if (t != type) return make_error(ErrorCode::kMalformed, "wrong object type");
-    ANONCODE_TRY(const Group* g, group_by_id(gid));
-    size_t want = body_points * g->point_size() + body_scalars * 32 + body_raw;
-    if (r.remaining() != want) return make_error(ErrorCode::kMalformed, "wrong length");
-    return Reader(*g, bytes.subspan(3), element_error);
-  }
-  const Group& group() const { return g_; }
-  Result<Point> point(bool allow_identity = false) {
-    ANONCODE_TRY(ByteView b, r_.raw(g_.point_size()));
-    auto p = g_.decode_point(b, allow_identity);
-    if (!p) return element_failure("bad group element");
-    return p;
-  }
-  Result<Scalar> scalar() {
-    ANONCODE_TRY(ByteView b, r_.raw(32));
-    auto s = g_.decode_scalar(b);
-    if (!s) return element_failure("bad scalar");
-    return s;
-  }
-  template <size_t N>
-  Result<std::array<uint8_t, N>> fixed() {
-    ANONCODE_TRY(ByteView b, r_.raw(N));
-    std::array<uint8_t, N> out{};
-    std::copy(b.begin(), b.end(), out.begin());
-    return out;
-  }
-  Result<Bytes> rest(size_t n) {
-    ANONCODE_TRY(ByteView b, r_.raw(n));
-    return to_bytes(b);
-  }
-  Status finish() const { return r_.finish(); }
-
- private:
-  Reader(const Group& g, ByteView body, ErrorCode e) : g_(g), r_(body), element_error_(e) {}
-  // In messages from others, one opaque error that does not say which element was bad.
-  Error element_failure(const char* what) const {
-    if (element_error_ == ErrorCode::kVerificationFailed) return verification_failed();
-    return make_error(element_error_, what);
-  }
-  const Group& g_;
-  ByteReader r_;
-  ErrorCode element_error_;
-};
-
 }  // namespace
 
-bool is_valid_show_op(uint8_t op) {
-  return op >= 1 && op <= 5;
+namespace detail {
+
+Error verification_failed() {
+  return make_error(ErrorCode::kVerificationFailed, "verification failed");
 }
+
+// The statements are built once per group; building one is cheap but not free.
+Statements::Statements(const Group& g)
+    : open(declare_open(g)), issue(declare_issue(g)), mac(declare_mac(g)) {
+  for (bool identity : {false, true}) {
+    for (size_t k = 0; k <= kMaxPseudonyms; ++k) shows.push_back(declare_show(g, identity, k));
+  }
+}
+
+const Statement& Statements::show(bool with_identity, size_t pseudonyms) const {
+  return shows[(with_identity ? kMaxPseudonyms + 1 : 0) + pseudonyms];
+}
+
+const Statements& Statements::of(const Group& g) {
+  return per_group<Statements>(g, [](const Group& grp) { return Statements(grp); });
+}
+
+const Statement& show_statement(const ShowRequest& req) {
+  return Statements::of(*req.group).show(req.op == ShowOp::kRefund, req.pseudonyms.size());
+}
+
+}  // namespace detail
+
+using detail::Statements;
+using detail::verification_failed;
 
 const Generators& Generators::of(const Group& g) {
   // Every generator is declared to the group as a fixed base, so that multiplying it (prover,
@@ -227,190 +133,9 @@ Scalar ds_challenge(const Group& g, const Nonce& nonce, ShowOp op) {
 IssuerPublicKey::IssuerPublicKey(const Group& g, Point W)
     : group_(&g), W_(g.precompute(W)), kid_(key_id_of(g, W)) {}
 
-Bytes IssuerPublicKey::encode() const {
-  return Writer(*group_, kTypeIssuerPublic).point(W_).take();
-}
-
-Result<IssuerPublicKey> IssuerPublicKey::decode(ByteView bytes) {
-  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeIssuerPublic, 1, 0, 0, ErrorCode::kMalformed));
-  ANONCODE_TRY(Point W, r.point());
-  ANONCODE_CHECK(r.finish());
-  return IssuerPublicKey(r.group(), W);
-}
-
 IssuerKey IssuerKey::generate(const Group& g, Rng& rng) {
   Scalar x = g.random_nonzero_scalar(rng);
   return IssuerKey(x, IssuerPublicKey(g, g.mul_base(x)));
-}
-
-SecretBytes IssuerKey::encode_secret() const {
-  return Writer(pub_.group(), kTypeIssuerSecret).scalar(x_).take_secret();
-}
-
-Result<IssuerKey> IssuerKey::decode_secret(const SecretBytes& bytes) {
-  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypeIssuerSecret, 0, 1, 0,
-                                      ErrorCode::kMalformed));
-  ANONCODE_TRY(Scalar x, r.scalar());
-  ANONCODE_CHECK(r.finish());
-  if (x.ct_is_zero()) return make_error(ErrorCode::kMalformed, "issuer key: zero");
-  return IssuerKey(x, IssuerPublicKey(r.group(), r.group().mul_base(x)));
-}
-
-// ---------------------------------------------------------------- messages
-
-Bytes OpenRequest::encode() const {
-  return Writer(*group, kTypeOpenRequest).raw(kid).raw(ctx).point(Cn).point(J).raw(proof).take();
-}
-
-Result<OpenRequest> OpenRequest::decode(ByteView bytes) {
-  // The proof length depends on the group: decode the header first.
-  if (bytes.size() < 3) return make_error(ErrorCode::kMalformed, "truncated");
-  ANONCODE_TRY(const Group* g, group_by_id(bytes[2]));
-  size_t proof_len = Statements::of(*g).open.proof_size();
-  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeOpenRequest, 2, 0, 8 + 32 + proof_len,
-                                      ErrorCode::kVerificationFailed));
-  OpenRequest m;
-  m.group = g;
-  ANONCODE_TRY(m.kid, r.fixed<8>());
-  ANONCODE_TRY(m.ctx, r.fixed<32>());
-  ANONCODE_TRY(m.Cn, r.point());
-  ANONCODE_TRY(m.J, r.point());
-  ANONCODE_TRY(m.proof, r.rest(proof_len));
-  ANONCODE_CHECK(r.finish());
-  return m;
-}
-
-Bytes IssueResponse::encode() const {
-  return Writer(*group, kTypeIssueResponse)
-      .raw(kid)
-      .point(A)
-      .scalar(e)
-      .scalar(r2)
-      .raw(proof)
-      .take();
-}
-
-Result<IssueResponse> IssueResponse::decode(ByteView bytes) {
-  if (bytes.size() < 3) return make_error(ErrorCode::kMalformed, "truncated");
-  ANONCODE_TRY(const Group* g, group_by_id(bytes[2]));
-  size_t proof_len = Statements::of(*g).issue.proof_size();
-  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeIssueResponse, 1, 2, 8 + proof_len,
-                                      ErrorCode::kVerificationFailed));
-  IssueResponse m;
-  m.group = g;
-  ANONCODE_TRY(m.kid, r.fixed<8>());
-  ANONCODE_TRY(m.A, r.point());
-  ANONCODE_TRY(m.e, r.scalar());
-  ANONCODE_TRY(m.r2, r.scalar());
-  ANONCODE_TRY(m.proof, r.rest(proof_len));
-  ANONCODE_CHECK(r.finish());
-  return m;
-}
-
-Bytes ShowRequest::encode() const {
-  Writer w(*group, kTypeShowRequest);
-  w.raw(std::array<uint8_t, 2>{static_cast<uint8_t>(op), static_cast<uint8_t>(pseudonyms.size())})
-      .raw(kid)
-      .raw(nonce)
-      .raw(ctx)
-      .point(A_prime)
-      .point(A_bar)
-      .point(D)
-      .scalar(s)
-      .scalar(R)
-      .point(Cn);
-  for (const auto& p : pseudonyms) w.point(p);
-  return w.raw(proof).take();
-}
-
-Result<ShowRequest> ShowRequest::decode(ByteView bytes) {
-  if (bytes.size() < 5) return make_error(ErrorCode::kMalformed, "truncated");
-  ANONCODE_TRY(const Group* g, group_by_id(bytes[2]));
-  if (!is_valid_show_op(bytes[3])) return make_error(ErrorCode::kMalformed, "unknown operation");
-  auto op = static_cast<ShowOp>(bytes[3]);
-  const size_t k = bytes[4];
-  if (k > kMaxPseudonyms) return make_error(ErrorCode::kMalformed, "too many pseudonyms");
-  const auto& sts = Statements::of(*g);
-  size_t proof_len = sts.show(op == ShowOp::kRefund, k).proof_size();
-  ANONCODE_TRY(Reader r, Reader::open(bytes, kTypeShowRequest, 4 + k, 2,
-                                      2 + 8 + 32 + 32 + proof_len, ErrorCode::kVerificationFailed));
-  ShowRequest m;
-  m.group = g;
-  m.op = op;
-  ANONCODE_TRY(auto op_bytes, r.fixed<2>());
-  (void)op_bytes;
-  ANONCODE_TRY(m.kid, r.fixed<8>());
-  ANONCODE_TRY(m.nonce, r.fixed<32>());
-  ANONCODE_TRY(m.ctx, r.fixed<32>());
-  ANONCODE_TRY(m.A_prime, r.point());
-  ANONCODE_TRY(m.A_bar, r.point(true));
-  ANONCODE_TRY(m.D, r.point(true));
-  ANONCODE_TRY(m.s, r.scalar());
-  ANONCODE_TRY(m.R, r.scalar());
-  ANONCODE_TRY(m.Cn, r.point());
-  for (size_t i = 0; i < k; ++i) {
-    ANONCODE_TRY(Point p, r.point());
-    m.pseudonyms.push_back(p);
-  }
-  ANONCODE_TRY(m.proof, r.rest(proof_len));
-  ANONCODE_CHECK(r.finish());
-  return m;
-}
-
-// ---------------------------------------------------------------- client state
-
-SecretBytes PendingIssue::encode_secret() const {
-  return Writer(*group_, kTypePendingIssue)
-      .raw(kid_)
-      .point(Cn_)
-      .scalar(r1_)
-      .scalar(sk_)
-      .scalar(s_)
-      .scalar(u_)
-      .take_secret();
-}
-
-Result<PendingIssue> PendingIssue::decode_secret(const SecretBytes& bytes) {
-  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypePendingIssue, 1, 4, 8,
-                                      ErrorCode::kMalformed));
-  PendingIssue p;
-  p.group_ = &r.group();
-  ANONCODE_TRY(p.kid_, r.fixed<8>());
-  ANONCODE_TRY(p.Cn_, r.point());
-  ANONCODE_TRY(p.r1_, r.scalar());
-  ANONCODE_TRY(p.sk_, r.scalar());
-  ANONCODE_TRY(p.s_, r.scalar());
-  ANONCODE_TRY(p.u_, r.scalar());
-  ANONCODE_CHECK(r.finish());
-  return p;
-}
-
-SecretBytes Credential::encode_secret() const {
-  return Writer(*group_, kTypeCredential)
-      .raw(kid_)
-      .point(A_)
-      .scalar(e_)
-      .scalar(r_)
-      .scalar(sk_)
-      .scalar(s_)
-      .scalar(u_)
-      .take_secret();
-}
-
-Result<Credential> Credential::decode_secret(const SecretBytes& bytes) {
-  ANONCODE_TRY(Reader r, Reader::open(bytes.expose_secret(), kTypeCredential, 1, 5, 8,
-                                      ErrorCode::kMalformed));
-  Credential c;
-  c.group_ = &r.group();
-  ANONCODE_TRY(c.kid_, r.fixed<8>());
-  ANONCODE_TRY(c.A_, r.point());
-  ANONCODE_TRY(c.e_, r.scalar());
-  ANONCODE_TRY(c.r_, r.scalar());
-  ANONCODE_TRY(c.sk_, r.scalar());
-  ANONCODE_TRY(c.s_, r.scalar());
-  ANONCODE_TRY(c.u_, r.scalar());
-  ANONCODE_CHECK(r.finish());
-  return c;
 }
 
 Point Credential::identity_commitment() const {

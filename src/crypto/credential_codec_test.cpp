@@ -57,36 +57,27 @@ std::vector<std::pair<std::string, Bytes>> encodings(const Group& g) {
   };
 }
 
+// Decodes `bytes` as a T and encodes it again.
+template <typename T>
+Result<Bytes> again(const Bytes& bytes) {
+  ANONCODE_TRY(auto v, T::decode(bytes));
+  return v.encode();
+}
+template <typename T>
+Result<Bytes> again_secret(const Bytes& bytes) {
+  ANONCODE_TRY(auto v, T::decode_secret(SecretBytes(bytes)));
+  return exposed(v.encode_secret());
+}
+
 // Decodes `bytes` as the object `name` and encodes it again.
 Result<Bytes> reencode(const std::string& name, const Bytes& bytes) {
-  if (name == "issuer_public_key") {
-    ANONCODE_TRY(auto v, IssuerPublicKey::decode(bytes));
-    return v.encode();
-  }
-  if (name == "issuer_key") {
-    ANONCODE_TRY(auto v, IssuerKey::decode_secret(SecretBytes(bytes)));
-    return exposed(v.encode_secret());
-  }
-  if (name == "open_request") {
-    ANONCODE_TRY(auto v, OpenRequest::decode(bytes));
-    return v.encode();
-  }
-  if (name == "issue_response") {
-    ANONCODE_TRY(auto v, IssueResponse::decode(bytes));
-    return v.encode();
-  }
-  if (name == "credential") {
-    ANONCODE_TRY(auto v, Credential::decode_secret(SecretBytes(bytes)));
-    return exposed(v.encode_secret());
-  }
-  if (name == "show_request" || name == "refund_request") {
-    ANONCODE_TRY(auto v, ShowRequest::decode(bytes));
-    return v.encode();
-  }
-  if (name == "open_pending" || name == "show_pending") {
-    ANONCODE_TRY(auto v, PendingIssue::decode_secret(SecretBytes(bytes)));
-    return exposed(v.encode_secret());
-  }
+  if (name == "issuer_public_key") return again<IssuerPublicKey>(bytes);
+  if (name == "issuer_key") return again_secret<IssuerKey>(bytes);
+  if (name == "open_request") return again<OpenRequest>(bytes);
+  if (name == "issue_response") return again<IssueResponse>(bytes);
+  if (name == "show_request" || name == "refund_request") return again<ShowRequest>(bytes);
+  if (name == "open_pending" || name == "show_pending") return again_secret<PendingIssue>(bytes);
+  if (name == "credential") return again_secret<Credential>(bytes);
   return bytes;  // the MAC proof is not an object of its own
 }
 
