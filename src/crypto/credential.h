@@ -127,6 +127,12 @@ struct ShowRequest {
 
 // --- client secret state (its own types, never sent) ---
 
+namespace codec {
+// The wire layout of an object (credential_codec.cpp); it reads and writes the states' fields.
+template <typename T>
+struct Layout;
+}  // namespace codec
+
 // What the client keeps between sending a commitment and receiving the credential.
 class PendingIssue {
  public:
@@ -137,6 +143,7 @@ class PendingIssue {
 
  private:
   friend struct CredentialClient;
+  friend struct codec::Layout<PendingIssue>;
   const Group* group_ = nullptr;
   KeyId kid_{};
   Point Cn_;
@@ -155,6 +162,7 @@ class Credential {
 
  private:
   friend struct CredentialClient;
+  friend struct codec::Layout<Credential>;
   const Group* group_ = nullptr;
   KeyId kid_{};
   Point A_;
