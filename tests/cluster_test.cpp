@@ -21,6 +21,7 @@
 #include "crypto/credential.h"
 #include "perf/flows.h"
 #include "protocol/show_context.h"
+#include "sdk/results_json.h"
 #include "server/clock.h"
 #include "server/config.h"
 #include "server_process.h"
@@ -256,7 +257,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
   ASSERT_TRUE(bob0.ok());
   auto balance = (*bob0)->wallet().balance();
   ASSERT_TRUE(balance.ok()) << balance.error().message;
-  EXPECT_EQ((*balance)["balance"], 1500);
+  EXPECT_EQ(json(*balance)["balance"], 1500);
   a.stop();
   b.stop();
 }
@@ -357,7 +358,7 @@ TEST_P(MoneyInvariant, RandomOperationsWithReplayedUploadsAndSigkillMidUpload) {
     if (pick < 0.35) {  // a ride: a code, scanned offline (sometimes copied to a second POS)
       auto code = rider.wallet().code();
       ASSERT_TRUE(code.ok()) << code.error().message;
-      Bytes payload = *from_base64url((*code)["payload"].get<std::string>());
+      Bytes payload = *from_base64url(json(*code)["payload"].get<std::string>());
       size_t first = static_cast<size_t>(uniform(0, kTerminals - 1));
       std::vector<size_t> at = {first};
       if (uniform(0, 9) == 0) at.push_back((first + 1) % kTerminals);
@@ -431,7 +432,7 @@ TEST_P(MoneyInvariant, RandomOperationsWithReplayedUploadsAndSigkillMidUpload) {
   for (auto& r : riders) {
     auto b = r->wallet().balance();
     ASSERT_TRUE(b.ok()) << b.error().message;
-    balances += (*b)["balance"].get<int64_t>();
+    balances += json(*b)["balance"].get<int64_t>();
   }
   server.stop();
 

@@ -27,6 +27,7 @@
 #include "perf/flows.h"
 #include "pos/pos_terminal.h"
 #include "protocol/issuer_keyset.h"
+#include "sdk/results_json.h"
 #include "sdk/transport.h"
 #include "sdk/wallet.h"
 #include "server/clock.h"
@@ -264,7 +265,7 @@ TEST_P(Promise, ALostReplyThenARideThatEmptiesTheWalletNeverFramesTheRider) {
   auto terminal = perf::open_terminal(*op_, "T1", "M1", dir_ / "t1.pos", server_->endpoint(),
                                       server::system_now_ms());
   ASSERT_TRUE(terminal.ok()) << terminal.error().message;
-  auto payload = from_base64url((*code1)["payload"].get<std::string>());
+  auto payload = from_base64url(json(*code1)["payload"].get<std::string>());
   ASSERT_TRUE(payload.ok());
   ASSERT_TRUE(terminal->scan(*payload, 300, server::system_now_ms()).accepted);
   ASSERT_TRUE(terminal->upload(*pos::http_transport(server_->endpoint())).ok());
@@ -278,7 +279,7 @@ TEST_P(Promise, ALostReplyThenARideThatEmptiesTheWalletNeverFramesTheRider) {
   EXPECT_EQ(seen[2].request_body, seen[1].request_body);  // the same bytes
   EXPECT_EQ(seen[2].reply_body, seen[1].reply_body);      // the same answer
   EXPECT_EQ(seen[2].status, 200);
-  EXPECT_EQ((*next)["balance"], 0);
+  EXPECT_EQ(json(*next)["balance"], 0);
   EXPECT_EQ(clone_violations(), 0u);
   // The wallet is not locked: a code request is refused for the balance only.
   auto empty = rosa.wallet->code();

@@ -14,6 +14,7 @@
 #include "cli/output.h"
 #include "perf/flows.h"
 #include "pos/qr_image.h"
+#include "sdk/results_json.h"
 #include "server/clock.h"
 
 namespace anoncode::cli {
@@ -63,8 +64,8 @@ std::string yuan(int64_t fen) {
 }
 
 Result<int64_t> balance_of(sdk::Wallet& w) {
-  ANONCODE_TRY(json b, w.balance());
-  return b.value("balance", int64_t{0});
+  ANONCODE_TRY(sdk::WalletBalance b, w.balance());
+  return b.balance;
 }
 
 Result<json> run_demo(Narrator& n) {
@@ -85,20 +86,19 @@ Result<json> run_demo(Narrator& n) {
   n.say("open: her rider secret sk stays on the phone; the privacy backend keeps J = sk·G_J");
 
   n.step("Recharge: 50.00 yuan through the (simulated) WeChat channel");
-  ANONCODE_TRY(json r1, w.recharge(5000, "010001", false));
-  n.say("anonymous wallet B = " + r1.value("wallet", "") + ", accountid " +
-        r1.value("accountid", "") + ", balance " + yuan(r1.value("balance", int64_t{0})));
+  ANONCODE_TRY(sdk::RechargeResult r1, w.recharge(5000, "010001", false));
+  n.say("anonymous wallet B = " + r1.wallet + ", accountid " + r1.accountid + ", balance " +
+        yuan(r1.balance));
   n.say("the platform saw a credential show, never who she is");
 
   n.step("Request a ride code: an SM2-signed QR payload, written as a PNG");
-  ANONCODE_TRY(json code, w.code());
-  ANONCODE_TRY(Bytes payload, from_base64url(code.value("payload", "")));
-  ANONCODE_TRY(Bytes png, pos::render_qr_png(payload));
+  ANONCODE_TRY(sdk::CodeResult code, w.code());
+  ANONCODE_TRY(Bytes png, pos::render_qr_png(code.payload));
   fs::path png_path = dir / "code.png";
   ANONCODE_CHECK(pos::write_file_atomically(
       png_path.string(), std::string_view(reinterpret_cast<const char*>(png.data()), png.size()),
       0644));
-  n.say("code " + code.value("sequence", "") + " → " + png_path.string());
+  n.say("code " + code.sequence + " → " + png_path.string());
 
   n.step("A bus POS terminal scans the QR image offline and uploads the ride");
   std::string terminal = "DEMO" + run.substr(run.size() - 6);
@@ -114,13 +114,13 @@ Result<json> run_demo(Narrator& n) {
   n.say("uploaded " + std::to_string(up.uploaded) + " ride (MAC per ride; exactly once)");
 
   n.step("Query: the ride history of her current wallet");
-  ANONCODE_TRY(json rides, w.history("ride"));
-  n.say(std::to_string(rides["records"].size()) + " ride(s); balance now " + yuan(*balance_of(w)));
+  ANONCODE_TRY(sdk::History rides, w.history("ride"));
+  n.say(std::to_string(rides.rides.size()) + " ride(s); balance now " + yuan(*balance_of(w)));
 
   n.step("Strong privacy: a recharge that opens a new, unlinkable wallet and accountid");
-  ANONCODE_TRY(json r2, w.recharge(1000, "020001", true));
-  n.say("new wallet B = " + r2.value("wallet", "") + ", accountid " + r2.value("accountid", "") +
-        " holding only the new " + yuan(1000));
+  ANONCODE_TRY(sdk::RechargeResult r2, w.recharge(1000, "020001", true));
+  n.say("new wallet B = " + r2.wallet + ", accountid " + r2.accountid + " holding only the new " +
+        yuan(1000));
 
   n.step("Refill job: the old wallet's balance moves to its successor after the delay");
   ANONCODE_TRY(json moved, op.post("/admin/v1/refill/run",
@@ -166,13 +166,14 @@ Result<json> run_demo(Narrator& n) {
 
   n.step("Refund: Alice takes her balance back, proving she is the registered user");
   ANONCODE_TRY(int64_t left, balance_of(w2));
-  ANONCODE_TRY(json refund, w2.refund(left, perf::Operator::rider_name(alice),
-                                      perf::Operator::rider_id_number(alice), "6222000000000000"));
-  n.say("refunded " + yuan(refund.value("refunded", int64_t{0})) + " to her bank account");
+  ANONCODE_TRY(sdk::RefundResult refund,
+               w2.refund(left, perf::Operator::rider_name(alice),
+                         perf::Operator::rider_id_number(alice), "6222000000000000"));
+  n.say("refunded " + yuan(refund.refunded) + " to her bank account");
 
   n.step("Close: the empty wallet and her opening record are closed");
-  ANONCODE_TRY(json closed, w2.close());
-  n.say("status " + closed.value("status", ""));
+  ANONCODE_TRY(sdk::CloseResult closed, w2.close());
+  n.say("status " + json(closed).value("status", ""));
 
   std::string console = endpoint.url + "/admin/";
   n.step("Done");

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "pos/qr_image.h"
+#include "sdk/results_json.h"
 #include "sdk/wallet.h"
 
 namespace anoncode::cli {
@@ -30,8 +31,8 @@ void add_wallet_command(CLI::App& app, Action& action) {
       ->envname("ANONCODE_TRUST_ROOT");
   w->require_subcommand(1);
 
-  // Runs one SDK call on the loaded wallet and prints its result.
-  auto run = [&action](std::function<Result<nlohmann::json>(sdk::Wallet&)> f) {
+  // Runs one SDK call on the loaded wallet and prints its result as JSON.
+  auto run = [&action](auto f) {
     action = [f] {
       auto endpoint = endpoint_of(o.server);
       if (!endpoint) return print_error(endpoint.error());
@@ -49,7 +50,7 @@ void add_wallet_command(CLI::App& app, Action& action) {
         if (auto st = wallet->set_trust_root(text); !st) return print_error(st.error());
       }
       auto r = f(*wallet);
-      return r ? print_ok(*r) : print_error(r.error());
+      return r ? print_ok(nlohmann::json(*r)) : print_error(r.error());
     };
   };
 
@@ -74,15 +75,13 @@ void add_wallet_command(CLI::App& app, Action& action) {
   code->add_option("--png", o.png, "also write the QR code as a PNG image");
   code->callback([run] {
     run([](sdk::Wallet& wl) -> Result<nlohmann::json> {
-      ANONCODE_TRY(nlohmann::json code, wl.code());
+      ANONCODE_TRY(sdk::CodeResult code, wl.code());
+      nlohmann::json out = code;
       if (!o.png.empty()) {  // the QR code a rider's phone shows, as a PNG image
-        auto payload = from_base64url(code.value("payload", ""));
-        if (!payload)
-          return make_error(ErrorCode::kInternal, "the code's payload is not base64url");
-        ANONCODE_CHECK(pos::write_qr_png(o.png, *payload));
-        code["png"] = o.png;
+        ANONCODE_CHECK(pos::write_qr_png(o.png, code.payload));
+        out["png"] = o.png;
       }
-      return code;
+      return out;
     });
   });
 

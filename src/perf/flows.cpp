@@ -160,7 +160,7 @@ Result<json> measure_flows(const FlowsOptions& o) {
             continue;
           }
           mine.push_back(ms);
-          if (auto p = from_base64url(code->value("payload", ""))) codes.push_back(std::move(*p));
+          codes.push_back(std::move(code->payload));
         }
         std::lock_guard lock(mu);
         latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
@@ -174,9 +174,8 @@ Result<json> measure_flows(const FlowsOptions& o) {
 
   // More codes if the first phase made fewer than `rides` (one rider, sequentially).
   while (payloads.size() < static_cast<size_t>(o.rides)) {
-    ANONCODE_TRY(json code, riders[0]->wallet().code());
-    ANONCODE_TRY(Bytes p, from_base64url(code.value("payload", "")));
-    payloads.push_back(std::move(p));
+    ANONCODE_TRY(sdk::CodeResult code, riders[0]->wallet().code());
+    payloads.push_back(std::move(code.payload));
   }
   payloads.resize(static_cast<size_t>(o.rides));
 

@@ -6,6 +6,7 @@
 
 #include "anoncode.h"
 #include "protocol/errors.h"
+#include "sdk/results_json.h"
 #include "sdk/wallet.h"
 
 struct anoncode_wallet {
@@ -17,7 +18,6 @@ namespace {
 
 using anoncode::Error;
 using anoncode::ErrorCode;
-using anoncode::Result;
 using nlohmann::json;
 
 char* dup(const std::string& s) {
@@ -44,9 +44,9 @@ int call(anoncode_wallet* w, char** out_json, F f) {
     return fail(Error{ErrorCode::kInvalidArgument, "null argument"}, out_json);
   }
   try {
-    Result<json> r = f(*w->wallet);
+    auto r = f(*w->wallet);
     if (!r.ok()) return fail(r.error(), out_json);
-    *out_json = dup(r->dump());
+    *out_json = dup(json(*r).dump());
     return ANONCODE_OK;
   } catch (const std::exception& e) {
     return fail(Error{ErrorCode::kInternal, e.what()}, out_json);

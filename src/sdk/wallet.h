@@ -1,9 +1,9 @@
 // The rider SDK (隐私保护 SDK): the anonymous credential, the wallet keys, and every flow of
-// DESIGN §2 as one call. State lives in one file, written atomically (temp file, fsync, rename)
-// with mode 0600. Before a request that spends the credential is sent, the request and the
-// client's pending secrets are written to the file (the journal); after a crash or a lost reply
-// the next call sends the very same bytes again, and the server answers a replay with the stored
-// response — so a retry is never mistaken for a clone and the rider is never stranded.
+// DESIGN §2 as one call. State (sdk/wallet_state.h) lives in one file, written atomically (temp
+// file, fsync, rename) with mode 0600. Before a request that spends the credential is sent, the
+// request and the client's pending secrets are written to the file (the journal); after a crash or
+// a lost reply the next call sends the very same bytes again, and the server answers a replay with
+// the stored response — so a retry is never mistaken for a clone and the rider is never stranded.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -12,10 +12,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "crypto/credential.h"
+#include "sdk/results.h"
 #include "sdk/transport.h"
+#include "sdk/wallet_state.h"
 
 namespace anoncode::sdk {
 
@@ -24,23 +27,24 @@ class Wallet {
   // Loads the state file, or starts an empty one (written on the first change).
   static Result<Wallet> load(const std::filesystem::path& state_file, Transport& transport);
 
-  // Each returns the JSON object the CLI prints (DESIGN §6) or an error with a stable code.
+  // Each returns its result (sdk/results.h; its JSON, the object the CLI prints (DESIGN §6), is
+  // in sdk/results_json.h) or an error with a stable code.
   // Open (开通): creates the rider secret and registers it under the app user.
-  Result<nlohmann::json> open(const std::string& user_id, const std::string& app_token);
+  Result<OpenResult> open(const std::string& user_id, const std::string& app_token);
   // Recharge (充值): a new wallet record B (normal) or a new wallet and accountid (strong).
-  Result<nlohmann::json> recharge(int64_t amount, const std::string& channel, bool strong);
+  Result<RechargeResult> recharge(int64_t amount, const std::string& channel, bool strong);
   // Balance: a query of the current wallet (it spends a show, like every wallet operation).
-  Result<nlohmann::json> balance();
-  Result<nlohmann::json> history(const std::string& type);  // "recharge" or "ride"
+  Result<WalletBalance> balance();
+  Result<History> history(const std::string& type);  // "recharge" or "ride"
   // Request code (请码): the signed QR payload.
-  Result<nlohmann::json> code();
-  Result<nlohmann::json> refund(int64_t amount, const std::string& name,
-                                const std::string& id_number, const std::string& bank_account);
-  Result<nlohmann::json> close();
+  Result<CodeResult> code();
+  Result<RefundResult> refund(int64_t amount, const std::string& name, const std::string& id_number,
+                              const std::string& bank_account);
+  Result<CloseResult> close();
   // Backup (钱包备份): the state, encrypted under a passphrase-derived key, is uploaded under the
   // phone number, and this wallet is disabled. Restore (钱包恢复) downloads and confirms it.
-  Result<nlohmann::json> backup(const std::string& phone, const std::string& passphrase);
-  Result<nlohmann::json> restore(const std::string& phone, const std::string& passphrase);
+  Result<BackupResult> backup(const std::string& phone, const std::string& passphrase);
+  Result<RestoreResult> restore(const std::string& phone, const std::string& passphrase);
 
   // The operator's root public key (base64url of the 65-byte SM2 key), as the app's build or
   // provisioning gives it; kept in the state. Issuer keys are accepted only in a key set it
@@ -53,7 +57,26 @@ class Wallet {
   bool has_pending() const;
 
  private:
-  Wallet(std::filesystem::path file, Transport& transport, nlohmann::json state)
+  // A request that shows the credential: what perform() needs to make the show and the request.
+  struct Operation {
+    RequestKind kind = RequestKind::kCode;
+    std::string path = {};
+    // The request's own members; perform() adds "show", "wallet" (if absent) and
+    // "wallet_signature".
+    nlohmann::json body = nlohmann::json::object();
+    // The show context (protocol::ShowContext).
+    crypto::ShowOp op = crypto::ShowOp::kQuery;
+    std::string wallet_b = {};
+    std::string accountid = {};
+    int64_t amount = 0;
+    std::string extra = {};
+    std::vector<std::string> scopes = {};  // the wallets whose pseudonyms the show proves
+    // The current wallet's key (PEM), which signs SM3(show); none on a first recharge.
+    std::optional<SecretBytes> signing_key_pem = {};
+    RequestEffects effects = {};  // applied to the state when the server accepts the request
+  };
+
+  Wallet(std::filesystem::path file, Transport& transport, WalletState state)
       : file_(std::move(file)), transport_(&transport), state_(std::move(state)) {}
 
   Status save() const;
@@ -61,21 +84,20 @@ class Wallet {
   Status refresh_issuer_keys();
   Result<crypto::Credential> credential() const;
   Status require_usable() const;
+  // An operation on the current wallet: its account, its key and its scope; `not_found` with
+  // `missing` when there is no wallet yet.
+  Result<Operation> on_current_wallet(RequestKind kind, std::string path, crypto::ShowOp op,
+                                      const char* missing) const;
   Error halted_error() const;
-  // Shows the credential for `ctx`, signs it with `signing_key_pem` (if any), journals the
-  // request, sends it and completes it.
-  Result<nlohmann::json> perform(const std::string& kind, const std::string& path,
-                                 nlohmann::json body, crypto::ShowOp op,
-                                 const std::string& wallet_b, const std::string& accountid,
-                                 int64_t amount, const std::string& extra,
-                                 const std::optional<std::string>& signing_key_pem,
-                                 nlohmann::json effects);
+  // Shows the credential for the operation's context, signs it with its key (if any), journals
+  // the request, sends it and completes it. Returns the server's answer.
+  Result<nlohmann::json> perform(Operation operation);
   Result<nlohmann::json> send_pending();
   Status close_opening();  // POST /app/v1/close, then drops the close_unconfirmed mark
 
   std::filesystem::path file_;
   Transport* transport_;
-  nlohmann::json state_;
+  WalletState state_;
 };
 
 // Backup keys from a passphrase (docs/API.md): K = PBKDF2-HMAC-SM3(passphrase,
