@@ -23,7 +23,7 @@
 #include "protocol/show_context.h"
 #include "sdk/results_json.h"
 #include "server/clock.h"
-#include "server/config.h"
+#include "datadir/config.h"
 #include "server_process.h"
 #include "storage/db.h"
 #include "storage/test_databases.h"
@@ -109,7 +109,7 @@ TEST(TwoServersOnePostgres, ParallelShowsOfOneCredentialAndParallelCopiesOfOneRe
   // At the privacy service itself (what every platform operation calls): Carol's credential
   // is shown 16 times at once, half through A and half through B, each show with its own nonce.
   {
-    auto secrets = server::load_secrets(dir / "data");
+    auto secrets = datadir::load_secrets(dir / "data");
     ASSERT_TRUE(secrets.ok());
     auto issuer = crypto::IssuerKey::decode_secret(secrets->issuer_key);
     ASSERT_TRUE(issuer.ok());

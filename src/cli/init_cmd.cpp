@@ -6,7 +6,7 @@
 // configuration's [tls] hostnames (a restarted server uses it).
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "server/config.h"
+#include "datadir/config.h"
 
 namespace anoncode::cli {
 
@@ -26,12 +26,12 @@ void add_init_command(CLI::App& app, Action& action) {
                    "localhost, 127.0.0.1 and ::1 are always in it)");
   init->callback([&action] {
     action = [] {
-      server::InitOptions opts;
+      datadir::InitOptions opts;
       opts.data_dir = o.data;
       if (!o.db.empty()) opts.db_url = o.db;
       opts.group = o.group;
       opts.tls_hostnames = o.tls_hosts;
-      auto r = server::init_data_dir(opts);
+      auto r = datadir::init_data_dir(opts);
       if (!r) return print_error(r.error());
       const auto& token = r->admin_token.expose_secret();
       return print_ok({{"data_dir", r->config.data_dir.string()},
@@ -53,9 +53,9 @@ void add_init_command(CLI::App& app, Action& action) {
   renew->add_option("--data", tls_data, "the data directory")->required();
   renew->callback([&action] {
     action = [] {
-      auto config = server::load_config(tls_data);
+      auto config = datadir::load_config(tls_data);
       if (!config) return print_error(config.error());
-      auto files = server::ensure_tls_files(config->data_dir, config->tls_hostnames, true);
+      auto files = datadir::ensure_tls_files(config->data_dir, config->tls_hostnames, true);
       if (!files) return print_error(files.error());
       return print_ok({{"certificate", files->cert.string()},
                        {"names", files->names},

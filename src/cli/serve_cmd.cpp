@@ -31,7 +31,7 @@
 #include "privacy/privacy_http.h"
 #include "server/auth.h"
 #include "server/clock.h"
-#include "server/config.h"
+#include "datadir/config.h"
 #include "server/http_server.h"
 #include "server/log.h"
 #include "storage/db.h"
@@ -96,7 +96,7 @@ struct ServeOptions {
 
 // DESIGN §3.6 rule 5: HTTPS unless the operator asked for plain HTTP, and then on loopback only.
 // The certificate is (re)issued here when missing or near its end, and said so in the log.
-Status configure_tls(const server::Config& c, bool plain_http, server::ServerOptions& opts) {
+Status configure_tls(const datadir::Config& c, bool plain_http, server::ServerOptions& opts) {
   if (plain_http || !c.tls) {
     if (!net::is_loopback_host(opts.host)) {
       return make_error(ErrorCode::kInvalidArgument,
@@ -108,7 +108,7 @@ Status configure_tls(const server::Config& c, bool plain_http, server::ServerOpt
                                      "clear; only for a TLS-terminating proxy on this host"}});
     return {};
   }
-  ANONCODE_TRY(server::TlsFiles tls, server::ensure_tls_files(c.data_dir, c.tls_hostnames));
+  ANONCODE_TRY(datadir::TlsFiles tls, datadir::ensure_tls_files(c.data_dir, c.tls_hostnames));
   if (tls.created_ca) {
     server::log_warn("tls_ca_created", {{"ca_sha256", tls.ca_fingerprint},
                                         {"note",
@@ -157,16 +157,16 @@ class SignalStopper {
 };
 
 int serve(const ServeOptions& o) {
-  auto config = server::load_config(o.data);
+  auto config = datadir::load_config(o.data);
   if (!config) return print_error(config.error());
-  server::Config c = *config;
+  datadir::Config c = *config;
   if (!o.listen.empty()) c.listen = o.listen;
   if (!o.db.empty()) c.db_url = o.db;
   auto services = parse_services(o.services);
   if (!services) return print_error(services.error());
-  auto listen = server::parse_listen(c.listen);
+  auto listen = datadir::parse_listen(c.listen);
   if (!listen) return print_error(listen.error());
-  auto secrets = server::load_secrets(c.data_dir);
+  auto secrets = datadir::load_secrets(c.data_dir);
   if (!secrets) return print_error(secrets.error());
 
   auto group = crypto::group_by_name(c.group);
@@ -210,15 +210,15 @@ int serve(const ServeOptions& o) {
     // A root key is made only for a data directory that never published a key set: once one was,
     // a missing root key is an operator's mistake, and a second root would split the clients.
     std::error_code ec;
-    if (!std::filesystem::exists(c.data_dir / server::kRootKeyFile, ec) &&
+    if (!std::filesystem::exists(c.data_dir / datadir::kRootKeyFile, ec) &&
         privacy.latest_keyset().ok()) {
       return print_error(make_error(ErrorCode::kConflict,
-                                    std::string(server::kRootKeyFile) +
+                                    std::string(datadir::kRootKeyFile) +
                                         " is missing but issuer key sets were published with it: "
                                         "restore it from the backup"));
     }
     bool created = false;
-    auto root = server::load_or_create_root_key(c.data_dir, &created);
+    auto root = datadir::load_or_create_root_key(c.data_dir, &created);
     if (!root) return print_error(root.error());
     if (created) {
       server::log_warn("root_key_created",

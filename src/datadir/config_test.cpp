@@ -1,6 +1,6 @@
 // The data directory: init writes the configuration and secrets (mode 0600) and never
 // overwrites; load reads them back and refuses what it should.
-#include "server/config.h"
+#include "datadir/config.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include "crypto/credential.h"
 #include "crypto/sm2.h"
 
-namespace anoncode::server {
+namespace anoncode::datadir {
 namespace {
 
 namespace fs = std::filesystem;
@@ -261,4 +261,4 @@ TEST_F(ConfigTest, TlsSettingsMustHaveTheirTypes) {
 }
 
 }  // namespace
-}  // namespace anoncode::server
+}  // namespace anoncode::datadir

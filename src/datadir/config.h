@@ -26,7 +26,7 @@
 #include "common/secret.h"
 #include "crypto/sm2.h"
 
-namespace anoncode::server {
+namespace anoncode::datadir {
 
 constexpr const char* kConfigFile = "config.toml";
 constexpr const char* kAdminTokenFile = "admin_token";
@@ -134,4 +134,4 @@ Result<TlsFiles> ensure_tls_files(const std::filesystem::path& data_dir,
 // The platform key id: first 8 bytes of SM3(public key, 65 bytes uncompressed), hex.
 std::string platform_kid_hex(const Bytes& public_key);
 
-}  // namespace anoncode::server
+}  // namespace anoncode::datadir

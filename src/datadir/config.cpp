@@ -1,4 +1,4 @@
-#include "server/config.h"
+#include "datadir/config.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include "net/tls.h"
 #include "server/auth.h"
 
-namespace anoncode::server {
+namespace anoncode::datadir {
 
 namespace fs = std::filesystem;
 
@@ -258,8 +258,8 @@ Result<InitResult> init_data_dir(const InitOptions& options) {
   InitResult out;
   out.config = config;
 
-  SecretBytes admin = new_token();
-  SecretBytes service = new_token();
+  SecretBytes admin = server::new_token();
+  SecretBytes service = server::new_token();
   auto issuer = crypto::IssuerKey::generate(*group, crypto::OsRng::instance());
   out.issuer_kid = to_hex(issuer.kid());
   auto platform = crypto::Sm2PrivateKey::generate();
@@ -503,4 +503,4 @@ Result<Secrets> load_secrets(const fs::path& data_dir) {
   return s;
 }
 
-}  // namespace anoncode::server
+}  // namespace anoncode::datadir
