@@ -286,11 +286,18 @@ int serve(const ServeOptions& o) {
       return st.ok() ? n : std::nullopt;
     };
   };
+  // A platform count as a gauge: none when the database did not answer.
+  auto platform_count = [&code_platform](Result<int64_t> (platform::CodePlatform::*count)()) {
+    return [&code_platform, count]() -> std::optional<double> {
+      auto n = (code_platform.*count)();
+      return n.ok() ? std::optional<double>(static_cast<double>(*n)) : std::nullopt;
+    };
+  };
   http.add_gauge("anoncode_refill_pending", "Strong-mode balances waiting for the refill job.",
-                 count_of("SELECT COUNT(*) FROM purse_refund_record WHERE state = '00'"));
+                 platform_count(&platform::CodePlatform::pending_refill_count));
   http.add_gauge("anoncode_platform_requests_pending",
                  "Wallet requests claimed but not finished (should stay near 0; see OPERATIONS).",
-                 count_of("SELECT COUNT(*) FROM platform_requests WHERE state = 'pending'"));
+                 platform_count(&platform::CodePlatform::pending_request_count));
   http.add_gauge("anoncode_violations", "Violations recorded (clones and copy risks).",
                  count_of("SELECT COUNT(*) FROM violations"));
   std::vector<std::string> running(s.begin(), s.end());

@@ -28,54 +28,44 @@ struct ConsoleServices {
 
 constexpr int64_t kDayMs = 86'400'000;
 constexpr int64_t kSearchTransactions = 1000;
-constexpr std::string_view kWalletCols =
-    "b, accountid, balance, total_recharge_amount, total_consume_amount, creation_date, "
-    "is_locked, is_deactivated, strong, user_id, previous_b";
+constexpr int64_t kRefillJobs = 1000;  // pending ones, and done ones, at most
 
-json opt_text(const Row& r, size_t i) {
-  return r.is_null(i) ? json() : json(r.text(i));
-}
 json opt_int(const Row& r, size_t i) {
   return r.is_null(i) ? json() : json(r.i64(i));
 }
 
-// As GET /admin/v1/trace lists them (platform_http.h).
-json wallet_json(const Row& r) {
-  return {{"wallet", r.text(0)},
-          {"accountid", r.text(1)},
-          {"balance", r.i64(2)},
-          {"total_recharge_amount", r.i64(3)},
-          {"total_consume_amount", r.i64(4)},
-          {"creation_date", r.i64(5)},
-          {"locked", r.text(6) == "1"},
-          {"deactivated", r.text(7) == "1"},
-          {"strong", r.text(8) == "1"},
-          {"user_id", opt_text(r, 9)},
-          {"previous_wallet", opt_text(r, 10)}};
+json count_and_amount_json(const platform::CountAndAmount& c) {
+  return {{"count", c.count}, {"amount", c.amount}};
 }
 
-json transaction_json(const Row& r) {
-  return {{"txn_id", r.text(0)},
-          {"wallet", r.text(1)},
-          {"accountid", r.text(2)},
-          {"transaction_type", r.text(3)},
-          {"kind", platform::kind_name(r.text(3))},
-          {"amount", r.i64(4)},
-          {"at", r.i64(5)},
-          {"channel", r.text(6)},
-          {"order_id", r.text(7)},
-          {"state", r.text(8)}};
+json code_json(const platform::CodeRequestRecord& c) {
+  return {{"sequence", c.sequence},   {"wallet", c.wallet},         {"accountid", c.accountid},
+          {"issued_at", c.issued_at}, {"expires_at", c.expires_at}, {"used_count", c.used_count}};
 }
 
-json refill_json(const Row& r) {
-  return {{"id", r.text(0)},
-          {"register_date", r.i64(1)},
-          {"accountid_old", r.text(2)},
-          {"accountid_new", r.text(3)},
-          {"due_at", r.i64(4)},
-          {"transaction_date", opt_int(r, 5)},
-          {"amount", opt_int(r, 6)},
-          {"state", r.text(7) == "01" ? "done" : "pending"}};
+// A ride of a code sequence; txn_id null for one settled before rides carried it.
+json ride_json(const platform::RideRecord& r) {
+  return {{"terminal", r.terminal},
+          {"counter", r.counter},
+          {"merchant", r.merchant},
+          {"wallet", r.wallet},
+          {"amount", r.amount},
+          {"scanned_at", r.scanned_at},
+          {"settled_at", r.settled_at},
+          {"copy_risk", r.copy_risk},
+          {"txn_id", r.txn_id.empty() ? json() : json(r.txn_id)}};
+}
+
+json refill_json(const platform::RefillJob& j) {
+  auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(); };
+  return {{"id", j.id},
+          {"register_date", j.register_date},
+          {"accountid_old", j.accountid_old},
+          {"accountid_new", j.accountid_new},
+          {"due_at", j.due_at},
+          {"transaction_date", opt(j.transaction_date)},
+          {"amount", opt(j.amount)},
+          {"state", j.state == platform::RefillState::kMoved ? "done" : "pending"}};
 }
 
 bool all_digits(std::string_view s) {
@@ -86,41 +76,13 @@ bool is_base32(std::string_view s) {
                      [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'); });
 }
 
-// Count and amount of the rows a `SELECT COUNT(*), SUM(amount) …` finds.
-Result<json> count_and_amount(Tx& tx, const std::string& sql,
-                              const std::vector<storage::Value>& p) {
-  ANONCODE_TRY(auto row, tx.query_one(sql, p));
-  if (!row) return json{{"count", 0}, {"amount", 0}};
-  return json{{"count", row->i64(0)}, {"amount", row->i64(1)}};
-}
-
 // The dashboard's money and rides of the day [day, day + 1 day).
-Status add_day_totals(Tx& tx, int64_t day, json& out) {
-  const std::vector<storage::Value> range = {day, day + kDayMs};
-  // Sums are cast: PostgreSQL's SUM(BIGINT) is NUMERIC.
-  ANONCODE_TRY(out["recharges"],
-               count_and_amount(tx,
-                                "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) "
-                                "FROM wallet_transactions WHERE transaction_type = '01' "
-                                "AND transaction_date >= $1 AND transaction_date < $2",
-                                range));
-  ANONCODE_TRY(out["rides"],
-               count_and_amount(tx,
-                                "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) "
-                                "FROM rides WHERE settled_at >= $1 AND settled_at < $2",
-                                range));
-  ANONCODE_TRY(out["refunds"],
-               count_and_amount(tx,
-                                "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) "
-                                "FROM wallet_transactions WHERE transaction_type = '04' "
-                                "AND state <> '09' AND transaction_date >= $1 "
-                                "AND transaction_date < $2",
-                                range));
-  ANONCODE_TRY(auto copies, tx.query_one("SELECT COUNT(*) FROM rides WHERE copy_risk = '1' "
-                                         "AND settled_at >= $1 AND settled_at < $2",
-                                         range));
-  out["copy_risks"] = copies ? copies->i64(0) : 0;
-  return {};
+Result<json> day_totals_json(const ConsoleServices& s, int64_t day) {
+  ANONCODE_TRY(platform::DayTotals t, s.platform.day_totals(day, day + kDayMs));
+  return json{{"recharges", count_and_amount_json(t.recharges)},
+              {"rides", count_and_amount_json(t.rides)},
+              {"refunds", count_and_amount_json(t.refunds)},
+              {"copy_risks", t.copy_risks}};
 }
 
 // Every violation recorded, by kind, and every terminal.
@@ -161,58 +123,37 @@ Result<std::string> search_kind(const std::string& q) {
 }
 
 // A code sequence's request ("code") and rides; the accountid it was issued for, if any.
-Result<std::optional<std::string>> add_code_and_rides(Tx& tx, const std::string& sequence,
-                                                      json& out) {
+Result<std::optional<std::string>> add_code_and_rides(const ConsoleServices& s,
+                                                      const std::string& sequence, json& out) {
+  ANONCODE_TRY(platform::CodeLookup found, s.platform.code_lookup(sequence));
   std::optional<std::string> accountid;
-  ANONCODE_TRY(auto code, tx.query_one("SELECT sequence, b, accountid, issued_at, expires_at, "
-                                       "used_count FROM code_requests WHERE sequence = $1",
-                                       {sequence}));
-  if (code) {
-    accountid = code->text(2);
-    out["code"] = {{"sequence", code->text(0)},  {"wallet", code->text(1)},
-                   {"accountid", code->text(2)}, {"issued_at", code->i64(3)},
-                   {"expires_at", code->i64(4)}, {"used_count", code->i64(5)}};
+  if (found.code) {
+    accountid = found.code->accountid;
+    out["code"] = code_json(*found.code);
   }
-  ANONCODE_TRY(auto rides, tx.query("SELECT terminal, counter, merchant, b, amount, scanned_at, "
-                                    "settled_at, copy_risk, txn_id FROM rides "
-                                    "WHERE sequence = $1 ORDER BY settled_at, terminal, counter",
-                                    {sequence}));
-  for (const auto& r : rides) {
-    out["rides"].push_back({{"terminal", r.text(0)},
-                            {"counter", r.i64(1)},
-                            {"merchant", r.text(2)},
-                            {"wallet", r.text(3)},
-                            {"amount", r.i64(4)},
-                            {"scanned_at", r.i64(5)},
-                            {"settled_at", r.i64(6)},
-                            {"copy_risk", r.text(7) == "1"},
-                            {"txn_id", opt_text(r, 8)}});
-  }
+  for (const auto& r : found.rides) out["rides"].push_back(ride_json(r));
   return accountid;
 }
 
+// The accountid a wallet account B belongs to, if there is such a wallet.
+Result<std::optional<std::string>> accountid_of_wallet(const ConsoleServices& s,
+                                                       const std::string& b) {
+  auto w = s.platform.wallet(b);
+  if (w.ok()) return std::optional<std::string>(w->accountid);
+  if (w.error().code == ErrorCode::kNotFound) return std::optional<std::string>();
+  return w.error();
+}
+
 // An accountid's wallet records and its newest transactions, listed oldest first.
-Status add_wallets_and_transactions(Tx& tx, const std::optional<std::string>& accountid,
-                                    json& out) {
-  json wallets = json::array(), txns = json::array();
+Status add_wallets_and_transactions(const ConsoleServices& s,
+                                    const std::optional<std::string>& accountid, json& out) {
+  platform::WalletRecords records;
   if (accountid) {
-    ANONCODE_TRY(auto rows, tx.query("SELECT " + std::string(kWalletCols) +
-                                         " FROM anonymous_wallet_accounts "
-                                         "WHERE accountid = $1 ORDER BY creation_date, b",
-                                     {*accountid}));
-    for (const auto& r : rows) wallets.push_back(wallet_json(r));
-    // The newest ones, listed oldest first.
-    ANONCODE_TRY(auto t, tx.query("SELECT txn_id, b, accountid, transaction_type, amount, "
-                                  "transaction_date, paychannel, order_id, state "
-                                  "FROM wallet_transactions WHERE accountid = $1 "
-                                  "ORDER BY transaction_date DESC, txn_id DESC LIMIT $2",
-                                  {*accountid, kSearchTransactions}));
-    for (auto it = t.rbegin(); it != t.rend(); ++it) txns.push_back(transaction_json(*it));
+    ANONCODE_TRY(records, s.platform.account_records(*accountid, kSearchTransactions));
   }
-  out["found"] = !wallets.empty();
+  out["found"] = !records.wallets.empty();
   out["accountid"] = accountid ? json(*accountid) : json();
-  out["wallets"] = std::move(wallets);
-  out["transactions"] = std::move(txns);
+  out.update(platform::wallet_records_json(records));
   return {};
 }
 
@@ -269,10 +210,10 @@ Result<json> get_dashboard(const ConsoleServices& s, const Request&, const Actor
   const int64_t now = s.auth.now();
   const int64_t day = now - ((now % kDayMs) + kDayMs) % kDayMs;
   json out = {{"day_start", day}, {"now", now}};
-  ANONCODE_CHECK(s.db.transact([&](Tx& tx) -> Status {
-    ANONCODE_CHECK(add_day_totals(tx, day, out));
-    return add_violations_and_terminals(tx, out);
-  }));
+  ANONCODE_TRY(json totals, day_totals_json(s, day));
+  out.update(totals);
+  ANONCODE_CHECK(
+      s.db.transact([&](Tx& tx) -> Status { return add_violations_and_terminals(tx, out); }));
   return out;
 }
 
@@ -280,42 +221,25 @@ Result<json> get_dashboard(const ConsoleServices& s, const Request&, const Actor
 Result<json> get_search(const ConsoleServices& s, const Request& req, const Actor&) {
   const std::string q = trimmed(req.query("q").value_or(""));
   ANONCODE_TRY(std::string kind, search_kind(q));
-  json out = {{"query", q}, {"kind", kind}};
-  ANONCODE_CHECK(s.db.transact([&](Tx& tx) -> Status {
-    out["code"] = nullptr;
-    out["rides"] = json::array();
-    std::optional<std::string> accountid;
-    if (kind == "accountid") {
-      accountid = q;
-    } else if (kind == "wallet") {
-      ANONCODE_TRY(
-          auto row,
-          tx.query_one("SELECT accountid FROM anonymous_wallet_accounts WHERE b = $1", {q}));
-      if (row) accountid = row->text(0);
-    } else {
-      ANONCODE_TRY(accountid, add_code_and_rides(tx, q, out));
-    }
-    return add_wallets_and_transactions(tx, accountid, out);
-  }));
+  json out = {{"query", q}, {"kind", kind}, {"code", nullptr}, {"rides", json::array()}};
+  std::optional<std::string> accountid;
+  if (kind == "accountid") {
+    accountid = q;
+  } else if (kind == "wallet") {
+    ANONCODE_TRY(accountid, accountid_of_wallet(s, q));
+  } else {
+    ANONCODE_TRY(accountid, add_code_and_rides(s, q, out));
+  }
+  ANONCODE_CHECK(add_wallets_and_transactions(s, accountid, out));
   return out;
 }
 
 // Refill jobs (钱包余额返充): pending ones by due date, done ones newest first.
 Result<json> get_refill(const ConsoleServices& s, const Request&, const Actor&) {
-  json out;
-  ANONCODE_CHECK(s.db.transact([&](Tx& tx) -> Status {
-    const std::string cols =
-        "SELECT id, register_date, accountid_old, accountid_new, due_at, transaction_date, "
-        "amount, state FROM purse_refund_record ";
-    ANONCODE_TRY(auto pending,
-                 tx.query(cols + "WHERE state = '00' ORDER BY due_at, id LIMIT 1000"));
-    ANONCODE_TRY(auto done, tx.query(cols + "WHERE state = '01' ORDER BY transaction_date DESC, "
-                                            "id LIMIT 1000"));
-    out = {{"pending", json::array()}, {"done", json::array()}};
-    for (const auto& r : pending) out["pending"].push_back(refill_json(r));
-    for (const auto& r : done) out["done"].push_back(refill_json(r));
-    return {};
-  }));
+  ANONCODE_TRY(platform::RefillJobs jobs, s.platform.refill_jobs(kRefillJobs));
+  json out = {{"pending", json::array()}, {"done", json::array()}};
+  for (const auto& j : jobs.pending) out["pending"].push_back(refill_json(j));
+  for (const auto& j : jobs.done) out["done"].push_back(refill_json(j));
   return out;
 }
 

@@ -34,6 +34,12 @@ Result<std::optional<std::string>> request_state(Tx& tx, const LedgerKey& k) {
   return std::optional<std::string>(row->text(0));
 }
 
+Result<int64_t> count_pending_requests(Tx& tx) {
+  ANONCODE_TRY(auto row,
+               tx.query_one("SELECT COUNT(*) FROM platform_requests WHERE state = 'pending'"));
+  return row ? row->i64(0) : 0;
+}
+
 Status insert_pending_request(Tx& tx, const LedgerKey& k, const Bytes& issue_response,
                               int64_t now_ms) {
   ANONCODE_CHECK(tx.exec(

@@ -28,6 +28,8 @@ Result<std::optional<std::string>> request_state(storage::Tx& tx, const LedgerKe
 Status insert_pending_request(storage::Tx& tx, const LedgerKey& k, const Bytes& issue_response,
                               int64_t now_ms);
 // Inserts the request as done, or completes a pending one (its digest and issue response stay).
+// How many requests are claimed (pending) and not finished: the metrics' gauge.
+Result<int64_t> count_pending_requests(storage::Tx& tx);
 Status record_request_outcome(storage::Tx& tx, const LedgerKey& k, const std::string& result,
                               const std::optional<Bytes>& issue_response, int64_t now_ms);
 

@@ -30,6 +30,7 @@
 #include "platform/identity_directory.h"
 #include "platform/payment_channel.h"
 #include "platform/request_ledger.h"
+#include "platform/seed_codes.h"
 #include "pos/platform_keys.h"
 #include "privacy/privacy_backend.h"
 #include "storage/db.h"
@@ -144,12 +145,53 @@ struct CloseResult {
   std::string accountid;
 };
 
+// Wallet records and their wallet transactions.
+struct WalletRecords {
+  std::vector<WalletRecord> wallets;
+  std::vector<MoneyRecord> transactions;  // all types, rides included, oldest first
+};
 // What tracing a cheater shows the administrator (seed 000 §2.7): every wallet record of the
 // wallet chains a traced user id was written on — the accountids of the locked records, and the
 // accountids linked to them by strong-mode refills — and every wallet transaction of them.
-struct Trace {
-  std::vector<WalletRecord> wallets;
-  std::vector<MoneyRecord> transactions;  // all types, rides included, oldest first
+using Trace = WalletRecords;
+
+// What the admin console reads (console/console_api.h).
+struct CountAndAmount {
+  int64_t count = 0;
+  int64_t amount = 0;  // fen
+};
+// The platform's money and rides of [from, until).
+struct DayTotals {
+  CountAndAmount recharges = {};
+  CountAndAmount rides = {};    // by settled_at
+  CountAndAmount refunds = {};  // reversed ones left out
+  int64_t copy_risks = 0;       // rides with a code used before
+};
+// A code request (请码) by its sequence.
+struct CodeRequestRecord {
+  std::string sequence = {}, wallet = {}, accountid = {};
+  int64_t issued_at = 0, expires_at = 0, used_count = 0;
+};
+// A code sequence's request, if any, and the rides settled with it by settled_at, terminal,
+// counter. A ride's txn_id is "" when it was settled before rides carried one (migration 0003).
+struct CodeLookup {
+  std::optional<CodeRequestRecord> code = {};
+  std::vector<RideRecord> rides = {};
+};
+// A strong-mode refill (钱包余额返充登记表).
+struct RefillJob {
+  std::string id = {};
+  int64_t register_date = 0;
+  std::string accountid_old = {}, accountid_new = {};
+  int64_t due_at = 0;
+  std::optional<int64_t> transaction_date = {};  // when it was moved
+  std::optional<int64_t> amount = {};            // what it moved
+  RefillState state = RefillState::kRegistered;
+};
+// Registered refills by due_at, id; moved ones newest first.
+struct RefillJobs {
+  std::vector<RefillJob> pending = {};
+  std::vector<RefillJob> done = {};
 };
 
 // One ride as the POS front forwards it (MAC already checked).
@@ -213,6 +255,19 @@ class CodePlatform {
   // seed 000 §2.7 violation tracing (admin console): empty lists when nothing was traced to
   // this user.
   Result<Trace> trace(std::string_view user_id);
+
+  // What the admin console and the metrics read, each in one transaction.
+  Result<DayTotals> day_totals(int64_t from_ms, int64_t until_ms);
+  Result<CodeLookup> code_lookup(std::string_view sequence);
+  // An accountid's wallet records by creation_date, b, and its newest `limit` transactions,
+  // listed oldest first. Empty lists for an unknown accountid.
+  Result<WalletRecords> account_records(std::string_view accountid, int64_t limit);
+  // At most `limit` of each.
+  Result<RefillJobs> refill_jobs(int64_t limit);
+  // Refills registered and not moved yet.
+  Result<int64_t> pending_refill_count();
+  // Wallet requests the request ledger claimed and did not finish.
+  Result<int64_t> pending_request_count();
 
   // A wallet record (admin, app backend, tests). not_found if none.
   Result<WalletRecord> wallet(std::string_view b);

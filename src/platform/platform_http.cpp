@@ -240,10 +240,14 @@ Result<json> trace_json(CodePlatform& p, std::string_view user_id) {
     return make_error(ErrorCode::kInvalidArgument, "user_id must be 1 to 64 characters");
   }
   ANONCODE_TRY(Trace t, p.trace(user_id));
+  return wallet_records_json(t);
+}
+
+json wallet_records_json(const WalletRecords& r) {
   auto wallets = json::array();
-  for (const auto& w : t.wallets) wallets.push_back(wallet_json(w));
+  for (const auto& w : r.wallets) wallets.push_back(wallet_json(w));
   auto txns = json::array();
-  for (const auto& m : t.transactions) txns.push_back(transaction_json(m));
+  for (const auto& m : r.transactions) txns.push_back(transaction_json(m));
   return json{{"wallets", std::move(wallets)}, {"transactions", std::move(txns)}};
 }
 

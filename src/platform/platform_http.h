@@ -44,6 +44,9 @@ void register_platform_routes(server::HttpServer& http, CodePlatform& p,
 // and audit (console/console_api.h):
 // GET /admin/v1/trace?user_id=U → {"wallets":[…],"transactions":[…]}
 Result<nlohmann::json> trace_json(CodePlatform& p, std::string_view user_id);
+// Wallet records and their transactions as the trace lists them, {"wallets","transactions"}; the
+// console's search shows an accountid's records the same way.
+nlohmann::json wallet_records_json(const WalletRecords& r);
 // POST /admin/v1/refill/run {"now":ms?} → {"moved":n}; without "now", `now_ms` is used.
 Result<nlohmann::json> refill_run_json(CodePlatform& p, const nlohmann::json& body, int64_t now_ms);
 

@@ -96,6 +96,27 @@ RideRecord ride_from_row(const Row& r) {
   return ride;
 }
 
+CountAndAmount count_and_amount(const std::optional<Row>& row) {
+  if (!row) return {};
+  return {row->i64(0), row->i64(1)};
+}
+
+RefillJob refill_from_row(const Row& r) {
+  RefillJob j;
+  j.id = r.text(0);
+  j.register_date = r.i64(1);
+  j.accountid_old = r.text(2);
+  j.accountid_new = r.text(3);
+  j.due_at = r.i64(4);
+  if (!r.is_null(5)) j.transaction_date = r.i64(5);
+  if (!r.is_null(6)) j.amount = r.i64(6);
+  j.state = from_code<RefillState>(r.text(7)).value_or(RefillState::kRegistered);
+  return j;
+}
+
+constexpr std::string_view kRefillCols =
+    "id, register_date, accountid_old, accountid_new, due_at, transaction_date, amount, state";
+
 }  // namespace
 
 // --- wallet records ---
@@ -443,6 +464,92 @@ Result<std::vector<std::string>> refill_links(Tx& tx, std::string_view accountid
                                    "WHERE accountid_new = $1",
                                    {std::string(accountid)}));
   return each_row<std::string>(rows, first_text);
+}
+
+// --- what the admin console and the metrics read ---
+// Sums are cast: PostgreSQL's SUM(BIGINT) is NUMERIC.
+
+Result<CountAndAmount> recharge_totals(Tx& tx, int64_t from_ms, int64_t until_ms) {
+  ANONCODE_TRY(auto row, tx.query_one("SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) "
+                                      "FROM wallet_transactions WHERE transaction_type = $3 "
+                                      "AND transaction_date >= $1 AND transaction_date < $2",
+                                      {from_ms, until_ms, code(TransactionType::kRecharge)}));
+  return count_and_amount(row);
+}
+
+Result<CountAndAmount> refund_totals(Tx& tx, int64_t from_ms, int64_t until_ms) {
+  ANONCODE_TRY(auto row, tx.query_one("SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) "
+                                      "FROM wallet_transactions WHERE transaction_type = $3 "
+                                      "AND state <> $4 AND transaction_date >= $1 "
+                                      "AND transaction_date < $2",
+                                      {from_ms, until_ms, code(TransactionType::kRefund),
+                                       code(TransactionState::kReversed)}));
+  return count_and_amount(row);
+}
+
+Result<CountAndAmount> ride_totals(Tx& tx, int64_t from_ms, int64_t until_ms) {
+  ANONCODE_TRY(auto row, tx.query_one("SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) "
+                                      "FROM rides WHERE settled_at >= $1 AND settled_at < $2",
+                                      {from_ms, until_ms}));
+  return count_and_amount(row);
+}
+
+Result<int64_t> copy_risk_count(Tx& tx, int64_t from_ms, int64_t until_ms) {
+  ANONCODE_TRY(auto row, tx.query_one("SELECT COUNT(*) FROM rides WHERE copy_risk = '1' "
+                                      "AND settled_at >= $1 AND settled_at < $2",
+                                      {from_ms, until_ms}));
+  return row ? row->i64(0) : 0;
+}
+
+Result<std::optional<CodeRequestRecord>> load_code_request(Tx& tx, std::string_view sequence) {
+  ANONCODE_TRY(auto row, tx.query_one("SELECT sequence, b, accountid, issued_at, expires_at, "
+                                      "used_count FROM code_requests WHERE sequence = $1",
+                                      {std::string(sequence)}));
+  if (!row) return std::optional<CodeRequestRecord>();
+  return std::optional<CodeRequestRecord>(CodeRequestRecord{
+      row->text(0), row->text(1), row->text(2), row->i64(3), row->i64(4), row->i64(5)});
+}
+
+Result<std::vector<RideRecord>> rides_of_sequence(Tx& tx, std::string_view sequence) {
+  ANONCODE_TRY(auto rows,
+               tx.query("SELECT COALESCE(txn_id, ''), sequence, terminal, merchant, b, counter, "
+                        "amount, scanned_at, settled_at, copy_risk FROM rides "
+                        "WHERE sequence = $1 ORDER BY settled_at, terminal, counter",
+                        {std::string(sequence)}));
+  return each_row<RideRecord>(rows, ride_from_row);
+}
+
+Result<std::vector<MoneyRecord>> newest_transactions(Tx& tx, std::string_view accountid,
+                                                     int64_t limit) {
+  ANONCODE_TRY(auto rows,
+               tx.query("SELECT txn_id, transaction_type, b, paychannel, order_id, state, "
+                        "amount, transaction_date, accountid FROM wallet_transactions "
+                        "WHERE accountid = $1 "
+                        "ORDER BY transaction_date DESC, txn_id DESC LIMIT $2",
+                        {std::string(accountid), limit}));
+  return each_row<MoneyRecord>(rows, [](const Row& r) { return money_from_row(r, r.text(8)); });
+}
+
+Result<std::vector<RefillJob>> pending_refills(Tx& tx, int64_t limit) {
+  ANONCODE_TRY(auto rows, tx.query("SELECT " + std::string(kRefillCols) +
+                                       " FROM purse_refund_record WHERE state = $1 "
+                                       "ORDER BY due_at, id LIMIT $2",
+                                   {code(RefillState::kRegistered), limit}));
+  return each_row<RefillJob>(rows, refill_from_row);
+}
+
+Result<std::vector<RefillJob>> moved_refills(Tx& tx, int64_t limit) {
+  ANONCODE_TRY(auto rows, tx.query("SELECT " + std::string(kRefillCols) +
+                                       " FROM purse_refund_record WHERE state = $1 "
+                                       "ORDER BY transaction_date DESC, id LIMIT $2",
+                                   {code(RefillState::kMoved), limit}));
+  return each_row<RefillJob>(rows, refill_from_row);
+}
+
+Result<int64_t> count_pending_refills(Tx& tx) {
+  ANONCODE_TRY(auto row, tx.query_one("SELECT COUNT(*) FROM purse_refund_record WHERE state = $1",
+                                      {code(RefillState::kRegistered)}));
+  return row ? row->i64(0) : 0;
 }
 
 // --- the platform's QR-signing keys ---

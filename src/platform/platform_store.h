@@ -177,6 +177,28 @@ Result<bool> complete_refill(Tx& tx, std::string_view id, int64_t amount, int64_
 // The accountids linked to this one by a refill, either way.
 Result<std::vector<std::string>> refill_links(Tx& tx, std::string_view accountid);
 
+// --- what the admin console and the metrics read ---
+
+// Recharges (01) of [from_ms, until_ms) by transaction_date.
+Result<CountAndAmount> recharge_totals(Tx& tx, int64_t from_ms, int64_t until_ms);
+// Refunds (04) of [from_ms, until_ms) by transaction_date, the reversed ones (09) left out.
+Result<CountAndAmount> refund_totals(Tx& tx, int64_t from_ms, int64_t until_ms);
+// Rides settled in [from_ms, until_ms).
+Result<CountAndAmount> ride_totals(Tx& tx, int64_t from_ms, int64_t until_ms);
+// Rides settled in [from_ms, until_ms) with a code used before (复制风险).
+Result<int64_t> copy_risk_count(Tx& tx, int64_t from_ms, int64_t until_ms);
+Result<std::optional<CodeRequestRecord>> load_code_request(Tx& tx, std::string_view sequence);
+// The rides of a code sequence by settled_at, terminal, counter (txn_id "" where it is NULL).
+Result<std::vector<RideRecord>> rides_of_sequence(Tx& tx, std::string_view sequence);
+// An accountid's transactions, rides included, newest first, at most `limit`.
+Result<std::vector<MoneyRecord>> newest_transactions(Tx& tx, std::string_view accountid,
+                                                     int64_t limit);
+// Registered refills (00) by due_at, id, at most `limit`.
+Result<std::vector<RefillJob>> pending_refills(Tx& tx, int64_t limit);
+// Moved refills (01), newest first (transaction_date DESC, id), at most `limit`.
+Result<std::vector<RefillJob>> moved_refills(Tx& tx, int64_t limit);
+Result<int64_t> count_pending_refills(Tx& tx);
+
 // --- the platform's QR-signing keys (platform_keys) ---
 
 // Inserts the key, or updates the validity of a key already there.
