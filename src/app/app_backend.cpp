@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "app/app_store.h"
 #include "app/terminal_keys.h"
 #include "common/counters.h"
 #include "crypto/sm3.h"
@@ -133,11 +134,9 @@ std::string address_unit(std::string_view address) {
 // Counts one failure for `subject` inside `tx`; a lock this sets is added to `locks`.
 Status count_failure(Tx& tx, const Bytes& subject, std::string_view kind, int64_t now_ms,
                      std::vector<RestoreLock>& locks) {
-  ANONCODE_TRY(auto row, tx.query_one("SELECT failures, window_start FROM restore_limits "
-                                      "WHERE subject = $1",
-                                      {subject}));
-  int64_t failures = row ? row->i64(0) : 0;
-  int64_t window_start = row ? row->i64(1) : now_ms;
+  ANONCODE_TRY(auto row, store::failure_count(tx, subject));
+  int64_t failures = row ? row->failures : 0;
+  int64_t window_start = row ? row->window_start : now_ms;
   int64_t locked_until = 0;
   if (kind == kPhoneKind) {
     ++failures;
@@ -150,12 +149,8 @@ Status count_failure(Tx& tx, const Bytes& subject, std::string_view kind, int64_
     ++failures;
     if (failures >= kAddressFailuresPerWindow) locked_until = window_start + kAddressWindowMs;
   }
-  ANONCODE_CHECK(
-      tx.exec("INSERT INTO restore_limits (subject, kind, failures, window_start, locked_until, "
-              "updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject) DO UPDATE SET "
-              "failures = excluded.failures, window_start = excluded.window_start, "
-              "locked_until = excluded.locked_until, updated_at = excluded.updated_at",
-              {subject, std::string(kind), failures, window_start, locked_until, now_ms}));
+  ANONCODE_CHECK(store::upsert_failure_count(tx, subject, kind, {failures, window_start},
+                                             locked_until, now_ms));
   if (locked_until > 0) {
     locks.push_back(RestoreLock{std::string(kind), to_hex(ByteView(subject).first(kLockHashBytes)),
                                 failures, locked_until});
@@ -231,20 +226,15 @@ Result<SecretBytes> AppBackend::add_user(const AppUser& user, int64_t now_ms,
     return make_error(ErrorCode::kConflict, "a user with this ID number is already registered");
   };
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto same_user,
-                 tx.query_one("SELECT 1 FROM app_users WHERE user_id = $1", {user.user_id}));
+    ANONCODE_TRY(bool same_user, store::user_registered(tx, user.user_id));
     if (same_user) return make_error(ErrorCode::kConflict, "this user id is already registered");
-    ANONCODE_TRY(auto same_person,
-                 tx.query_one("SELECT 1 FROM app_users WHERE id_lookup = $1", {lookup}));
+    ANONCODE_TRY(bool same_person, store::person_registered(tx, lookup));
     if (same_person) return person_registered();
-    auto inserted = tx.exec(
-        "INSERT INTO app_users (user_id, app_token_hash, pii, id_lookup, created_at) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        {user.user_id, token_hash, *sealed, lookup, now_ms});
-    if (!inserted && storage::is_unique_violation(inserted.error())) {
+    auto inserted = store::insert_user(tx, user.user_id, token_hash, *sealed, lookup, now_ms);
+    if (!inserted.ok() && storage::is_unique_violation(inserted.error())) {
       return make_error(ErrorCode::kConflict, "this user id or ID number is already registered");
     }
-    if (!inserted) return inserted.error();
+    if (!inserted.ok()) return inserted.error();
     if (also) ANONCODE_CHECK(also(tx));
     return {};
   }));
@@ -260,10 +250,8 @@ Result<std::string> AppBackend::authenticate(std::string_view app_token) {
   Bytes presented(hash.begin(), hash.end());
   std::optional<std::string> user_id;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT user_id, app_token_hash FROM app_users "
-                                        "WHERE app_token_hash = $1",
-                                        {presented}));
-    if (row && ct_equal(row->blob(1), presented)) user_id = row->text(0);
+    ANONCODE_TRY(auto row, store::user_of_token(tx, presented));
+    if (row && ct_equal(row->app_token_hash, presented)) user_id = row->user_id;
     return {};
   }));
   if (!user_id) return unauthorized();
@@ -273,9 +261,7 @@ Result<std::string> AppBackend::authenticate(std::string_view app_token) {
 Result<AppUser> AppBackend::user(std::string_view user_id) {
   std::optional<Bytes> sealed;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT pii FROM app_users WHERE user_id = $1",
-                                        {std::string(user_id)}));
-    if (row) sealed = row->blob(0);
+    ANONCODE_TRY(sealed, store::sealed_pii(tx, user_id));
     return {};
   }));
   if (!sealed) return make_error(ErrorCode::kNotFound, "no such user");
@@ -287,15 +273,13 @@ Result<std::string> AppBackend::resolve_user(std::string_view name, std::string_
     return make_error(ErrorCode::kNotFound, "no registered user with this name and ID number");
   };
   if (!check_name(name).ok() || !check_id_number(id_number).ok()) return nobody();
-  storage::Rows rows;
+  std::vector<store::SealedUser> rows;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(rows, tx.query("SELECT user_id, pii FROM app_users WHERE id_lookup = $1 "
-                                "ORDER BY user_id",
-                                {id_lookup(id_number)}));
+    ANONCODE_TRY(rows, store::users_of_id_lookup(tx, id_lookup(id_number)));
     return {};
   }));
   for (const auto& row : rows) {
-    ANONCODE_TRY(AppUser u, unseal_user(row.text(0), row.blob(1)));
+    ANONCODE_TRY(AppUser u, unseal_user(row.user_id, row.pii));
     if (ct_equal(as_bytes(u.name), as_bytes(name)) &&
         ct_equal(as_bytes(u.id_number), as_bytes(id_number))) {
       return u.user_id;
@@ -308,11 +292,9 @@ Result<std::string> AppBackend::resolve_user(std::string_view name, std::string_
 
 Result<Whitelist> AppBackend::read_whitelist(Tx& tx) {
   Whitelist wl;
-  ANONCODE_TRY(auto all, tx.query_one("SELECT value FROM settings WHERE name = $1",
-                                      {std::string(kWhitelistAllSetting)}));
-  wl.all = all && all->text(0) == "1";
-  ANONCODE_TRY(auto rows, tx.query("SELECT user_id FROM whitelist ORDER BY user_id"));
-  for (const auto& r : rows) wl.users.push_back(r.text(0));
+  ANONCODE_TRY(auto all, store::setting(tx, kWhitelistAllSetting));
+  wl.all = all == "1";
+  ANONCODE_TRY(wl.users, store::whitelisted_users(tx));
   return wl;
 }
 
@@ -331,10 +313,7 @@ Result<Whitelist> AppBackend::whitelist_add(const std::vector<std::string>& user
   Whitelist wl;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     for (const auto& u : user_ids) {
-      ANONCODE_CHECK(
-          tx.exec("INSERT INTO whitelist (user_id, added_at) VALUES ($1, $2) ON CONFLICT (user_id) "
-                  "DO NOTHING",
-                  {u, now_ms}));
+      ANONCODE_CHECK(store::whitelist_user(tx, u, now_ms));
     }
     if (also) ANONCODE_CHECK(also(tx));
     ANONCODE_TRY(wl, read_whitelist(tx));
@@ -349,7 +328,7 @@ Result<Whitelist> AppBackend::whitelist_remove(const std::vector<std::string>& u
   Whitelist wl;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     for (const auto& u : user_ids) {
-      ANONCODE_CHECK(tx.exec("DELETE FROM whitelist WHERE user_id = $1", {u}));
+      ANONCODE_CHECK(store::unwhitelist_user(tx, u));
     }
     if (also) ANONCODE_CHECK(also(tx));
     ANONCODE_TRY(wl, read_whitelist(tx));
@@ -361,10 +340,7 @@ Result<Whitelist> AppBackend::whitelist_remove(const std::vector<std::string>& u
 Result<Whitelist> AppBackend::whitelist_set_all(bool on, const AlsoInTx& also) {
   Whitelist wl;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_CHECK(
-        tx.exec("INSERT INTO settings (name, value) VALUES ($1, $2) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                {std::string(kWhitelistAllSetting), std::string(on ? "1" : "0")}));
+    ANONCODE_CHECK(store::set_setting(tx, kWhitelistAllSetting, on ? "1" : "0"));
     if (also) ANONCODE_CHECK(also(tx));
     ANONCODE_TRY(wl, read_whitelist(tx));
     return {};
@@ -375,15 +351,12 @@ Result<Whitelist> AppBackend::whitelist_set_all(bool on, const AlsoInTx& also) {
 Result<bool> AppBackend::is_whitelisted(std::string_view user_id) {
   bool listed = false;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto all, tx.query_one("SELECT value FROM settings WHERE name = $1",
-                                        {std::string(kWhitelistAllSetting)}));
-    if (all && all->text(0) == "1") {
+    ANONCODE_TRY(auto all, store::setting(tx, kWhitelistAllSetting));
+    if (all == "1") {
       listed = true;
       return {};
     }
-    ANONCODE_TRY(auto row, tx.query_one("SELECT 1 FROM whitelist WHERE user_id = $1",
-                                        {std::string(user_id)}));
-    listed = row.has_value();
+    ANONCODE_TRY(listed, store::user_whitelisted(tx, user_id));
     return {};
   }));
   return listed;
@@ -407,14 +380,8 @@ Result<Bytes> AppBackend::open(std::string_view user_id, ByteView open_request, 
   std::string open_id = to_hex(open_id_digest);
   std::string bind_id = random_hex(rng_, 16);
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_CHECK(
-        tx.exec("INSERT INTO anonymous_code_user_relationship (bind_id, chnl_id, open_id, card_no, "
-                "card_type, biz_id, user_id, create_time, modi_time, state) "
-                "VALUES ($1, $2, $3, $4, 'N', $5, $6, $7, $7, '0') "
-                "ON CONFLICT (user_id) DO UPDATE SET state = '0', modi_time = $7",
-                {bind_id, std::string(kChannelId), open_id, u.card_no, std::string(kBizId),
-                 std::string(user_id), now_ms}));
-    return {};
+    return store::upsert_opening(
+        tx, {bind_id, kChannelId, open_id, u.card_no, kBizId, std::string(user_id), now_ms});
   }));
   return response;
 }
@@ -422,14 +389,10 @@ Result<Bytes> AppBackend::open(std::string_view user_id, ByteView open_request, 
 // seed 000 §2.12: the opening record is closed once the anonymous wallet was.
 Status AppBackend::close_opening(std::string_view user_id, int64_t now_ms) {
   return db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(int64_t n, tx.exec("UPDATE anonymous_code_user_relationship SET state = '1', "
-                                    "modi_time = $2 WHERE user_id = $1 AND state = '0'",
-                                    {std::string(user_id), now_ms}));
-    if (n == 1) return {};
-    ANONCODE_TRY(auto row, tx.query_one("SELECT 1 FROM anonymous_code_user_relationship "
-                                        "WHERE user_id = $1",
-                                        {std::string(user_id)}));
-    if (!row) return make_error(ErrorCode::kNotFound, "no opening record for this rider");
+    ANONCODE_TRY(bool closed, store::close_opening(tx, user_id, now_ms));
+    if (closed) return {};
+    ANONCODE_TRY(bool recorded, store::opening_recorded(tx, user_id));
+    if (!recorded) return make_error(ErrorCode::kNotFound, "no opening record for this rider");
     return {};  // closed before: a retry
   });
 }
@@ -450,15 +413,8 @@ Status AppBackend::backup(std::string_view user_id, std::string_view phone, Byte
   }
   Bytes b(blob.begin(), blob.end());
   Bytes v(verifier.begin(), verifier.end());
-  return db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_CHECK(tx.exec(
-        "INSERT INTO wallet_backups (phone, blob, verifier, created_at, released_at, consumed_at) "
-        "VALUES ($1, $2, $3, $4, NULL, NULL) ON CONFLICT (phone) DO UPDATE SET "
-        "blob = excluded.blob, verifier = excluded.verifier, created_at = excluded.created_at, "
-        "released_at = NULL, consumed_at = NULL",
-        {std::string(phone), b, v, now_ms}));
-    return {};
-  });
+  return db_.transact(
+      [&](Tx& tx) -> Status { return store::upsert_backup(tx, phone, b, v, now_ms); });
 }
 
 Bytes AppBackend::limit_key(std::string_view kind, std::string_view value) const {
@@ -483,24 +439,20 @@ Status AppBackend::key_proof_attempt(std::string_view phone, ByteView key_proof,
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     new_locks.clear();
     // 1. A locked phone or address: refused before the proof is looked at.
-    ANONCODE_TRY(auto locked, tx.query_one("SELECT MAX(locked_until) FROM restore_limits "
-                                           "WHERE subject IN ($1, $2) AND locked_until > $3",
-                                           {phone_key, address_key, now_ms}));
-    if (locked && !locked->is_null(0)) {
+    ANONCODE_TRY(auto locked, store::locked_until(tx, phone_key, address_key, now_ms));
+    if (locked) {
       outcome = Outcome::kLimited;
-      retry_at = locked->i64(0);
+      retry_at = *locked;
       return {};
     }
     // 2. The proof, against the backup's verifier or, without one, the dummy: the same work. The
     // blob is not read here, so a backup's size cannot show in the time either.
-    ANONCODE_TRY(auto backup, tx.query_one("SELECT verifier, consumed_at FROM wallet_backups "
-                                           "WHERE phone = $1",
-                                           {std::string(phone)}));
-    const bool usable = backup && (consumed_matches || backup->is_null(1));
+    ANONCODE_TRY(auto backup, store::backup_verifier(tx, phone));
+    const bool usable = backup && (consumed_matches || !backup->consumed);
     const bool equal =
-        ct_equal(usable ? ByteView(backup->blob(0)) : ByteView(dummy_verifier_), presented);
+        ct_equal(usable ? ByteView(backup->verifier) : ByteView(dummy_verifier_), presented);
     if (usable && equal) {
-      ANONCODE_CHECK(tx.exec("DELETE FROM restore_limits WHERE subject = $1", {phone_key}));
+      ANONCODE_CHECK(store::clear_failures(tx, phone_key));
       ANONCODE_CHECK(on_match(tx));
       outcome = Outcome::kMatched;
       return {};
@@ -538,14 +490,11 @@ Result<Bytes> AppBackend::restore(std::string_view phone, ByteView key_proof,
   ANONCODE_CHECK(key_proof_attempt(
       phone, key_proof, client_address, now_ms, /*consumed_matches=*/false,
       [&](Tx& tx) -> Status {
-        ANONCODE_TRY(auto row, tx.query_one("SELECT blob FROM wallet_backups WHERE phone = $1",
-                                            {std::string(phone)}));
-        if (!row) return make_error(ErrorCode::kInternal, "the backup vanished in a transaction");
-        blob = row->blob(0);
-        ANONCODE_CHECK(tx.exec(
-            "UPDATE wallet_backups SET released_at = $2 WHERE phone = $1 AND released_at IS NULL",
-            {std::string(phone), now_ms}));
-        return {};
+        ANONCODE_TRY(auto stored, store::backup_blob(tx, phone));
+        if (!stored)
+          return make_error(ErrorCode::kInternal, "the backup vanished in a transaction");
+        blob = std::move(*stored);
+        return store::release_backup(tx, phone, now_ms);
       },
       retry_at_ms));
   return blob;
@@ -559,12 +508,7 @@ Status AppBackend::confirm_restore(std::string_view phone, ByteView key_proof,
       [&](Tx& tx) -> Status {
         // The ciphertext goes with the confirmation: the server copy is invalid from now on. A
         // confirmation of a consumed backup (a retry) changes nothing.
-        ANONCODE_CHECK(
-            tx.exec("UPDATE wallet_backups SET consumed_at = $2, blob = $3, "
-                    "released_at = COALESCE(released_at, $2) WHERE phone = $1 "
-                    "AND consumed_at IS NULL",
-                    {std::string(phone), now_ms, Bytes{}}));
-        return {};
+        return store::consume_backup(tx, phone, now_ms);
       },
       retry_at_ms);
 }
@@ -573,13 +517,10 @@ Result<std::vector<RestoreLock>> AppBackend::restore_locks(int64_t now_ms) {
   std::vector<RestoreLock> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.clear();
-    ANONCODE_TRY(auto rows, tx.query("SELECT kind, subject, failures, locked_until "
-                                     "FROM restore_limits WHERE locked_until > $1 "
-                                     "ORDER BY locked_until DESC, subject LIMIT 1000",
-                                     {now_ms}));
+    ANONCODE_TRY(auto rows, store::locks(tx, now_ms));
     for (const auto& r : rows) {
-      out.push_back(RestoreLock{r.text(0), to_hex(ByteView(r.blob(1)).first(kLockHashBytes)),
-                                r.i64(2), r.i64(3)});
+      out.push_back(RestoreLock{r.kind, to_hex(ByteView(r.subject).first(kLockHashBytes)),
+                                r.failures, r.locked_until});
     }
     return {};
   }));
@@ -596,14 +537,11 @@ Result<NewTerminal> AppBackend::add_terminal(std::string_view terminal, std::str
   rng_.fill(out.key.expose_secret_mut());
   ANONCODE_TRY(Bytes sealed, seal_terminal_key(aead_, terminal, out.key));
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    auto inserted = tx.exec(
-        "INSERT INTO terminals (terminal, merchant, key_sealed, created_at) "
-        "VALUES ($1, $2, $3, $4)",
-        {out.terminal, out.merchant, sealed, now_ms});
-    if (!inserted && storage::is_unique_violation(inserted.error())) {
+    auto inserted = store::insert_terminal(tx, out.terminal, out.merchant, sealed, now_ms);
+    if (!inserted.ok() && storage::is_unique_violation(inserted.error())) {
       return make_error(ErrorCode::kConflict, "this terminal is already registered");
     }
-    if (!inserted) return inserted.error();
+    if (!inserted.ok()) return inserted.error();
     if (also) ANONCODE_CHECK(also(tx));
     return {};
   }));

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "console/audit_log.h"
+#include "console/console_store.h"
 #include "crypto/sm3.h"
 
 namespace anoncode::console {
@@ -131,14 +132,11 @@ Status AdminAccounts::create(std::string_view username, Role role, const SecretB
   ANONCODE_CHECK(check_password(password));
   ANONCODE_TRY(std::string hash, hash_password(password));
   return db_.transact([&](Tx& tx) -> Status {
-    auto inserted = tx.exec(
-        "INSERT INTO admin_accounts (username, role, password_hash, created_at, disabled) "
-        "VALUES ($1, $2, $3, $4, '0')",
-        {std::string(username), std::string(role_name(role)), hash, now_ms});
-    if (!inserted && storage::is_unique_violation(inserted.error())) {
+    auto inserted = store::insert_account(tx, username, role_name(role), hash, now_ms);
+    if (!inserted.ok() && storage::is_unique_violation(inserted.error())) {
       return make_error(ErrorCode::kConflict, "this username is taken");
     }
-    if (!inserted) return inserted.error();
+    if (!inserted.ok()) return inserted.error();
     if (also) ANONCODE_CHECK(also(tx));
     return {};
   });
@@ -147,13 +145,7 @@ Status AdminAccounts::create(std::string_view username, Role role, const SecretB
 Result<std::vector<AccountInfo>> AdminAccounts::list() {
   std::vector<AccountInfo> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    out.clear();
-    ANONCODE_TRY(auto rows, tx.query("SELECT username, role, created_at, disabled "
-                                     "FROM admin_accounts ORDER BY username"));
-    for (const auto& r : rows) {
-      out.push_back({r.text(0), role_from_name(r.text(1)).value_or(Role::kAuditor), r.i64(2),
-                     r.text(3) == "1"});
-    }
+    ANONCODE_TRY(out, store::accounts(tx));
     return {};
   }));
   return out;
@@ -161,13 +153,9 @@ Result<std::vector<AccountInfo>> AdminAccounts::list() {
 
 Status AdminAccounts::set_disabled(std::string_view username, bool disabled, const InTx& also) {
   return db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(int64_t n, tx.exec("UPDATE admin_accounts SET disabled = $2 WHERE username = $1",
-                                    {std::string(username), std::string(disabled ? "1" : "0")}));
-    if (n != 1) return make_error(ErrorCode::kNotFound, "no such account");
-    if (disabled) {
-      ANONCODE_CHECK(
-          tx.exec("DELETE FROM admin_sessions WHERE username = $1", {std::string(username)}));
-    }
+    ANONCODE_TRY(bool found, store::set_account_disabled(tx, username, disabled));
+    if (!found) return make_error(ErrorCode::kNotFound, "no such account");
+    if (disabled) ANONCODE_CHECK(store::delete_sessions_of(tx, username));
     if (also) ANONCODE_CHECK(also(tx));
     return {};
   });
@@ -181,37 +169,24 @@ Result<NewSession> AdminAccounts::login(std::string_view username, const SecretB
   // 1. The rate limit and the account. The attempt is counted as a failure before the password
   //    is checked (and uncounted if it succeeds), so parallel attempts cannot exceed the limit:
   //    they serialise on these rows.
-  struct Account {
-    std::string role, password_hash;
-    bool disabled = false;
-  };
-  std::optional<Account> account;
+  std::optional<store::StoredAccount> account;
   bool limited = false;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     account.reset();
     limited = false;
     if (well_formed) {
-      ANONCODE_TRY(auto row,
-                   tx.query_one("SELECT role, password_hash, disabled FROM admin_accounts "
-                                "WHERE username = $1",
-                                {std::string(username)}));
-      if (row) account = Account{row->text(0), row->text(1), row->text(2) == "1"};
+      ANONCODE_TRY(account, store::load_account(tx, username));
     }
     const std::string actor = account ? std::string(username) : std::string(kUnknownActor);
-    ANONCODE_CHECK(tx.exec("DELETE FROM admin_login_failures WHERE username_hash = $1 AND at <= $2",
-                           {who, now_ms - options_.failed_login_window_ms}));
-    ANONCODE_TRY(auto n, tx.query_one("SELECT COUNT(*) FROM admin_login_failures "
-                                      "WHERE username_hash = $1",
-                                      {who}));
-    if (n && n->i64(0) >= options_.max_failed_logins) {
+    ANONCODE_CHECK(store::forget_login_failures(tx, who, now_ms - options_.failed_login_window_ms));
+    ANONCODE_TRY(int64_t failures, store::count_login_failures(tx, who));
+    if (failures >= options_.max_failed_logins) {
       limited = true;
       ANONCODE_CHECK(
           AuditLog::append(tx, {actor, "login.refused", "", {{"reason", "rate_limited"}}}, now_ms));
       return {};
     }
-    ANONCODE_CHECK(tx.exec("INSERT INTO admin_login_failures (username_hash, at) VALUES ($1, $2)",
-                           {who, now_ms}));
-    return {};
+    return store::insert_login_failure(tx, who, now_ms);
   }));
   if (limited) {
     return make_error(ErrorCode::kRateLimited,
@@ -244,13 +219,9 @@ Result<NewSession> AdminAccounts::login(std::string_view username, const SecretB
       return {};
     }
     // A success clears the username's failures, including this attempt's.
-    ANONCODE_CHECK(tx.exec("DELETE FROM admin_login_failures WHERE username_hash = $1", {who}));
-    ANONCODE_CHECK(tx.exec("DELETE FROM admin_sessions WHERE last_seen_at <= $1",
-                           {now_ms - options_.idle_timeout_ms}));
-    ANONCODE_CHECK(
-        tx.exec("INSERT INTO admin_sessions (id_hash, username, created_at, last_seen_at) "
-                "VALUES ($1, $2, $3, $3)",
-                {id_hash, std::string(username), now_ms}));
+    ANONCODE_CHECK(store::clear_login_failures(tx, who));
+    ANONCODE_CHECK(store::expire_sessions(tx, now_ms - options_.idle_timeout_ms));
+    ANONCODE_CHECK(store::insert_session(tx, id_hash, username, now_ms));
     ANONCODE_CHECK(AuditLog::append(
         tx, {std::string(username), "login", "", {{"role", role_name(*role)}}}, now_ms));
     return {};
@@ -267,25 +238,21 @@ Result<Session> AdminAccounts::session(std::string_view session_id, int64_t now_
   std::optional<Session> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.reset();
-    ANONCODE_TRY(auto row, tx.query_one("SELECT s.username, a.role, a.disabled, s.last_seen_at, "
-                                        "s.id_hash FROM admin_sessions s JOIN admin_accounts a "
-                                        "ON a.username = s.username WHERE s.id_hash = $1",
-                                        {id_hash}));
-    if (!row || row->blob(4).size() != id_hash.size() ||
-        sodium_memcmp(row->blob(4).data(), id_hash.data(), id_hash.size()) != 0) {
+    ANONCODE_TRY(auto row, store::load_session(tx, id_hash));
+    if (!row || row->id_hash.size() != id_hash.size() ||
+        sodium_memcmp(row->id_hash.data(), id_hash.data(), id_hash.size()) != 0) {
       return {};
     }
-    auto role = role_from_name(row->text(1));
-    if (row->text(2) == "1" || !role || now_ms - row->i64(3) >= options_.idle_timeout_ms) {
-      ANONCODE_CHECK(tx.exec("DELETE FROM admin_sessions WHERE id_hash = $1", {id_hash}));
+    auto role = role_from_name(row->role);
+    if (row->disabled || !role || now_ms - row->last_seen_at >= options_.idle_timeout_ms) {
+      ANONCODE_CHECK(store::delete_session(tx, id_hash));
       return {};
     }
     // Only write when it moves by a minute or more: most requests of a page are read-only.
-    if (now_ms - row->i64(3) >= 60'000 || now_ms < row->i64(3)) {
-      ANONCODE_CHECK(tx.exec("UPDATE admin_sessions SET last_seen_at = $2 WHERE id_hash = $1",
-                             {id_hash, now_ms}));
+    if (now_ms - row->last_seen_at >= 60'000 || now_ms < row->last_seen_at) {
+      ANONCODE_CHECK(store::touch_session(tx, id_hash, now_ms));
     }
-    out = Session{row->text(0), *role, csrf_token_for(session_id)};
+    out = Session{row->username, *role, csrf_token_for(session_id)};
     return {};
   }));
   if (!out) return no_session();
@@ -296,8 +263,8 @@ Status AdminAccounts::logout(std::string_view session_id, int64_t now_ms) {
   ANONCODE_TRY(Session s, session(session_id, now_ms));
   const Bytes id_hash = hash_bytes(session_id);
   return db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(int64_t n, tx.exec("DELETE FROM admin_sessions WHERE id_hash = $1", {id_hash}));
-    if (n != 1) return no_session();
+    ANONCODE_TRY(bool deleted, store::delete_session(tx, id_hash));
+    if (!deleted) return no_session();
     ANONCODE_CHECK(AuditLog::append(tx, {s.username, "logout", "", {}}, now_ms));
     return {};
   });

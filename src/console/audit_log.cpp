@@ -4,11 +4,11 @@
 
 #include <algorithm>
 
+#include "console/console_store.h"
 #include "server/json_fields.h"
 
 namespace anoncode::console {
 
-using storage::Row;
 using storage::Tx;
 
 namespace {
@@ -16,13 +16,6 @@ namespace {
 constexpr std::string_view kAuditTag = "anoncode/v1/audit";
 constexpr size_t kHashSize = crypto::kSm3Size;
 constexpr int64_t kVerifyPage = 1000;
-constexpr std::string_view kEntryCols = "seq, at, actor, action, target, details, prev_hash, hash";
-
-AuditEntry entry_from_row(const Row& r) {
-  return AuditEntry{r.i64(0),  r.i64(1),  r.text(2), r.text(3),
-                    r.text(4), r.text(5), r.blob(6), r.blob(7)};
-}
-
 bool equal_bytes(ByteView a, ByteView b) {
   return a.size() == b.size() && (a.empty() || sodium_memcmp(a.data(), b.data(), a.size()) == 0);
 }
@@ -87,16 +80,12 @@ Result<int64_t> AuditLog::append(Tx& tx, const AuditRecord& record, int64_t at) 
   }
   // The head of the chain, read inside the caller's (SERIALIZABLE) transaction: a concurrent
   // append that takes the same seq loses on the PRIMARY KEY and is run again (audit_log.h).
-  ANONCODE_TRY(auto head,
-               tx.query_one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", {}));
-  const int64_t seq = head ? head->i64(0) + 1 : 1;
-  const Bytes prev = head ? head->blob(1) : Bytes(kHashSize, 0);
+  ANONCODE_TRY(auto head, store::audit_head(tx));
+  const int64_t seq = head ? head->seq + 1 : 1;
+  const Bytes prev = head ? head->hash : Bytes(kHashSize, 0);
   auto hash = audit_entry_hash(prev, seq, at, record.actor, record.action, record.target, details);
-  ANONCODE_CHECK(
-      tx.exec("INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) "
-              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-              {seq, at, record.actor, record.action, record.target, details, prev,
-               Bytes(hash.begin(), hash.end())}));
+  ANONCODE_CHECK(store::insert_audit_entry(tx, {seq, at, record.actor, record.action, record.target,
+                                                details, prev, Bytes(hash.begin(), hash.end())}));
   return seq;
 }
 
@@ -120,8 +109,7 @@ Result<AuditVerification> AuditLog::verify() {
     out.reason = std::move(reason);
   };
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto n, tx.query_one("SELECT COUNT(*) FROM audit_log", {}));
-    out.entries = n ? n->i64(0) : 0;
+    ANONCODE_TRY(out.entries, store::count_audit_entries(tx));
     return {};
   }));
   // Page by page, each in a transaction of its own: appends only ever add after the end.
@@ -129,11 +117,7 @@ Result<AuditVerification> AuditLog::verify() {
   while (out.ok) {
     std::vector<AuditEntry> page;
     ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-      page.clear();
-      ANONCODE_TRY(auto rows, tx.query("SELECT " + std::string(kEntryCols) +
-                                           " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-                                       {after, kVerifyPage}));
-      for (const auto& r : rows) page.push_back(entry_from_row(r));
+      ANONCODE_TRY(page, store::audit_entries_after(tx, after, kVerifyPage));
       return {};
     }));
     if (page.empty()) break;
@@ -173,12 +157,7 @@ Result<std::vector<AuditEntry>> AuditLog::entries(int64_t limit,
   }
   std::vector<AuditEntry> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    out.clear();
-    ANONCODE_TRY(auto rows, tx.query("SELECT " + std::string(kEntryCols) +
-                                         " FROM audit_log WHERE seq < $1 ORDER BY seq DESC "
-                                         "LIMIT $2",
-                                     {before_seq.value_or(INT64_MAX), limit}));
-    for (const auto& r : rows) out.push_back(entry_from_row(r));
+    ANONCODE_TRY(out, store::audit_entries_before(tx, before_seq.value_or(INT64_MAX), limit));
     return {};
   }));
   return out;

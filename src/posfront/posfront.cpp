@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "pos/terminal_mac.h"
+#include "posfront/posfront_store.h"
 
 namespace anoncode::posfront {
 
@@ -47,42 +48,32 @@ Result<SecretBytes> PosFront::register_terminal(std::string_view terminal,
   ANONCODE_TRY(Bytes sealed, sealer_.seal(key.expose_secret(), key_aad(terminal)));
   bool exists = false;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT 1 FROM terminals WHERE terminal = $1",
-                                        {std::string(terminal)}));
-    exists = row.has_value();
+    ANONCODE_TRY(exists, store::terminal_registered(tx, terminal));
     if (exists) return {};
-    ANONCODE_CHECK(
-        tx.exec("INSERT INTO terminals (terminal, merchant, key_sealed, created_at) "
-                "VALUES ($1, $2, $3, $4)",
-                {std::string(terminal), std::string(merchant), sealed, now_ms}));
-    return {};
+    return store::insert_terminal(tx, terminal, merchant, sealed, now_ms);
   }));
   if (exists) return make_error(ErrorCode::kConflict, "this terminal is registered already");
   return key;
 }
 
 Result<SecretBytes> PosFront::terminal_key(std::string_view terminal, std::string_view merchant) {
-  std::optional<storage::Row> row;
+  std::optional<store::StoredTerminal> row;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(row, tx.query_one("SELECT merchant, key_sealed FROM terminals WHERE terminal = $1",
-                                   {std::string(terminal)}));
+    ANONCODE_TRY(row, store::load_terminal(tx, terminal));
     return {};
   }));
   if (!row) return unauthorized();
-  if (row->text(0) != merchant) {
+  if (row->merchant != merchant) {
     return make_error(ErrorCode::kForbidden, "the terminal belongs to another merchant");
   }
-  auto key = sealer_.open(row->blob(1), key_aad(terminal));
+  auto key = sealer_.open(row->key_sealed, key_aad(terminal));
   if (!key.ok()) return make_error(ErrorCode::kInternal, "a terminal key does not open");
   return key;
 }
 
 Status PosFront::touch(std::string_view terminal, int64_t now_ms) {
-  return db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_CHECK(tx.exec("UPDATE terminals SET last_seen_at = $2 WHERE terminal = $1",
-                           {std::string(terminal), now_ms}));
-    return {};
-  });
+  return db_.transact(
+      [&](Tx& tx) -> Status { return store::touch_terminal(tx, terminal, now_ms); });
 }
 
 Result<std::vector<pos::PlatformPublicKey>> PosFront::sync(std::string_view terminal,

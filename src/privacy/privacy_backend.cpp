@@ -4,6 +4,7 @@
 #include "common/counters.h"
 
 #include "crypto/sm3.h"
+#include "privacy/privacy_store.h"
 #include "protocol/evidence.h"
 
 namespace anoncode::privacy {
@@ -25,16 +26,6 @@ Error verification_failed() {
 Bytes scalar_bytes(const crypto::Group& g, const crypto::Scalar& s) {
   auto a = g.encode_scalar(s);
   return Bytes(a.begin(), a.end());
-}
-
-// A violations row: id, kind, user_id, b, accountid, detected_at, evidence.
-Violation violation_of(const storage::Row& r) {
-  auto opt = [&r](size_t i) {
-    return r.is_null(i) ? std::nullopt : std::optional<std::string>(r.text(i));
-  };
-  return Violation{
-      r.text(0), r.text(1), opt(2), r.is_null(3) ? "" : r.text(3), r.is_null(4) ? "" : r.text(4),
-      r.i64(5),  opt(6)};
 }
 
 std::string random_id(crypto::Rng& rng) {
@@ -79,15 +70,14 @@ Result<Bytes> PrivacyBackend::open(std::string_view user_id, ByteView open_reque
   // The answer already recorded for this user, if any: the stored response to the identical
   // request, `already_opened` to anything else.
   auto recorded = [&](Tx& tx) -> Result<std::optional<Bytes>> {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT open_request_hash, issue_response "
-                                        "FROM userid_records WHERE user_id = $1",
-                                        {std::string(user_id)}));
+    ANONCODE_TRY(auto row, store::load_open(tx, user_id));
     if (!row) return std::optional<Bytes>();
-    if (row->is_null(0) || row->is_null(1) || row->blob(0) != request_hash) {
+    if (!row->open_request_hash || !row->issue_response ||
+        *row->open_request_hash != request_hash) {
       return make_error(ErrorCode::kAlreadyOpened,
                         "this user has already opened an anonymous code");
     }
-    return std::optional<Bytes>(row->blob(1));
+    return std::optional<Bytes>(*row->issue_response);
   };
   std::optional<Bytes> answer;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
@@ -103,16 +93,13 @@ Result<Bytes> PrivacyBackend::open(std::string_view user_id, ByteView open_reque
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     ANONCODE_TRY(answer, recorded(tx));  // a concurrent copy of this request may have won
     if (answer) return {};
-    ANONCODE_TRY(auto retired, tx.query_one("SELECT 1 FROM retired_identities WHERE j = $1", {j}));
+    ANONCODE_TRY(bool retired, store::identity_retired(tx, j));
     if (retired) return make_error(ErrorCode::kConflict, "identity commitment already registered");
-    auto inserted = tx.exec(
-        "INSERT INTO userid_records (user_id, j, creation_date, open_request_hash, "
-        "issue_response) VALUES ($1, $2, $3, $4, $5)",
-        {std::string(user_id), j, now_ms, request_hash, response});
-    if (!inserted && storage::is_unique_violation(inserted.error())) {
+    auto inserted = store::insert_identity(tx, user_id, j, now_ms, request_hash, response);
+    if (!inserted.ok() && storage::is_unique_violation(inserted.error())) {
       return make_error(ErrorCode::kConflict, "identity commitment already registered");
     }
-    if (!inserted) return inserted.error();
+    if (!inserted.ok()) return inserted.error();
     answer = response;
     return {};
   }));
@@ -126,17 +113,10 @@ Status PrivacyBackend::retire_identity(std::string_view user_id, std::string_vie
     return make_error(ErrorCode::kInvalidArgument, "a reason of 1 to 200 characters is required");
   }
   return db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT j, creation_date FROM userid_records "
-                                        "WHERE user_id = $1",
-                                        {std::string(user_id)}));
-    if (!row) return make_error(ErrorCode::kNotFound, "this user has no open anonymous code");
-    ANONCODE_CHECK(tx.exec(
-        "INSERT INTO retired_identities (j, user_id, opened_at, retired_at, retired_by, reason) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        {row->blob(0), std::string(user_id), row->i64(1), now_ms, std::string(by),
-         std::string(reason)}));
-    ANONCODE_CHECK(
-        tx.exec("DELETE FROM userid_records WHERE user_id = $1", {std::string(user_id)}));
+    ANONCODE_TRY(auto identity, store::load_identity(tx, user_id));
+    if (!identity) return make_error(ErrorCode::kNotFound, "this user has no open anonymous code");
+    ANONCODE_CHECK(store::retire_identity(tx, *identity, user_id, now_ms, by, reason));
+    ANONCODE_CHECK(store::delete_identity(tx, user_id));
     if (in_same_transaction) ANONCODE_CHECK(in_same_transaction(tx));
     return {};
   });
@@ -146,10 +126,9 @@ Result<crypto::Nonce> PrivacyBackend::new_nonce(int64_t now_ms) {
   crypto::Nonce n{};
   rng_.fill(n);
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(store::sweep_nonces(tx, now_ms - kNonceRetentionMs));
     ANONCODE_CHECK(
-        tx.exec("DELETE FROM show_nonces WHERE expires_at < $1", {now_ms - kNonceRetentionMs}));
-    ANONCODE_CHECK(tx.exec("INSERT INTO show_nonces (nonce, expires_at) VALUES ($1, $2)",
-                           {Bytes(n.begin(), n.end()), now_ms + kNonceRetryWindowMs}));
+        store::insert_nonce(tx, Bytes(n.begin(), n.end()), now_ms + kNonceRetryWindowMs));
     return {};
   }));
   return n;
@@ -158,9 +137,8 @@ Result<crypto::Nonce> PrivacyBackend::new_nonce(int64_t now_ms) {
 Result<Bytes> PrivacyBackend::identity_of(std::string_view user_id) {
   std::optional<Bytes> j;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto row, tx.query_one("SELECT j FROM userid_records WHERE user_id = $1",
-                                        {std::string(user_id)}));
-    j = row ? std::optional<Bytes>(row->blob(0)) : std::nullopt;
+    ANONCODE_TRY(auto identity, store::load_identity(tx, user_id));
+    j = identity ? std::optional<Bytes>(identity->j) : std::nullopt;
     return {};
   }));
   if (!j) return make_error(ErrorCode::kNotFound, "no such user");
@@ -196,37 +174,27 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const protocol::
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out = ShowOutcome{};
     refusal.reset();
-    ANONCODE_TRY(auto seen, tx.query_one("SELECT request_hash, issue_response, r, c, b, accountid, "
-                                         "show_request, show_context, usage_date "
-                                         "FROM certification_transactions WHERE sn = $1",
-                                         {sn}));
+    ANONCODE_TRY(auto seen, store::load_show(tx, sn));
     if (seen) {
-      if (seen->blob(0) == request_hash) {  // a retry of the accepted request
-        out.issue_response = seen->blob(1);
+      if (seen->request_hash == request_hash) {  // a retry of the accepted request
+        out.issue_response = seen->issue_response;
         out.replayed = true;
         return {};
       }
       // The same serial shown again: a clone. Trace it, record it, refuse the operation. This
       // transaction commits (the violation must be kept); the refusal is returned afterwards.
       refusal = make_error(ErrorCode::kSnReused, "this credential was already used");
-      ANONCODE_TRY(crypto::Scalar r_old, group_.decode_scalar(seen->blob(2)));
-      ANONCODE_TRY(crypto::Scalar c_old, group_.decode_scalar(seen->blob(3)));
+      ANONCODE_TRY(crypto::Scalar r_old, group_.decode_scalar(seen->r));
+      ANONCODE_TRY(crypto::Scalar c_old, group_.decode_scalar(seen->c));
       auto traced = crypto::trace_double_show(group_, v.R, v.C, r_old, c_old);
       std::optional<std::string> user;
       if (traced) {
         // A retired J keeps its user id (DESIGN §3.6 rule 2): a clone of an old chain is traced.
-        ANONCODE_TRY(auto u, tx.query_one("SELECT user_id FROM userid_records WHERE j = $1 "
-                                          "UNION ALL "
-                                          "SELECT user_id FROM retired_identities WHERE j = $1",
-                                          {group_.encode_point(traced->J)}));
-        if (u) user = u->text(0);
+        ANONCODE_TRY(user, store::user_of_identity(tx, group_.encode_point(traced->J)));
       }
-      ANONCODE_CHECK(
-          tx.exec("UPDATE show_nonces SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL",
-                  {nonce, now_ms}));
-      ANONCODE_CHECK(
-          tx.exec("UPDATE certification_transactions SET state = '01' WHERE sn = $1", {sn}));
-      std::string detail = "first show on wallet " + (seen->is_null(4) ? "" : seen->text(4)) +
+      ANONCODE_CHECK(store::use_nonce_if_unused(tx, nonce, now_ms));
+      ANONCODE_CHECK(store::mark_show_repeated(tx, sn));
+      std::string detail = "first show on wallet " + seen->b.value_or("") +
                            (traced ? "" : "; equal challenges, not traceable");
       // DESIGN §3.6 rule 7: the evidence, in this transaction, or why there is none.
       std::optional<std::string> evidence;
@@ -238,35 +206,25 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const protocol::
           detail += "; no evidence: " + built.error().message;
         }
       }
-      ANONCODE_CHECK(tx.exec(
-          "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail, "
-          "evidence) VALUES ($1, 'clone', $2, $3, $4, $5, $6, $7, $8)",
-          {random_id(rng_), user ? storage::Value(*user) : storage::Value(), sn, ctx.wallet_b,
-           ctx.accountid, now_ms, detail,
-           evidence ? storage::Value(*evidence) : storage::Value()}));
+      ANONCODE_CHECK(store::insert_clone_violation(
+          tx, {random_id(rng_), user, sn, ctx.wallet_b, ctx.accountid, now_ms, detail, evidence}));
       return {};
     }
     // A first show: its nonce must be one we issued, that no other serial consumed, within its
     // retry window (DESIGN §3.6 rule 1: a resent show whose first copy was lost on the way is
     // accepted long after the nonce's normal 60 s).
-    ANONCODE_TRY(
-        auto n,
-        tx.query_one("SELECT expires_at, used_at FROM show_nonces WHERE nonce = $1", {nonce}));
-    if (!n || !n->is_null(1) || n->i64(0) < now_ms) {
+    ANONCODE_TRY(auto n, store::load_nonce(tx, nonce));
+    if (!n || n->used || n->expires_at < now_ms) {
       refusal = verification_failed();
       return {};
     }
-    ANONCODE_CHECK(
-        tx.exec("UPDATE show_nonces SET used_at = $2 WHERE nonce = $1", {nonce, now_ms}));
+    ANONCODE_CHECK(store::use_nonce(tx, nonce, now_ms));
     ANONCODE_TRY(IssueResponse resp, issuer_.issue(v.kid, v.Cn, rng_));
     out.issue_response = resp.encode();
-    ANONCODE_CHECK(tx.exec(
-        "INSERT INTO certification_transactions (sn, b, certification_type, accountid, usage_date, "
-        "r, c, kid, nonce, request_hash, issue_response, show_request, show_context) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        {sn, ctx.wallet_b, protocol::certification_type(ctx.op), ctx.accountid, now_ms, tag,
-         challenge, Bytes(v.kid.begin(), v.kid.end()), nonce, request_hash, out.issue_response,
-         to_bytes(show_request), record_text}));
+    ANONCODE_CHECK(store::insert_show(
+        tx, {sn, ctx.wallet_b, protocol::certification_type(ctx.op), ctx.accountid, now_ms, tag,
+             challenge, Bytes(v.kid.begin(), v.kid.end()), nonce, request_hash, out.issue_response,
+             to_bytes(show_request), record_text}));
     return {};
   }));
   if (refusal) {
@@ -278,20 +236,19 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const protocol::
   return out;
 }
 
-// The evidence of a clone: the first show as the registry kept it (`seen`: its row, columns 6–8
-// show_request, show_context, usage_date) and this one, each with a fresh DLEQ proof of its MAC.
-// An error says why there is none: a first show recorded before migration 0007, or one under a
-// key this issuer no longer holds.
-Result<nlohmann::json> PrivacyBackend::clone_evidence(const storage::Row& seen,
+// The evidence of a clone: the first show as the registry kept it (`seen`) and this one, each with
+// a fresh DLEQ proof of its MAC. An error says why there is none: a first show recorded before
+// migration 0007, or one under a key this issuer no longer holds.
+Result<nlohmann::json> PrivacyBackend::clone_evidence(const store::RecordedShow& seen,
                                                       ByteView show_request, const ShowRequest& req,
                                                       const protocol::ShowRecord& record,
                                                       int64_t now_ms, const crypto::Point& J,
                                                       const crypto::Scalar& serial) {
-  if (seen.is_null(6) || seen.is_null(7)) {
+  if (!seen.show_request || !seen.show_context) {
     return make_error(ErrorCode::kNotFound, "the first show was recorded before migration 0007");
   }
-  protocol::EvidenceShow first{seen.blob(6), {}, {}, seen.i64(8)};
-  auto first_context = nlohmann::json::parse(seen.text(7), nullptr, false);
+  protocol::EvidenceShow first{*seen.show_request, {}, {}, seen.usage_date};
+  auto first_context = nlohmann::json::parse(*seen.show_context, nullptr, false);
   ANONCODE_TRY(first.record, protocol::ShowRecord::from_json(first_context));
   ANONCODE_TRY(ShowRequest first_req, ShowRequest::decode(first.request));
   auto first_proof = issuer_.prove_mac(first_req, rng_);
@@ -309,9 +266,7 @@ Result<protocol::SignedKeySet> PrivacyBackend::latest_keyset() {
   std::optional<protocol::SignedKeySet> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.reset();
-    ANONCODE_TRY(auto row, tx.query_one("SELECT body, signature FROM issuer_keysets "
-                                        "ORDER BY sequence DESC LIMIT 1"));
-    if (row) out = protocol::SignedKeySet{row->text(0), row->blob(1)};
+    ANONCODE_TRY(out, store::latest_keyset(tx));
     return {};
   }));
   if (!out) return make_error(ErrorCode::kNotFound, "no issuer key set was published yet");
@@ -322,9 +277,7 @@ Result<std::vector<protocol::SignedKeySet>> PrivacyBackend::keysets() {
   std::vector<protocol::SignedKeySet> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.clear();
-    ANONCODE_TRY(auto rows,
-                 tx.query("SELECT body, signature FROM issuer_keysets ORDER BY sequence"));
-    for (const auto& r : rows) out.push_back({r.text(0), r.blob(1)});
+    ANONCODE_TRY(out, store::keysets(tx));
     return {};
   }));
   return out;
@@ -369,11 +322,7 @@ Result<protocol::SignedKeySet> PrivacyBackend::publish_keyset(const crypto::Sm2P
     }
     ANONCODE_TRY(protocol::SignedKeySet signed_set, protocol::sign_keyset(next, root));
     auto inserted = db_.transact([&](Tx& tx) -> Status {
-      ANONCODE_CHECK(
-          tx.exec("INSERT INTO issuer_keysets (sequence, body, signature, published_at) "
-                  "VALUES ($1, $2, $3, $4)",
-                  {next.sequence, signed_set.body, signed_set.signature, now_ms}));
-      return {};
+      return store::insert_keyset(tx, next.sequence, signed_set, now_ms);
     });
     if (inserted.ok()) return signed_set;
     if (!storage::is_unique_violation(inserted.error())) return inserted.error();
@@ -386,9 +335,7 @@ Result<std::vector<Violation>> PrivacyBackend::violations() {
   std::vector<Violation> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.clear();
-    ANONCODE_TRY(auto rows, tx.query("SELECT id, kind, user_id, b, accountid, detected_at, "
-                                     "evidence FROM violations ORDER BY detected_at, id"));
-    for (const auto& r : rows) out.push_back(violation_of(r));
+    ANONCODE_TRY(out, store::violations(tx));
     return {};
   }));
   return out;
@@ -398,10 +345,7 @@ Result<Violation> PrivacyBackend::violation(std::string_view id) {
   std::optional<Violation> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     out.reset();
-    ANONCODE_TRY(auto row, tx.query_one("SELECT id, kind, user_id, b, accountid, detected_at, "
-                                        "evidence FROM violations WHERE id = $1",
-                                        {std::string(id)}));
-    if (row) out = violation_of(*row);
+    ANONCODE_TRY(out, store::load_violation(tx, id));
     return {};
   }));
   if (!out) return make_error(ErrorCode::kNotFound, "no violation with that id");

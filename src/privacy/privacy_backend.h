@@ -24,6 +24,10 @@
 
 namespace anoncode::privacy {
 
+namespace store {
+struct RecordedShow;
+}  // namespace store
+
 // A nonce is meant for a show within 60 s; it is accepted for a first show until its retry window
 // ends (DESIGN §3.6 rule 1): the SDK resends a show whose reply (or request) was lost with the
 // same nonce, whenever it is online again.
@@ -99,7 +103,7 @@ class PrivacyBackend {
   Result<std::vector<crypto::IssuerPublicKey>> published_keys();
 
  private:
-  Result<nlohmann::json> clone_evidence(const storage::Row& seen, ByteView show_request,
+  Result<nlohmann::json> clone_evidence(const store::RecordedShow& seen, ByteView show_request,
                                         const crypto::ShowRequest& req,
                                         const protocol::ShowRecord& record, int64_t now_ms,
                                         const crypto::Point& J, const crypto::Scalar& serial);

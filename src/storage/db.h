@@ -35,7 +35,19 @@ struct Row {
   int64_t i64(size_t i) const;
   const std::string& text(size_t i) const;
   const Bytes& blob(size_t i) const;
+  // A column that may be NULL.
+  std::optional<std::string> opt_text(size_t i) const {
+    return is_null(i) ? std::nullopt : std::optional<std::string>(text(i));
+  }
+  std::optional<Bytes> opt_blob(size_t i) const {
+    return is_null(i) ? std::nullopt : std::optional<Bytes>(blob(i));
+  }
 };
+
+// An optional text as a parameter: NULL without one.
+inline Value text_or_null(const std::optional<std::string>& s) {
+  return s ? Value(*s) : Value();
+}
 using Rows = std::vector<Row>;
 
 // Errors a driver returns:
@@ -53,6 +65,12 @@ class Tx {
   // Runs a statement; returns the number of rows changed.
   virtual Result<int64_t> exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   virtual Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  // Runs a statement whose count of changed rows the caller does not need.
+  Status run(std::string_view sql, const std::vector<Value>& params = {}) {
+    auto changed = exec(sql, params);
+    if (!changed.ok()) return changed.error();
+    return {};
+  }
   // Convenience: at most one row.
   Result<std::optional<Row>> query_one(std::string_view sql, const std::vector<Value>& params = {});
 };
