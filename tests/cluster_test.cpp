@@ -19,11 +19,11 @@
 #include <thread>
 
 #include "crypto/credential.h"
+#include "datadir/config.h"
 #include "perf/flows.h"
 #include "protocol/show_context.h"
 #include "sdk/results_json.h"
 #include "server/clock.h"
-#include "datadir/config.h"
 #include "server_process.h"
 #include "storage/db.h"
 #include "storage/test_databases.h"
