@@ -30,6 +30,7 @@
 #include "posfront/posfront_http.h"
 #include "privacy/privacy_backend.h"
 #include "privacy/privacy_http.h"
+#include "privacy/privacy_store.h"
 #include "server/auth.h"
 #include "server/clock.h"
 #include "server/http_server.h"
@@ -275,12 +276,13 @@ int serve(const ServeOptions& o) {
     web::register_console(http);  // the admin console's pages, under /admin/
   }
   // Queue depths for /metrics, read from the database at each scrape.
-  auto count_of = [&database](std::string sql) {
-    return [&database, sql]() -> std::optional<double> {
+  // A count from a service's store as a gauge: none when the database did not answer.
+  auto count_of = [&database](Result<int64_t> (*count)(storage::Tx&)) {
+    return [&database, count]() -> std::optional<double> {
       std::optional<double> n;
       auto st = database.transact([&](storage::Tx& tx) -> Status {
-        ANONCODE_TRY(auto row, tx.query_one(sql));
-        n = row ? static_cast<double>(row->i64(0)) : 0.0;
+        ANONCODE_TRY(int64_t c, count(tx));
+        n = static_cast<double>(c);
         return {};
       });
       return st.ok() ? n : std::nullopt;
@@ -299,7 +301,7 @@ int serve(const ServeOptions& o) {
                  "Wallet requests claimed but not finished (should stay near 0; see OPERATIONS).",
                  platform_count(&platform::CodePlatform::pending_request_count));
   http.add_gauge("anoncode_violations", "Violations recorded (clones and copy risks).",
-                 count_of("SELECT COUNT(*) FROM violations"));
+                 count_of(&privacy::store::count_violations));
   std::vector<std::string> running(s.begin(), s.end());
 
   auto port = http.bind();

@@ -6,13 +6,14 @@
 
 #include "platform/platform_http.h"
 #include "platform/seed_codes.h"
+#include "posfront/posfront_store.h"
+#include "privacy/privacy_store.h"
 #include "server/json_fields.h"
 
 namespace anoncode::console {
 
 using nlohmann::json;
 using server::Request;
-using storage::Row;
 using storage::Tx;
 
 namespace {
@@ -29,10 +30,6 @@ struct ConsoleServices {
 constexpr int64_t kDayMs = 86'400'000;
 constexpr int64_t kSearchTransactions = 1000;
 constexpr int64_t kRefillJobs = 1000;  // pending ones, and done ones, at most
-
-json opt_int(const Row& r, size_t i) {
-  return r.is_null(i) ? json() : json(r.i64(i));
-}
 
 json count_and_amount_json(const platform::CountAndAmount& c) {
   return {{"count", c.count}, {"amount", c.amount}};
@@ -87,24 +84,22 @@ Result<json> day_totals_json(const ConsoleServices& s, int64_t day) {
 
 // Every violation recorded, by kind, and every terminal.
 Status add_violations_and_terminals(Tx& tx, json& out) {
-  ANONCODE_TRY(auto kinds,
-               tx.query("SELECT kind, COUNT(*) FROM violations GROUP BY kind ORDER BY kind"));
+  ANONCODE_TRY(auto kinds, privacy::store::violation_counts(tx));
   json by_kind = json::object();
   int64_t total = 0;
-  for (const auto& r : kinds) {
-    by_kind[r.text(0)] = r.i64(1);
-    total += r.i64(1);
+  for (const auto& [kind, n] : kinds) {
+    by_kind[kind] = n;
+    total += n;
   }
   out["open_violations"] = total;
   out["violations_by_kind"] = std::move(by_kind);
-  ANONCODE_TRY(auto terminals, tx.query("SELECT terminal, merchant, created_at, last_seen_at "
-                                        "FROM terminals ORDER BY terminal"));
+  ANONCODE_TRY(auto terminals, posfront::store::list_terminals(tx));
   json list = json::array();
-  for (const auto& r : terminals) {
-    list.push_back({{"terminal", r.text(0)},
-                    {"merchant", r.text(1)},
-                    {"created_at", r.i64(2)},
-                    {"last_seen_at", opt_int(r, 3)}});
+  for (const auto& t : terminals) {
+    list.push_back({{"terminal", t.terminal},
+                    {"merchant", t.merchant},
+                    {"created_at", t.created_at},
+                    {"last_seen_at", t.last_seen_at ? json(*t.last_seen_at) : json(nullptr)}});
   }
   out["terminals"] = std::move(list);
   return {};
@@ -271,9 +266,8 @@ Result<json> post_trace_identity(const ConsoleServices& s, const Request& req, c
   const int64_t now = s.auth.now();
   bool traced = false;
   ANONCODE_CHECK(s.db.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto v,
-                 tx.query_one("SELECT COUNT(*) FROM violations WHERE user_id = $1", {user_id}));
-    traced = v && v->i64(0) > 0;
+    ANONCODE_TRY(int64_t violations, privacy::store::count_violations_of(tx, user_id));
+    traced = violations > 0;
     if (!traced) return {};
     ANONCODE_CHECK(AuditLog::append(tx, {actor.name, "identity.decrypt", user_id, {}}, now));
     return {};

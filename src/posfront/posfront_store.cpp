@@ -30,4 +30,15 @@ Status touch_terminal(Tx& tx, std::string_view terminal, int64_t last_seen_at) {
                 {std::string(terminal), last_seen_at});
 }
 
+Result<std::vector<TerminalListing>> list_terminals(Tx& tx) {
+  ANONCODE_TRY(auto rows, tx.query("SELECT terminal, merchant, created_at, last_seen_at "
+                                   "FROM terminals ORDER BY terminal"));
+  std::vector<TerminalListing> out;
+  for (const auto& r : rows) {
+    out.push_back({r.text(0), r.text(1), r.i64(2),
+                   r.is_null(3) ? std::nullopt : std::optional<int64_t>(r.i64(3))});
+  }
+  return out;
+}
+
 }  // namespace anoncode::posfront::store

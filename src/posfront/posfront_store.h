@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/db.h"
 
@@ -22,5 +23,13 @@ struct StoredTerminal {
 };
 Result<std::optional<StoredTerminal>> load_terminal(Tx& tx, std::string_view terminal);
 Status touch_terminal(Tx& tx, std::string_view terminal, int64_t last_seen_at);
+// Every terminal, by name (the console's dashboard).
+struct TerminalListing {
+  std::string terminal = {};
+  std::string merchant = {};
+  int64_t created_at = 0;
+  std::optional<int64_t> last_seen_at = {};
+};
+Result<std::vector<TerminalListing>> list_terminals(Tx& tx);
 
 }  // namespace anoncode::posfront::store

@@ -146,6 +146,25 @@ Result<std::vector<Violation>> violations(Tx& tx) {
   return out;
 }
 
+Result<std::vector<std::pair<std::string, int64_t>>> violation_counts(Tx& tx) {
+  ANONCODE_TRY(auto rows,
+               tx.query("SELECT kind, COUNT(*) FROM violations GROUP BY kind ORDER BY kind"));
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& r : rows) out.emplace_back(r.text(0), r.i64(1));
+  return out;
+}
+
+Result<int64_t> count_violations(Tx& tx) {
+  ANONCODE_TRY(auto row, tx.query_one("SELECT COUNT(*) FROM violations"));
+  return row ? row->i64(0) : 0;
+}
+
+Result<int64_t> count_violations_of(Tx& tx, std::string_view user_id) {
+  ANONCODE_TRY(auto row, tx.query_one("SELECT COUNT(*) FROM violations WHERE user_id = $1",
+                                      {std::string(user_id)}));
+  return row ? row->i64(0) : 0;
+}
+
 Result<std::optional<Violation>> load_violation(Tx& tx, std::string_view id) {
   ANONCODE_TRY(auto row, tx.query_one("SELECT " + std::string(kViolationCols) +
                                           " FROM violations WHERE id = $1",

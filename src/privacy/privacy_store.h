@@ -105,6 +105,12 @@ Status insert_clone_violation(Tx& tx, const CloneViolation& v);
 // Every violation, by detected_at, id.
 Result<std::vector<Violation>> violations(Tx& tx);
 Result<std::optional<Violation>> load_violation(Tx& tx, std::string_view id);
+// How many violations of each kind were recorded, by kind (the console's dashboard).
+Result<std::vector<std::pair<std::string, int64_t>>> violation_counts(Tx& tx);
+// How many violations were recorded (the anoncode_violations gauge), and how many name `user_id`
+// (the console reveals only a traced user's identity, in the caller's transaction).
+Result<int64_t> count_violations(Tx& tx);
+Result<int64_t> count_violations_of(Tx& tx, std::string_view user_id);
 
 // --- published issuer key sets (issuer_keysets) ---
 
