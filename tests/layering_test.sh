@@ -37,8 +37,8 @@ expect "the SDK cannot include the privacy backend" src/sdk/wallet.cpp privacy/p
 expect "the SDK cannot include the HTTP server" src/sdk/wallet.cpp server/http_server.h refused
 expect "the SDK cannot include the code platform" src/sdk/wallet.cpp platform/platform.h refused
 # Crypto knows no database and no network.
-expect "crypto cannot include storage" src/crypto/credential.cpp storage/db.h refused
-expect "crypto cannot include net" src/crypto/credential.cpp net/tls.h refused
+expect "crypto cannot include storage" src/crypto/credential_issuer.cpp storage/db.h refused
+expect "crypto cannot include net" src/crypto/credential_issuer.cpp net/tls.h refused
 # The protocol library is storage-free.
 expect "protocol cannot include storage" src/protocol/show_context.cpp storage/db.h refused
 # A service sees what it declares: the platform uses the privacy backend, the privacy backend

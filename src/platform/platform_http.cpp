@@ -27,6 +27,9 @@ Result<WalletAuth> read_auth(const json& body, bool signature_required) {
   if (signature_required) {
     ANONCODE_TRY(a.wallet_signature,
                  server::required_bytes(body, "wallet_signature", crypto::kSm2SignatureSize));
+  } else if (auto it = body.find("wallet_signature");
+             it != body.end() && it->is_string() && it->get_ref<const std::string&>().empty()) {
+    // "" is the empty value, as absent and null are (docs/API.md): the same request.
   } else {
     ANONCODE_TRY(auto signature,
                  server::optional_bytes(body, "wallet_signature", crypto::kSm2SignatureSize));

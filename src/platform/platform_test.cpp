@@ -582,6 +582,15 @@ TEST_P(PlatformTest, TheJsonContractCarriesTheResponseAlsoInErrors) {
         RechargeResult{}, *from_base64url(reply.body()["response"].get<std::string>())};
     renew(quin, p, as_outcome);
   }
+  // On a first recharge, a wallet_signature that is "" or null is the same as none (docs/API.md):
+  // the identical request, answered with the stored outcome, byte for byte.
+  for (const nlohmann::json& empty : {nlohmann::json(""), nlohmann::json(nullptr)}) {
+    nlohmann::json same = body;
+    same["wallet_signature"] = empty;
+    auto again = post_recharge(*platform_, same, now_);
+    EXPECT_EQ(again.http_status(), 200) << again.body().dump();
+    EXPECT_EQ(again.body(), reply.body());
+  }
 
   // Missing and mistyped fields.
   nlohmann::json bad = body;

@@ -56,18 +56,20 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
   if (r.previous_wallet == r.auth.wallet) {
     return refuse(make_error(ErrorCode::kInvalidArgument, "a recharge opens a new wallet"));
   }
-  // A first recharge has no wallet to sign for it. A signature there would be checked by nobody
-  // yet enter the ledger's digest: a copy of the rider's request with other bytes in it would be
-  // executed first and the rider's own request refused as a conflict, without the next
-  // credential (found by the clean-room client, tests/independent_client/FINDINGS.md item 2).
-  if (r.previous_wallet.empty() && !r.auth.wallet_signature.empty()) {
-    return refuse(
-        make_error(ErrorCode::kInvalidArgument, "a first recharge carries no wallet_signature"));
-  }
 
   // 2. The identical request again: its recorded outcome.
   const LedgerKey k = recharge_key(r);
   if (auto stored = answered<RechargeResult>(k)) return std::move(*stored);
+
+  // A first recharge has no wallet to sign for it. A signature there would be checked by nobody
+  // yet enter the ledger's digest: a copy of the rider's request with other bytes in it would be
+  // executed first and the rider's own request refused as a conflict, without the next
+  // credential (found by the clean-room client, tests/independent_client/FINDINGS.md item 2).
+  // Checked after the ledger, so a request recorded before this rule still gets its answer.
+  if (r.previous_wallet.empty() && !r.auth.wallet_signature.empty()) {
+    return refuse(
+        make_error(ErrorCode::kInvalidArgument, "a first recharge carries no wallet_signature"));
+  }
 
   // 3. B1's signature (a later recharge).
   std::optional<WalletRecord> prev;

@@ -28,8 +28,9 @@ using Transport =
     std::function<Result<nlohmann::json>(const std::string& path, const nlohmann::json& body)>;
 
 // HTTPS transport to a server such as "https://127.0.0.1:8443", its certificate verified against
-// its trust (net::make_client; plain "http://" to loopback only). One connection per call: a
-// terminal syncs and uploads now and then. `invalid_argument` for a bad URL.
+// its trust (net::make_client; plain "http://" to loopback only), through one protocol::ApiClient
+// whose connection is kept alive between calls and reopened when the server closed it.
+// `invalid_argument` for a bad URL.
 Result<Transport> http_transport(const net::Endpoint& server);
 
 struct QueuedRide {
