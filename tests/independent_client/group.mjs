@@ -3,22 +3,13 @@
 
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { randomBytes } from 'node:crypto';
-import { sm3 } from './sm3.mjs';
+import { concat, sm3 } from './sm3.mjs';
 import { Sm2Point, SM2, intBE, be32 } from './sm2.mjs';
 
 export const enc = new TextEncoder();
 export const utf8 = (s) => enc.encode(s);
 
-export function concat(...parts) {
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concat };
 export const u8 = (v) => new Uint8Array([v & 0xff]);
 export const u32 = (v) => new Uint8Array([(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff]);
 export function u64(v) {

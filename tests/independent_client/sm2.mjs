@@ -4,7 +4,7 @@
 
 import { weierstrass } from '@noble/curves/abstract/weierstrass.js';
 import { randomBytes } from 'node:crypto';
-import { sm3 } from './sm3.mjs';
+import { concat, sm3 } from './sm3.mjs';
 
 export const SM2 = {
   p: 0xfffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffffn,
@@ -48,16 +48,6 @@ function invMod(a, m) {
   if (r0 !== 1n) throw new Error('not invertible');
   return mod(s0, m);
 }
-const cat = (...parts) => {
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 
 /** Public key bytes (33 compressed or 65 uncompressed SEC1) -> point (validated on the curve). */
 export function publicKeyFromBytes(bytes) {
@@ -72,7 +62,7 @@ export function zA(pub, id = DEFAULT_ID) {
   const entl = id.length * 8;
   const { x, y } = pub.toAffine();
   return sm3(
-    cat(
+    concat(
       new Uint8Array([(entl >> 8) & 0xff, entl & 0xff]),
       id,
       be32(SM2.a),
@@ -103,7 +93,7 @@ export function generateKeyPair() {
 
 /** SM2 signature r‖s (64 bytes, big-endian) over message m, e = SM3(Z_A ‖ m). */
 export function sign(d, pub, m, id = DEFAULT_ID) {
-  const e = intBE(sm3(cat(zA(pub, id), m)));
+  const e = intBE(sm3(concat(zA(pub, id), m)));
   const n = SM2.n;
   for (;;) {
     const k = randomScalarN();
@@ -112,7 +102,7 @@ export function sign(d, pub, m, id = DEFAULT_ID) {
     if (r === 0n || r + k === n) continue;
     const s = mod(invMod(1n + d, n) * (k - r * d), n);
     if (s === 0n) continue;
-    return cat(be32(r), be32(s));
+    return concat(be32(r), be32(s));
   }
 }
 
@@ -123,7 +113,7 @@ export function verify(pub, m, sig, id = DEFAULT_ID) {
   const r = intBE(sig.subarray(0, 32));
   const s = intBE(sig.subarray(32));
   if (r < 1n || r >= n || s < 1n || s >= n) return false;
-  const e = intBE(sm3(cat(zA(pub, id), m)));
+  const e = intBE(sm3(concat(zA(pub, id), m)));
   const t = mod(r + s, n);
   if (t === 0n) return false;
   const X = Sm2Point.BASE.multiply(s).add(pub.multiply(t));

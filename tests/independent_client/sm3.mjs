@@ -77,7 +77,8 @@ export function hmacSm3(key, msg) {
   return sm3(concat(opad, inner));
 }
 
-function concat(...parts) {
+// Byte strings joined (shared by sm2.mjs and group.mjs).
+export function concat(...parts) {
   const n = parts.reduce((a, p) => a + p.length, 0);
   const out = new Uint8Array(n);
   let o = 0;
