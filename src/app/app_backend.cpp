@@ -7,7 +7,6 @@
 #include <algorithm>
 
 #include "app/app_store.h"
-#include "app/terminal_keys.h"
 #include "common/counters.h"
 #include "crypto/sm3.h"
 #include "server/auth.h"
@@ -66,11 +65,6 @@ Status check_phone(std::string_view phone) {
 }
 Status check_card_no(std::string_view card) {
   return check_field("card_no", card, 32, is_alnum, "letters or digits");
-}
-Status check_terminal_field(std::string_view field, std::string_view v) {
-  return check_field(
-      field, v, 32, [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; },
-      "of A-Z a-z 0-9 - _ .");
 }
 
 Bytes pii_aad(std::string_view user_id) {
@@ -522,27 +516,6 @@ Result<std::vector<RestoreLock>> AppBackend::restore_locks(int64_t now_ms) {
       out.push_back(RestoreLock{r.kind, to_hex(ByteView(r.subject).first(kLockHashBytes)),
                                 r.failures, r.locked_until});
     }
-    return {};
-  }));
-  return out;
-}
-
-// --- terminals ---
-
-Result<NewTerminal> AppBackend::add_terminal(std::string_view terminal, std::string_view merchant,
-                                             int64_t now_ms, const AlsoInTx& also) {
-  ANONCODE_CHECK(check_terminal_field("terminal", terminal));
-  ANONCODE_CHECK(check_terminal_field("merchant", merchant));
-  NewTerminal out{std::string(terminal), std::string(merchant), SecretBytes(kTerminalKeyBytes)};
-  rng_.fill(out.key.expose_secret_mut());
-  ANONCODE_TRY(Bytes sealed, seal_terminal_key(aead_, terminal, out.key));
-  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    auto inserted = store::insert_terminal(tx, out.terminal, out.merchant, sealed, now_ms);
-    if (!inserted.ok() && storage::is_unique_violation(inserted.error())) {
-      return make_error(ErrorCode::kConflict, "this terminal is already registered");
-    }
-    if (!inserted.ok()) return inserted.error();
-    if (also) ANONCODE_CHECK(also(tx));
     return {};
   }));
   return out;

@@ -1,6 +1,6 @@
 // The app backend (APP 后端, seed 000 §1, DESIGN §1–§2): the app's riders and their personal
-// data, the whitelist of who sees the anonymous code, opening records, wallet backups, the POS
-// terminals an administrator registers, and the identity look-up a refund needs.
+// data, the whitelist of who sees the anonymous code, opening records, wallet backups, and the
+// identity look-up a refund needs. (The POS terminals are the POS front's: posfront.h.)
 //
 // Personal data (name, ID number, phone, ordinary card number) is kept only sealed with Sm4Aead
 // under the configured personal-data key (`pii_key`), bound to its user id; the ID number is
@@ -39,12 +39,6 @@ struct Whitelist {
   std::vector<std::string> users;  // sorted
 };
 
-struct NewTerminal {
-  std::string terminal;
-  std::string merchant;
-  SecretBytes key;  // 32 bytes, returned once
-};
-
 // A phone or client address whose restore attempts are refused for now (DESIGN §3.6 rule 6), as
 // GET /admin/v1/restore-locks lists it. Neither the phone nor the address is kept in clear.
 struct RestoreLock {
@@ -54,9 +48,7 @@ struct RestoreLock {
   int64_t locked_until = 0;  // Unix ms
 };
 
-// Runs inside an operation's transaction and commits with it (the caller's audit entry); its
-// failure rolls the operation back.
-using AlsoInTx = std::function<Status(storage::Tx&)>;
+using storage::AlsoInTx;
 
 class AppBackend {
  public:
@@ -130,12 +122,6 @@ class AppBackend {
                          int64_t* retry_at_ms = nullptr);
   // The phones and addresses locked at `now_ms`, the latest lock first (at most 1000).
   Result<std::vector<RestoreLock>> restore_locks(int64_t now_ms);
-
-  // --- terminals (POS 机, registered by an administrator) ---
-  // A new terminal of `merchant` with a fresh 32-byte MAC key, stored sealed under pii_key
-  // (terminal_keys.h); `conflict` if the terminal exists.
-  Result<NewTerminal> add_terminal(std::string_view terminal, std::string_view merchant,
-                                   int64_t now_ms, const AlsoInTx& also = {});
 
   privacy::PrivacyBackend& privacy() { return privacy_; }
 

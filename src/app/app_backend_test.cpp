@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "app/app_http.h"
-#include "app/terminal_keys.h"
 #include "common/counters.h"
 #include "console/admin_accounts.h"
 #include "console/audit_log.h"
@@ -640,34 +639,6 @@ TEST_P(AppBackendTest, UsersAndTerminalsAreRegisteredOnce) {
   EXPECT_EQ(code(bad), "invalid_argument");
   auto missing = admin_post("/admin/v1/users", {{"user_id", "dave"}});
   EXPECT_EQ(code(missing), "invalid_argument");
-
-  auto t = admin_post("/admin/v1/terminals", {{"terminal", "T001"}, {"merchant", "BIZ01"}});
-  ASSERT_EQ(t.status, 200) << t.body;
-  EXPECT_EQ(t.body["terminal"], "T001");
-  EXPECT_EQ(t.body["merchant"], "BIZ01");
-  auto key = from_base64url(t.body.value("terminal_key", ""));
-  ASSERT_TRUE(key.ok());
-  EXPECT_EQ(key->size(), 32u);
-  auto again = admin_post("/admin/v1/terminals", {{"terminal", "T001"}, {"merchant", "BIZ02"}});
-  EXPECT_EQ(again.status, 409);
-
-  // The key is kept sealed under the personal-data key, bound to its terminal.
-  std::optional<storage::Row> row;
-  ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
-                   ANONCODE_TRY(row, tx.query_one("SELECT merchant, key_sealed FROM terminals "
-                                                  "WHERE terminal = $1",
-                                                  {std::string("T001")}));
-                   return {};
-                 })
-                  .ok());
-  ASSERT_TRUE(row.has_value());
-  EXPECT_EQ(row->text(0), "BIZ01");
-  auto aead = crypto::Sm4Aead::create(pii_key_);
-  ASSERT_TRUE(aead.ok());
-  auto opened = open_terminal_key(*aead, "T001", row->blob(1));
-  ASSERT_TRUE(opened.ok());
-  EXPECT_EQ(Bytes(opened->expose_secret().begin(), opened->expose_secret().end()), *key);
-  EXPECT_FALSE(open_terminal_key(*aead, "T002", row->blob(1)).ok());
 }
 
 TEST_P(AppBackendTest, PrivacyEndpointsAndAViolationInTheAdminList) {

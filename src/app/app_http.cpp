@@ -11,6 +11,7 @@
 namespace anoncode::app {
 
 using console::Actor;
+using console::audited;
 using console::Permission;
 using nlohmann::json;
 using server::Request;
@@ -48,17 +49,6 @@ Result<std::string> app_user_of(AppBackend& app, const Request& req) {
   auto token = server::bearer_token(req);
   if (!token) return make_error(ErrorCode::kUnauthorized, "missing or wrong app token");
   return app.authenticate(*token);
-}
-
-// The audit entry of an admin change, appended in the change's transaction.
-AlsoInTx audited(const Actor& actor, std::string action, std::string target, json details,
-                 int64_t at) {
-  return [record = console::AuditRecord{actor.name, std::move(action), std::move(target),
-                                        std::move(details)},
-          at](storage::Tx& tx) -> Status {
-    ANONCODE_CHECK(console::AuditLog::append(tx, record, at));
-    return {};
-  };
 }
 
 // A restore or its confirmation: the request's {"phone","key_proof"} handed to `attempt` (an
@@ -205,20 +195,6 @@ Result<json> post_whitelist_all(const AppAdminService& s, const Request& req, co
   return whitelist_json(wl);
 }
 
-Result<json> post_terminals(const AppAdminService& s, const Request& req, const Actor& actor) {
-  ANONCODE_TRY(json body, req.json_body());
-  ANONCODE_TRY(std::string terminal, server::required_string(body, "terminal", 32));
-  ANONCODE_TRY(std::string merchant, server::required_string(body, "merchant", 32));
-  const int64_t at = s.now();
-  // Never the terminal key.
-  ANONCODE_TRY(NewTerminal t, s.app.add_terminal(terminal, merchant, at,
-                                                 audited(actor, "terminal.add", terminal,
-                                                         {{"merchant", merchant}}, at)));
-  return json{{"terminal", t.terminal},
-              {"merchant", t.merchant},
-              {"terminal_key", to_base64url(t.key.expose_secret())}};
-}
-
 // DESIGN §3.6 rule 6: the phones and client addresses locked out of restore, by hash prefix.
 Result<json> get_restore_locks(const AppAdminService& s, const Request&, const Actor&) {
   const int64_t at = s.now();
@@ -284,7 +260,6 @@ void register_admin_routes(server::HttpServer& http, AppBackend& app, console::A
   admin("POST", "/admin/v1/whitelist/add", Permission::kManageWhitelist, post_whitelist_add);
   admin("POST", "/admin/v1/whitelist/remove", Permission::kManageWhitelist, post_whitelist_remove);
   admin("POST", "/admin/v1/whitelist/all", Permission::kManageWhitelist, post_whitelist_all);
-  admin("POST", "/admin/v1/terminals", Permission::kManageTerminals, post_terminals);
   admin("GET", "/admin/v1/restore-locks", Permission::kView, get_restore_locks);
   admin("GET", "/admin/v1/violations", Permission::kView, get_violations);
   admin("GET", "/admin/v1/violations/evidence", Permission::kViewTrace, get_violation_evidence);

@@ -1,5 +1,5 @@
 // The app backend's HTTP routes (docs/API.md "App backend /app/v1" and the user, whitelist,
-// terminal and violation parts of "Admin /admin/v1"), one function per route in app_http.cpp.
+// restore-lock and violation parts of "Admin /admin/v1"), one function per route in app_http.cpp.
 #pragma once
 
 #include "app/app_backend.h"
@@ -14,7 +14,7 @@ namespace anoncode::app {
 void register_app_routes(server::HttpServer& http, AppBackend& app,
                          server::NowMs now = server::system_now_ms);
 
-// /admin/v1/users, /admin/v1/whitelist*, /admin/v1/terminals, /admin/v1/violations,
+// /admin/v1/users, /admin/v1/whitelist*, /admin/v1/violations,
 // /admin/v1/violations/evidence (trace permission, audited), /admin/v1/restore-locks, behind
 // the console's authorization (console/admin_auth.h: the admin token or a session whose role
 // may); every change is audited in its own transaction.

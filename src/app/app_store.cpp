@@ -190,12 +190,4 @@ Result<std::vector<LockRow>> locks(Tx& tx, int64_t now_ms) {
   return out;
 }
 
-Status insert_terminal(Tx& tx, std::string_view terminal, std::string_view merchant,
-                       const Bytes& key_sealed, int64_t created_at) {
-  return tx.run(
-      "INSERT INTO terminals (terminal, merchant, key_sealed, created_at) "
-      "VALUES ($1, $2, $3, $4)",
-      {std::string(terminal), std::string(merchant), key_sealed, created_at});
-}
-
 }  // namespace anoncode::app::store

@@ -1,7 +1,7 @@
 // The app backend's SQL: one named function per query, each run inside the caller's transaction
 // (storage::Db::transact), so the backend holds no SQL and each of its tables (app_users,
-// settings, whitelist, anonymous_code_user_relationship, wallet_backups, restore_limits, and
-// the terminals it registers) has one owner here (see platform/platform_store.h).
+// settings, whitelist, anonymous_code_user_relationship, wallet_backups, restore_limits) has one
+// owner here (see platform/platform_store.h).
 #pragma once
 
 #include <optional>
@@ -103,11 +103,5 @@ struct LockRow {
 };
 // The locks in force at `now_ms`, the latest first, at most 1000.
 Result<std::vector<LockRow>> locks(Tx& tx, int64_t now_ms);
-
-// --- terminals ---
-
-// A unique violation (the terminal is registered) is returned as such.
-Status insert_terminal(Tx& tx, std::string_view terminal, std::string_view merchant,
-                       const Bytes& key_sealed, int64_t created_at);
 
 }  // namespace anoncode::app::store

@@ -77,7 +77,7 @@ int sync() {
   auto link = transport();
   if (!link) return print_error(link.error());
   if (auto st = t->sync(*link, *now); !st) return print_error(st.error());
-  return print_ok(pos::keys_to_json(t->store().keys));
+  return print_ok(protocol::keys_to_json(t->store().keys));
 }
 
 int scan() {

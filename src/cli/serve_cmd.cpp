@@ -273,6 +273,7 @@ int serve(const ServeOptions& o) {
   if (s.count("posfront")) posfront::register_posfront_routes(http, pos_front);
   if (s.count("admin")) {
     console::register_console_api_routes(http, admin_auth, database, **app, code_platform, privacy);
+    posfront::register_posfront_admin_routes(http, pos_front, admin_auth);
     web::register_console(http);  // the admin console's pages, under /admin/
   }
   // Queue depths for /metrics, read from the database at each scrape.

@@ -162,4 +162,14 @@ void admin_route(server::HttpServer& http, AdminAuth& auth, std::string_view met
              });
 }
 
+storage::AlsoInTx audited(const Actor& actor, std::string action, std::string target,
+                          nlohmann::json details, int64_t at) {
+  return
+      [record = AuditRecord{actor.name, std::move(action), std::move(target), std::move(details)},
+       at](storage::Tx& tx) -> Status {
+        ANONCODE_CHECK(AuditLog::append(tx, record, at));
+        return {};
+      };
+}
+
 }  // namespace anoncode::console

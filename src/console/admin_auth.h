@@ -94,6 +94,11 @@ class AdminAuth {
   server::NowMs now_;
 };
 
+// The audit entry of an admin change by `actor`, appended in the change's transaction (the
+// services' operations take it as their storage::AlsoInTx).
+storage::AlsoInTx audited(const Actor& actor, std::string action, std::string target,
+                          nlohmann::json details, int64_t at);
+
 using AdminHandler =
     std::function<Result<nlohmann::json>(const server::Request&, const Actor& actor)>;
 

@@ -16,6 +16,7 @@
 #include "crypto/sm3.h"
 #include "crypto/test_util.h"
 #include "platform/platform.h"
+#include "posfront/posfront_http.h"
 #include "server/auth.h"
 #include "server/log.h"
 #include "storage/test_databases.h"
@@ -86,6 +87,9 @@ class ConsoleTest : public ::testing::TestWithParam<std::string> {
     register_console_routes(*server_, *auth_);
     app::register_admin_routes(*server_, *app_, *auth_, now);
     register_console_api_routes(*server_, *auth_, *db_, *app_, *platform_, *privacy_);
+    pos_front_ =
+        std::make_unique<posfront::PosFront>(*db_, *platform_, *crypto::Sm4Aead::create(pii_key));
+    posfront::register_posfront_admin_routes(*server_, *pos_front_, *auth_, now);
     ASSERT_TRUE(server_->start().ok());
     client_ = std::make_unique<httplib::Client>(server_->url());
   }
@@ -220,6 +224,7 @@ class ConsoleTest : public ::testing::TestWithParam<std::string> {
   platform::MemoryIdentityDirectory directory_;
   std::optional<crypto::Sm2PrivateKey> platform_key_;
   std::unique_ptr<platform::CodePlatform> platform_;
+  std::unique_ptr<posfront::PosFront> pos_front_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<AdminAccounts> accounts_;
   std::unique_ptr<AdminAuth> auth_;

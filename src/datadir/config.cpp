@@ -16,8 +16,8 @@
 #include "crypto/credential.h"
 #include "crypto/group.h"
 #include "crypto/sm2.h"
-#include "crypto/sm3.h"
 #include "net/tls.h"
+#include "protocol/qr_payload.h"
 #include "server/auth.h"
 
 namespace anoncode::datadir {
@@ -199,11 +199,6 @@ bool is_nonempty_or_not_dir(const fs::path& dir) {
 
 }  // namespace
 
-std::string platform_kid_hex(const Bytes& public_key) {
-  auto d = crypto::sm3(ByteView(public_key));
-  return to_hex(ByteView(d.data(), 8));
-}
-
 Result<std::pair<std::string, int>> parse_listen(std::string_view listen) {
   auto bad = [&] {
     return make_error(ErrorCode::kInvalidArgument,
@@ -264,7 +259,7 @@ Result<InitResult> init_data_dir(const InitOptions& options) {
   out.issuer_kid = to_hex(issuer.kid());
   auto platform = crypto::Sm2PrivateKey::generate();
   if (!platform) return fail(platform.error());
-  out.platform_kid = platform_kid_hex(platform->public_key().to_bytes());
+  out.platform_kid = to_hex(protocol::platform_key_id(platform->public_key()));
   SecretBytes pii(32);
   randombytes_buf(pii.expose_secret_mut().data(), pii.size());
   auto root = crypto::Sm2PrivateKey::generate();

@@ -95,7 +95,7 @@ struct InitResult {
   Config config;
   SecretBytes admin_token;
   std::string issuer_kid;    // hex
-  std::string platform_kid;  // hex: first 8 bytes of SM3(platform public key, 65 bytes)
+  std::string platform_kid;  // hex of protocol::platform_key_id
   std::string trust_root;    // base64url of the root public key, for clients (DESIGN §3.6 rule 4)
   std::string tls_ca_file;   // DIR/tls_ca.pem: what clients verify the server with (`--ca`)
   std::string tls_ca_fingerprint;  // its SHA-256, hex, to compare out of band
@@ -130,8 +130,5 @@ struct TlsFiles {
 Result<TlsFiles> ensure_tls_files(const std::filesystem::path& data_dir,
                                   const std::vector<std::string>& hostnames, bool renew = false,
                                   int64_t now_seconds = 0);
-
-// The platform key id: first 8 bytes of SM3(public key, 65 bytes uncompressed), hex.
-std::string platform_kid_hex(const Bytes& public_key);
 
 }  // namespace anoncode::datadir

@@ -10,6 +10,7 @@
 
 #include "crypto/credential.h"
 #include "crypto/sm2.h"
+#include "protocol/qr_payload.h"
 
 namespace anoncode::datadir {
 namespace {
@@ -91,7 +92,7 @@ TEST_F(ConfigTest, LoadReadsBackWhatInitWrote) {
   EXPECT_EQ(issuer->public_key().group().name(), "sm2");
   auto platform = crypto::Sm2PrivateKey::from_pem(s->platform_key_pem);
   ASSERT_TRUE(platform.ok());
-  EXPECT_EQ(platform_kid_hex(platform->public_key().to_bytes()), r->platform_kid);
+  EXPECT_EQ(to_hex(protocol::platform_key_id(platform->public_key())), r->platform_kid);
   EXPECT_FALSE(s->service_token.equals(s->admin_token));
 }
 

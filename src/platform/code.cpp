@@ -2,7 +2,7 @@
 #include "platform/platform.h"
 #include "platform/platform_internal.h"
 #include "platform/platform_store.h"
-#include "pos/qr_payload.h"
+#include "protocol/qr_payload.h"
 
 namespace anoncode::platform {
 
@@ -24,8 +24,8 @@ WalletOutcome<CodeResult> CodePlatform::request_code(const WalletAuth& auth, int
           if (taken) continue;
           ANONCODE_CHECK(
               store::insert_code_request(tx, sequence, cur.b, cur.accountid, now_ms, expires_at));
-          ANONCODE_TRY(auto payload, pos::sign_qr_payload(signing_key_, sequence, cur.accountid,
-                                                          now_ms, expires_at));
+          ANONCODE_TRY(auto payload, protocol::sign_qr_payload(signing_key_, sequence,
+                                                               cur.accountid, now_ms, expires_at));
           return CodeResult{payload.encode(), sequence, cur.accountid, expires_at};
         }
         return make_error(ErrorCode::kInternal, "cannot find a free sequence");

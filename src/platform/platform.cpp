@@ -9,6 +9,7 @@
 #include "platform/platform_internal.h"
 #include "platform/platform_store.h"
 #include "platform/request_ledger.h"
+#include "privacy/privacy_store.h"
 #include "protocol/errors.h"
 
 namespace anoncode::platform {
@@ -197,7 +198,7 @@ CodePlatform::CodePlatform(storage::Db& db, privacy::PrivacyBackend& privacy,
     : db_(db),
       privacy_(privacy),
       signing_key_(std::move(signing_key)),
-      signing_kid_(pos::platform_key_id(signing_key_.public_key())),
+      signing_kid_(protocol::platform_key_id(signing_key_.public_key())),
       channels_(std::move(channels)),
       identities_(identities),
       pii_(std::move(pii)),
@@ -308,7 +309,7 @@ Result<privacy::ShowOutcome> CodePlatform::show(const WalletAuth& auth,
 void CodePlatform::lock_cloned(const std::string& ctx_b, const std::vector<std::string>& wallets,
                                int64_t /*now_ms*/) {
   (void)db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(auto user_id, store::clone_user(tx, ctx_b));
+    ANONCODE_TRY(auto user_id, privacy::store::clone_user(tx, ctx_b));
     for (const auto& b : wallets) {
       if (b.empty()) continue;
       ANONCODE_CHECK(store::lock_wallet(tx, b, user_id));
@@ -327,8 +328,8 @@ Status CodePlatform::publish_signing_key(int64_t valid_from, int64_t valid_until
   });
 }
 
-Result<std::vector<pos::PlatformPublicKey>> CodePlatform::keys() {
-  std::vector<pos::PlatformPublicKey> out;
+Result<std::vector<protocol::PlatformPublicKey>> CodePlatform::keys() {
+  std::vector<protocol::PlatformPublicKey> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     ANONCODE_TRY(out, store::platform_keys(tx));
     return {};

@@ -31,8 +31,8 @@
 #include "platform/payment_channel.h"
 #include "platform/request_ledger.h"
 #include "platform/seed_codes.h"
-#include "pos/platform_keys.h"
 #include "privacy/privacy_backend.h"
+#include "protocol/platform_keys.h"
 #include "storage/db.h"
 
 namespace anoncode::platform {
@@ -229,7 +229,7 @@ class CodePlatform {
   // existing row for the key is updated). Run once at start-up, before codes are requested.
   Status publish_signing_key(int64_t valid_from, int64_t valid_until);
   // Every published key, for POS terminals (GET /platform/v1/keys, POST /posfront/v1/sync).
-  Result<std::vector<pos::PlatformPublicKey>> keys();
+  Result<std::vector<protocol::PlatformPublicKey>> keys();
 
   // seed 000 §2.3 recharge (§2.8 strong mode)
   WalletOutcome<RechargeResult> recharge(const RechargeRequest& r, int64_t now_ms);
@@ -315,7 +315,7 @@ class CodePlatform {
   storage::Db& db_;
   privacy::PrivacyBackend& privacy_;
   crypto::Sm2PrivateKey signing_key_;
-  pos::PlatformKeyId signing_kid_;
+  protocol::PlatformKeyId signing_kid_;
   PaymentChannels channels_;
   IdentityDirectory& identities_;
   crypto::Sm4Aead pii_;

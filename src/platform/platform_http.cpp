@@ -226,7 +226,7 @@ JsonReply post_close(CodePlatform& p, const json& body, int64_t now_ms) {
 
 Result<json> get_keys(CodePlatform& p) {
   ANONCODE_TRY(auto keys, p.keys());
-  return pos::keys_to_json(keys);
+  return protocol::keys_to_json(keys);
 }
 
 void register_platform_routes(server::HttpServer& http, CodePlatform& p, server::NowMs now) {

@@ -361,26 +361,6 @@ Status insert_rejected_ride(Tx& tx, const RejectedRideRow& r) {
                r.reason}));
 }
 
-// --- violations ---
-
-Result<std::optional<std::string>> clone_user(Tx& tx, std::string_view b) {
-  ANONCODE_TRY(auto user, tx.query_one("SELECT user_id FROM violations WHERE kind = 'clone' "
-                                       "AND b = $1 AND user_id IS NOT NULL "
-                                       "ORDER BY detected_at DESC, id DESC LIMIT 1",
-                                       {std::string(b)}));
-  if (!user) return std::optional<std::string>();
-  return std::optional<std::string>(user->text(0));
-}
-
-Status insert_copy_violation(Tx& tx, std::string_view id, std::string_view b,
-                             std::string_view accountid, int64_t detected_at,
-                             std::string_view detail) {
-  return ran(tx.exec(
-      "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail) "
-      "VALUES ($1, 'copy', NULL, NULL, $2, $3, $4, $5)",
-      {std::string(id), std::string(b), std::string(accountid), detected_at, std::string(detail)}));
-}
-
 // --- refunds ---
 
 Status insert_refund(Tx& tx, const RefundRow& r) {
@@ -554,7 +534,7 @@ Result<int64_t> count_pending_refills(Tx& tx) {
 
 // --- the platform's QR-signing keys ---
 
-Status upsert_platform_key(Tx& tx, const pos::PlatformKeyId& kid, const Bytes& public_key,
+Status upsert_platform_key(Tx& tx, const protocol::PlatformKeyId& kid, const Bytes& public_key,
                            int64_t valid_from, int64_t valid_until) {
   return ran(
       tx.exec("INSERT INTO platform_keys (kid, public_key, valid_from, valid_until) "
@@ -563,12 +543,12 @@ Status upsert_platform_key(Tx& tx, const pos::PlatformKeyId& kid, const Bytes& p
               {Bytes(kid.begin(), kid.end()), public_key, valid_from, valid_until}));
 }
 
-Result<std::vector<pos::PlatformPublicKey>> platform_keys(Tx& tx) {
+Result<std::vector<protocol::PlatformPublicKey>> platform_keys(Tx& tx) {
   ANONCODE_TRY(auto rows, tx.query("SELECT kid, public_key, valid_from, valid_until "
                                    "FROM platform_keys ORDER BY valid_from, kid"));
-  std::vector<pos::PlatformPublicKey> out;
+  std::vector<protocol::PlatformPublicKey> out;
   for (const auto& r : rows) {
-    pos::PlatformPublicKey k;
+    protocol::PlatformPublicKey k;
     if (r.blob(0).size() != k.kid.size()) return make_error(ErrorCode::kInternal, "kid size");
     std::copy(r.blob(0).begin(), r.blob(0).end(), k.kid.begin());
     k.public_key = r.blob(1);

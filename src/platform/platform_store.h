@@ -11,7 +11,7 @@
 
 #include "platform/platform.h"
 #include "platform/seed_codes.h"
-#include "pos/platform_keys.h"
+#include "protocol/platform_keys.h"
 #include "storage/db.h"
 
 namespace anoncode::platform::store {
@@ -130,15 +130,6 @@ struct RejectedRideRow {
 };
 Status insert_rejected_ride(Tx& tx, const RejectedRideRow& r);
 
-// --- violations ---
-
-// The user id of the latest clone violation traced to a user on wallet B.
-Result<std::optional<std::string>> clone_user(Tx& tx, std::string_view b);
-// 复制风险: a code used more than once.
-Status insert_copy_violation(Tx& tx, std::string_view id, std::string_view b,
-                             std::string_view accountid, int64_t detected_at,
-                             std::string_view detail);
-
 // --- refunds (refunds) ---
 
 struct RefundRow {
@@ -202,9 +193,9 @@ Result<int64_t> count_pending_refills(Tx& tx);
 // --- the platform's QR-signing keys (platform_keys) ---
 
 // Inserts the key, or updates the validity of a key already there.
-Status upsert_platform_key(Tx& tx, const pos::PlatformKeyId& kid, const Bytes& public_key,
+Status upsert_platform_key(Tx& tx, const protocol::PlatformKeyId& kid, const Bytes& public_key,
                            int64_t valid_from, int64_t valid_until);
 // Every key, by valid_from, kid.
-Result<std::vector<pos::PlatformPublicKey>> platform_keys(Tx& tx);
+Result<std::vector<protocol::PlatformPublicKey>> platform_keys(Tx& tx);
 
 }  // namespace anoncode::platform::store

@@ -11,7 +11,7 @@
 
 #include "platform/platform_http.h"
 #include "platform/platform_test_util.h"
-#include "pos/qr_payload.h"
+#include "protocol/qr_payload.h"
 
 namespace anoncode::platform {
 namespace {
@@ -43,7 +43,7 @@ TEST_P(PlatformTest, FirstRechargeOpensAWalletAndANormalRechargeCarriesItForward
   ASSERT_TRUE(first.ok()) << first.result.error().message;
   ASSERT_TRUE(first.response.has_value());
   EXPECT_EQ(first.result->balance, 1000);
-  EXPECT_TRUE(pos::is_valid_accountid(first.result->accountid));
+  EXPECT_TRUE(protocol::is_valid_accountid(first.result->accountid));
   EXPECT_EQ(first.result->wallet.size(), protocol::kWalletAccountSize);
   const std::string b1 = alice.b, accountid = alice.accountid;
   const crypto::Sm2PrivateKey b1_key = *alice.wallet_key;
@@ -137,13 +137,13 @@ TEST_P(PlatformTest, ACodeIsSignedByThePlatformAndRecorded) {
   auto code = request_code(dave);
   ASSERT_TRUE(code.ok()) << code.result.error().message;
   ASSERT_TRUE(code.response.has_value());
-  auto qr = pos::QrPayload::decode(code.result->payload);
+  auto qr = protocol::QrPayload::decode(code.result->payload);
   ASSERT_TRUE(qr.ok());
   EXPECT_EQ(qr->sequence, code.result->sequence);
-  EXPECT_TRUE(pos::is_valid_sequence(qr->sequence));
+  EXPECT_TRUE(protocol::is_valid_sequence(qr->sequence));
   EXPECT_EQ(qr->accountid, dave.accountid);
   EXPECT_EQ(qr->expires_at, now_ + 120'000);
-  EXPECT_TRUE(pos::verify_qr_signature(*qr, platform_key_->public_key()).ok());
+  EXPECT_TRUE(protocol::verify_qr_signature(*qr, platform_key_->public_key()).ok());
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM code_requests WHERE sequence = $1 AND accountid = $2",
                    {qr->sequence, dave.accountid}),
             1);
@@ -201,11 +201,12 @@ TEST_P(PlatformTest, RidesThatDoNotVerifyAreRejectedOnceAndChargeNobody) {
   Bytes tampered = code.result->payload;
   tampered[20] = tampered[20] == '1' ? '2' : '1';  // another accountid
   auto forger = *crypto::Sm2PrivateKey::generate();
-  auto forged = pos::sign_qr_payload(forger, "nm00000000000077", finn.accountid, now_, now_ + 1);
+  auto forged =
+      protocol::sign_qr_payload(forger, "nm00000000000077", finn.accountid, now_, now_ + 1);
   Bytes truncated(code.result->payload.begin(), code.result->payload.end() - 1);
   // A code the platform never issued, signed with its key (e.g. a restored old database).
   auto unissued =
-      pos::sign_qr_payload(*platform_key_, "nm00000000000078", finn.accountid, now_, now_ + 1);
+      protocol::sign_qr_payload(*platform_key_, "nm00000000000078", finn.accountid, now_, now_ + 1);
   auto s = platform_->settle_rides("T1", "M1",
                                    {{1, tampered, 100, now_},
                                     {2, forged->encode(), 100, now_},

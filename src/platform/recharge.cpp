@@ -21,7 +21,7 @@ LedgerKey recharge_key(const RechargeRequest& r) {
 // A fresh cloud-card number (accountid) for a first recharge or a strong-mode one.
 Result<std::string> CodePlatform::new_accountid(Tx& tx) {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    std::string id = random_digits(pos::kAccountIdSize);
+    std::string id = random_digits(protocol::kAccountIdSize);
     if (id[0] == '0') continue;  // a cloud-card number does not start with 0
     ANONCODE_TRY(bool taken, store::accountid_taken(tx, id));
     if (!taken) return id;

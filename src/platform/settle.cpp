@@ -2,7 +2,8 @@
 #include "common/counters.h"
 #include "platform/platform.h"
 #include "platform/platform_store.h"
-#include "pos/qr_payload.h"
+#include "privacy/privacy_store.h"
+#include "protocol/qr_payload.h"
 
 namespace anoncode::platform {
 
@@ -19,19 +20,19 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
   // checked it offline, the platform checks again — a terminal can only charge codes it saw.
   ANONCODE_TRY(auto published, keys());
   struct Verdict {
-    std::optional<pos::QrPayload> qr;
+    std::optional<protocol::QrPayload> qr;
     std::string reason;  // "" if the payload verified
   };
   std::vector<Verdict> verdicts;
   verdicts.reserve(rides.size());
   for (const auto& ride : rides) {
     Verdict v;
-    auto qr = pos::QrPayload::decode(ride.payload);
+    auto qr = protocol::QrPayload::decode(ride.payload);
     if (!qr.ok()) {
       v.reason = "malformed";
     } else {
       std::optional<crypto::Sm2PublicKey> key;
-      const pos::PlatformPublicKey* published_key = nullptr;
+      const protocol::PlatformPublicKey* published_key = nullptr;
       for (const auto& k : published) {
         if (k.kid == qr->kid) published_key = &k;
       }
@@ -44,7 +45,7 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
       const int64_t skew = options_.clock_skew_ms;
       if (!key) {
         v.reason = "unknown_key";
-      } else if (!pos::verify_qr_signature(*qr, *key).ok()) {
+      } else if (!protocol::verify_qr_signature(*qr, *key).ok()) {
         v.reason = "bad_signature";
       } else if (ride.scanned_at < qr->issued_at - skew ||
                  ride.scanned_at > qr->expires_at + skew) {
@@ -100,7 +101,7 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
         ANONCODE_CHECK(reject(v.reason));
         continue;
       }
-      const pos::QrPayload& qr = *v.qr;
+      const protocol::QrPayload& qr = *v.qr;
       ANONCODE_TRY(auto code, store::load_code(tx, qr.sequence));
       if (!code || code->accountid != qr.accountid) {
         ANONCODE_CHECK(reject("unknown_code"));
@@ -144,7 +145,7 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
       if (copy_risk) {
         ++copy_risks;
         // 复制风险: the code was used before. Logged where the admin console lists violations.
-        ANONCODE_CHECK(store::insert_copy_violation(
+        ANONCODE_CHECK(privacy::store::insert_copy_violation(
             tx, random_id("V"), head->b, qr.accountid, now_ms,
             "code " + qr.sequence + " used " + std::to_string(used_before + 1) +
                 " times; terminal " + term + " counter " + std::to_string(ride.counter)));

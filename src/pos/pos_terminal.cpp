@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "pos/terminal_mac.h"
+#include "protocol/terminal_mac.h"
 
 namespace anoncode::pos {
 

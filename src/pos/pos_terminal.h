@@ -18,9 +18,23 @@
 
 #include "common/secret.h"
 #include "net/tls.h"
-#include "pos/platform_keys.h"
+#include "protocol/platform_keys.h"
+#include "protocol/terminal_mac.h"
 
 namespace anoncode::pos {
+
+// What the terminal shares with the services (src/protocol): the QR payload, the platform's
+// published keys and the terminal MACs.
+using protocol::check_qr_freshness;
+using protocol::keys_from_json;
+using protocol::keys_to_json;
+using protocol::kTerminalKeySize;
+using protocol::kTerminalMacSize;
+using protocol::PlatformPublicKey;
+using protocol::QrPayload;
+using protocol::ride_mac;
+using protocol::sync_mac;
+using protocol::verify_qr_signature;
 
 // How the terminal talks to the POS front: POST `path` with a JSON body → the JSON reply, or the
 // error the server answered with (its code, e.g. unauthorized, verification_failed).

@@ -8,10 +8,15 @@
 #include <filesystem>
 #include <set>
 
-#include "pos/terminal_mac.h"
+#include "protocol/terminal_mac.h"
 
 namespace anoncode::pos {
 namespace {
+
+using protocol::kDefaultCodeLifetimeMs;
+using protocol::mac_equal;
+using protocol::platform_key_id;
+using protocol::sign_qr_payload;
 
 constexpr int64_t kNow = 1'764'000'000'000;
 

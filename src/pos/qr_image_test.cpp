@@ -6,10 +6,14 @@
 
 #include <cstring>
 
-#include "pos/qr_payload.h"
+#include "protocol/qr_payload.h"
 
 namespace anoncode::pos {
 namespace {
+
+using protocol::QrPayload;
+using protocol::sign_qr_payload;
+using protocol::verify_qr_signature;
 
 TEST(QrImageTest, ABinaryPayloadSurvivesQrencodePngAndZbar) {
   auto key = crypto::Sm2PrivateKey::generate();

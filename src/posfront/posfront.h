@@ -13,8 +13,11 @@
 
 #include "crypto/sm4.h"
 #include "platform/platform.h"
+#include "storage/db.h"
 
 namespace anoncode::posfront {
+
+constexpr size_t kMaxRegisteredId = 32;  // a terminal's or merchant's id, as registered
 
 struct PosFrontOptions {
   size_t max_batch = 1000;             // rides per batch
@@ -34,15 +37,17 @@ class PosFront {
   PosFront(storage::Db& db, platform::CodePlatform& platform, crypto::Sm4Aead terminal_keys,
            PosFrontOptions options = {});
 
-  // Registers a terminal under a merchant and returns its new MAC key (32 random bytes), shown to
-  // the administrator once. `conflict` if the terminal exists.
+  // Registers a terminal under a merchant (ids of 1 to kMaxRegisteredId of A-Z a-z 0-9 - _ .)
+  // and returns its new MAC key (32 random bytes), shown to the administrator once and kept
+  // sealed under the personal-data key (terminal_keys.h). `conflict` if the terminal exists.
+  // `also` runs in the registration's transaction (the administrator's audit entry).
   Result<SecretBytes> register_terminal(std::string_view terminal, std::string_view merchant,
-                                        int64_t now_ms);
+                                        int64_t now_ms, const storage::AlsoInTx& also = {});
 
   // POST /posfront/v1/sync: the platform keys for a terminal that proved its key.
-  Result<std::vector<pos::PlatformPublicKey>> sync(std::string_view terminal,
-                                                   std::string_view merchant, int64_t at,
-                                                   ByteView mac, int64_t now_ms);
+  Result<std::vector<protocol::PlatformPublicKey>> sync(std::string_view terminal,
+                                                        std::string_view merchant, int64_t at,
+                                                        ByteView mac, int64_t now_ms);
 
   // POST /posfront/v1/batches
   Result<platform::SettleSummary> upload(std::string_view terminal, std::string_view merchant,

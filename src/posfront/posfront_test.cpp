@@ -9,14 +9,17 @@
 #include <filesystem>
 #include <random>
 
+#include "console/audit_log.h"
 #include "platform/platform_test_util.h"
 #include "pos/pos_terminal.h"
 #include "pos/qr_image.h"
-#include "pos/terminal_mac.h"
+#include "posfront/terminal_keys.h"
+#include "protocol/terminal_mac.h"
 
 namespace anoncode::posfront {
 namespace {
 
+using nlohmann::json;
 using platform::HistoryType;
 using platform::testing::PlatformFixture;
 using platform::testing::Rider;
@@ -30,14 +33,18 @@ class ScenarioTest : public PlatformFixture {
     platform::PlatformOptions options;
     options.upload_window_ms = 30 * platform::kDayMs;
     make_platform(options);
-    Bytes k(crypto::Sm4Aead::kMasterKeySize, 0x17);
-    front_ = std::make_unique<PosFront>(*db_, *platform_, *crypto::Sm4Aead::create(SecretBytes(k)));
+    front_ = std::make_unique<PosFront>(*db_, *platform_, sealer());
     dir_ = std::filesystem::temp_directory_path() /
            storage::testing::unique_name("anoncode-scenario-");
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // The personal-data key the POS front seals terminal keys under.
+  static crypto::Sm4Aead sealer() {
+    return *crypto::Sm4Aead::create(SecretBytes(Bytes(crypto::Sm4Aead::kMasterKeySize, 0x17)));
   }
 
   // The POS front in-process, at the test's clock.
@@ -207,7 +214,7 @@ TEST_P(ScenarioTest, TerminalsMustBeRegisteredUnderTheirMerchantAndEveryMacMustH
   };
   EXPECT_EQ(key_sync(now_, Bytes(32, 1)).error().code, ErrorCode::kVerificationFailed);
   auto far = now_ - 3'600'000;
-  auto good_mac = pos::sync_mac(bus.store().terminal_key, "BUS-0001", "M0001", far);
+  auto good_mac = protocol::sync_mac(bus.store().terminal_key, "BUS-0001", "M0001", far);
   EXPECT_EQ(key_sync(far, Bytes(good_mac.begin(), good_mac.end())).error().code,
             ErrorCode::kExpired);
   // Registering the same terminal twice is a conflict.
@@ -220,6 +227,58 @@ TEST_P(ScenarioTest, TerminalsMustBeRegisteredUnderTheirMerchantAndEveryMacMustH
   EXPECT_EQ(balance_of(dave.b), 800);
 }
 
+// POST /admin/v1/terminals: one registration path, the POS front's, audited in its transaction;
+// the key is returned once and kept sealed under the personal-data key, bound to its terminal.
+TEST_P(ScenarioTest, AnAdministratorRegistersATerminalOnceAndTheAuditLogSaysWho) {
+  const console::Actor ops{.name = "ops", .session = std::nullopt, .session_id = ""};
+  auto t = post_terminals(*front_, {{"terminal", "T001"}, {"merchant", "BIZ01"}}, ops, now_);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ((*t)["terminal"], "T001");
+  EXPECT_EQ((*t)["merchant"], "BIZ01");
+  auto key = from_base64url(t->value("terminal_key", ""));
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->size(), kTerminalKeyBytes);
+
+  // Again, under another merchant: a conflict that changes nothing and audits nothing.
+  auto again = post_terminals(*front_, {{"terminal", "T001"}, {"merchant", "BIZ02"}}, ops, now_);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  // Bad ids: refused before anything is written.
+  for (const json& bad :
+       {json{{"terminal", "has space"}, {"merchant", "BIZ01"}},
+        json{{"terminal", std::string(33, 'T')}, {"merchant", "BIZ01"}},
+        json{{"terminal", "T002"}, {"merchant", ""}}, json{{"terminal", "T002"}}}) {
+    auto r = post_terminals(*front_, bad, ops, now_);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM terminals"), 1);
+
+  console::AuditLog audit(*db_);
+  auto entries = audit.entries(10, std::nullopt);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].actor, "ops");
+  EXPECT_EQ((*entries)[0].action, "terminal.add");
+  EXPECT_EQ((*entries)[0].target, "T001");
+  EXPECT_EQ(json::parse((*entries)[0].details), (json{{"merchant", "BIZ01"}}));
+
+  std::optional<storage::Row> row;
+  ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                   ANONCODE_TRY(row, tx.query_one("SELECT merchant, key_sealed FROM terminals "
+                                                  "WHERE terminal = $1",
+                                                  {std::string("T001")}));
+                   return {};
+                 })
+                  .ok());
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->text(0), "BIZ01");
+  auto opened = open_terminal_key(sealer(), "T001", row->blob(1));
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(Bytes(opened->expose_secret().begin(), opened->expose_secret().end()), *key);
+  EXPECT_FALSE(open_terminal_key(sealer(), "T002", row->blob(1)).ok());
+}
+
 TEST_P(ScenarioTest, ForgedTruncatedAndExpiredCodesAreRefusedOfflineByThePos) {
   Rider erin = open("erin", "Erin", "110101199001010002");
   ASSERT_TRUE(recharge(erin, 1000).ok());
@@ -227,9 +286,9 @@ TEST_P(ScenarioTest, ForgedTruncatedAndExpiredCodesAreRefusedOfflineByThePos) {
   Bytes genuine = code_payload(erin);
   // A forger's code carrying the platform's key id.
   auto forger = *crypto::Sm2PrivateKey::generate();
-  auto qr = pos::QrPayload::decode(genuine);
+  auto qr = protocol::QrPayload::decode(genuine);
   auto forged =
-      pos::sign_qr_payload(forger, "nm99999999999999", qr->accountid, now_, now_ + 120'000);
+      protocol::sign_qr_payload(forger, "nm99999999999999", qr->accountid, now_, now_ + 120'000);
   forged->kid = qr->kid;
   EXPECT_EQ(bus.scan(forged->encode(), 200, now_).reason, "bad_signature");
   EXPECT_EQ(bus.scan(Bytes(genuine.begin(), genuine.begin() + 60), 200, now_).reason, "malformed");
@@ -249,7 +308,7 @@ TEST_P(ScenarioTest, AMaliciousTerminalCannotChargeACodeThePlatformDidNotSign) {
   // It MACs a payload naming Finn's accountid with a signature of its own making.
   Bytes fake = genuine;
   std::copy_n("nm11111111111111", 16, fake.begin() + 2);
-  auto mac = pos::ride_mac(*key, "EVIL-01", "M0001", 1, fake, 5000, now_);
+  auto mac = protocol::ride_mac(*key, "EVIL-01", "M0001", 1, fake, 5000, now_);
   nlohmann::json batch{{"terminal", "EVIL-01"},
                        {"merchant", "M0001"},
                        {"rides",

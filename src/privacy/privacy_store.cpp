@@ -138,6 +138,24 @@ Status insert_clone_violation(Tx& tx, const CloneViolation& v) {
        storage::text_or_null(v.evidence)});
 }
 
+Status insert_copy_violation(Tx& tx, std::string_view id, std::string_view b,
+                             std::string_view accountid, int64_t detected_at,
+                             std::string_view detail) {
+  return tx.run(
+      "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail) "
+      "VALUES ($1, 'copy', NULL, NULL, $2, $3, $4, $5)",
+      {std::string(id), std::string(b), std::string(accountid), detected_at, std::string(detail)});
+}
+
+Result<std::optional<std::string>> clone_user(Tx& tx, std::string_view b) {
+  ANONCODE_TRY(auto user, tx.query_one("SELECT user_id FROM violations WHERE kind = 'clone' "
+                                       "AND b = $1 AND user_id IS NOT NULL "
+                                       "ORDER BY detected_at DESC, id DESC LIMIT 1",
+                                       {std::string(b)}));
+  if (!user) return std::optional<std::string>();
+  return std::optional<std::string>(user->text(0));
+}
+
 Result<std::vector<Violation>> violations(Tx& tx) {
   ANONCODE_TRY(auto rows, tx.query("SELECT " + std::string(kViolationCols) +
                                    " FROM violations ORDER BY detected_at, id"));

@@ -1,7 +1,8 @@
 // The privacy backend's SQL: one named function per query, each run inside the caller's
 // transaction (storage::Db::transact), so the backend holds no SQL and each of its tables
-// (userid_records, retired_identities, show_nonces, certification_transactions, violations as it
-// writes them, issuer_keysets) has one owner here (see platform/platform_store.h).
+// (userid_records, retired_identities, show_nonces, certification_transactions, violations,
+// issuer_keysets) has one owner here (see platform/platform_store.h). The platform writes its
+// violations (copied codes) and reads the user of a traced clone through the functions below.
 #pragma once
 
 #include <optional>
@@ -102,6 +103,13 @@ struct CloneViolation {
   std::optional<std::string> evidence = {};
 };
 Status insert_clone_violation(Tx& tx, const CloneViolation& v);
+// 复制风险 (seed 000 §2.6): a code used more than once, found by the platform's settlement.
+Status insert_copy_violation(Tx& tx, std::string_view id, std::string_view b,
+                             std::string_view accountid, int64_t detected_at,
+                             std::string_view detail);
+// The user id of the latest clone violation traced to a user on wallet B (the platform locks
+// the wallets of a traced clone with it).
+Result<std::optional<std::string>> clone_user(Tx& tx, std::string_view b);
 // Every violation, by detected_at, id.
 Result<std::vector<Violation>> violations(Tx& tx);
 Result<std::optional<Violation>> load_violation(Tx& tx, std::string_view id);

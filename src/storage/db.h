@@ -75,6 +75,10 @@ class Tx {
   Result<std::optional<Row>> query_one(std::string_view sql, const std::vector<Value>& params = {});
 };
 
+// Work a caller adds to another library's operation (an admin change's audit entry): it runs
+// inside the operation's transaction and commits with it; its failure rolls the operation back.
+using AlsoInTx = std::function<Status(Tx&)>;
+
 class Db {
  public:
   virtual ~Db() = default;

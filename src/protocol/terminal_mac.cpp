@@ -1,8 +1,8 @@
-#include "pos/terminal_mac.h"
+#include "protocol/terminal_mac.h"
 
 #include <openssl/crypto.h>
 
-namespace anoncode::pos {
+namespace anoncode::protocol {
 
 crypto::Sm3Digest sync_mac(const SecretBytes& key, std::string_view terminal,
                            std::string_view merchant, int64_t at) {
@@ -33,4 +33,4 @@ bool mac_equal(const crypto::Sm3Digest& expected, ByteView received) {
          CRYPTO_memcmp(expected.data(), received.data(), expected.size()) == 0;
 }
 
-}  // namespace anoncode::pos
+}  // namespace anoncode::protocol

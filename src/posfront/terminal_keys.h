@@ -1,7 +1,7 @@
 // How a POS terminal's MAC key is kept (terminals.key_sealed): Sm4Aead under the personal-data
 // key (the data directory's pii_key), bound to the terminal id, so a sealed key copied to
-// another terminal's row does not open. The app backend seals it when an administrator adds
-// the terminal; the POS front opens it to check the terminal's MACs.
+// another terminal's row does not open. The POS front seals it when an administrator registers
+// the terminal and opens it to check the terminal's MACs.
 #pragma once
 
 #include <string_view>
@@ -9,10 +9,11 @@
 #include "common/bytes.h"
 #include "common/secret.h"
 #include "crypto/sm4.h"
+#include "protocol/terminal_mac.h"
 
-namespace anoncode::app {
+namespace anoncode::posfront {
 
-constexpr size_t kTerminalKeyBytes = 32;
+constexpr size_t kTerminalKeyBytes = protocol::kTerminalKeySize;
 
 // aad = "anoncode/v1/terminal-key" ‖ var(terminal)
 Bytes terminal_key_aad(std::string_view terminal);
@@ -22,4 +23,4 @@ Result<Bytes> seal_terminal_key(const crypto::Sm4Aead& aead, std::string_view te
 Result<SecretBytes> open_terminal_key(const crypto::Sm4Aead& aead, std::string_view terminal,
                                       ByteView sealed);
 
-}  // namespace anoncode::app
+}  // namespace anoncode::posfront

@@ -1,6 +1,6 @@
-#include "pos/platform_keys.h"
+#include "protocol/platform_keys.h"
 
-namespace anoncode::pos {
+namespace anoncode::protocol {
 
 nlohmann::json keys_to_json(const std::vector<PlatformPublicKey>& keys) {
   auto arr = nlohmann::json::array();
@@ -42,4 +42,4 @@ Result<std::vector<PlatformPublicKey>> keys_from_json(const nlohmann::json& body
   return out;
 }
 
-}  // namespace anoncode::pos
+}  // namespace anoncode::protocol

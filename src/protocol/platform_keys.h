@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "pos/qr_payload.h"
+#include "protocol/qr_payload.h"
 
-namespace anoncode::pos {
+namespace anoncode::protocol {
 
 struct PlatformPublicKey {
   PlatformKeyId kid{};
@@ -24,4 +24,4 @@ nlohmann::json keys_to_json(const std::vector<PlatformPublicKey>& keys);
 // `malformed`.
 Result<std::vector<PlatformPublicKey>> keys_from_json(const nlohmann::json& body);
 
-}  // namespace anoncode::pos
+}  // namespace anoncode::protocol

@@ -16,7 +16,7 @@
 #include "common/bytes.h"
 #include "crypto/sm2.h"
 
-namespace anoncode::pos {
+namespace anoncode::protocol {
 
 constexpr size_t kQrPayloadSize = 125;
 constexpr size_t kQrSignedSize = 61;
@@ -61,4 +61,4 @@ Status verify_qr_signature(const QrPayload& payload, const crypto::Sm2PublicKey&
 // future: the POS or the platform clock is off by more than the tolerance).
 Status check_qr_freshness(const QrPayload& payload, int64_t now_ms, int64_t skew_ms);
 
-}  // namespace anoncode::pos
+}  // namespace anoncode::protocol

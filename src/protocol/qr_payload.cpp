@@ -1,12 +1,12 @@
 // seed 000 §2.4 request code (the QR the platform signs), §2.5 offline verification at the POS
-#include "pos/qr_payload.h"
+#include "protocol/qr_payload.h"
 
 #include <algorithm>
 #include <limits>
 
 #include "crypto/sm3.h"
 
-namespace anoncode::pos {
+namespace anoncode::protocol {
 
 namespace {
 
@@ -123,4 +123,4 @@ Status check_qr_freshness(const QrPayload& payload, int64_t now_ms, int64_t skew
   return {};
 }
 
-}  // namespace anoncode::pos
+}  // namespace anoncode::protocol

@@ -1,11 +1,11 @@
 // The QR payload as the platform signs it and as a POS or an attacker meets it.
-#include "pos/qr_payload.h"
+#include "protocol/qr_payload.h"
 
 #include <gtest/gtest.h>
 
-#include "pos/platform_keys.h"
+#include "protocol/platform_keys.h"
 
-namespace anoncode::pos {
+namespace anoncode::protocol {
 namespace {
 
 constexpr int64_t kNow = 1'764'000'000'000;
@@ -126,4 +126,4 @@ TEST_F(QrPayloadTest, KeyListsRoundTripAndAKidMustMatchItsKey) {
 }
 
 }  // namespace
-}  // namespace anoncode::pos
+}  // namespace anoncode::protocol

@@ -8,7 +8,7 @@
 #include "common/secret.h"
 #include "crypto/sm3.h"
 
-namespace anoncode::pos {
+namespace anoncode::protocol {
 
 constexpr size_t kTerminalKeySize = 32;
 constexpr size_t kTerminalMacSize = 32;
@@ -26,4 +26,4 @@ crypto::Sm3Digest ride_mac(const SecretBytes& key, std::string_view terminal,
 // Constant-time comparison of a received MAC with the expected one (any length mismatch fails).
 bool mac_equal(const crypto::Sm3Digest& expected, ByteView received);
 
-}  // namespace anoncode::pos
+}  // namespace anoncode::protocol

@@ -1,6 +1,6 @@
-#include "app/terminal_keys.h"
+#include "posfront/terminal_keys.h"
 
-namespace anoncode::app {
+namespace anoncode::posfront {
 
 Bytes terminal_key_aad(std::string_view terminal) {
   ByteWriter w;
@@ -25,4 +25,4 @@ Result<SecretBytes> open_terminal_key(const crypto::Sm4Aead& aead, std::string_v
   return key;
 }
 
-}  // namespace anoncode::app
+}  // namespace anoncode::posfront
