@@ -57,8 +57,10 @@ void add_bench_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(0.1, 3600.0));
   flows_cmd->add_option("--rides", flows.rides, "rides scanned and uploaded")
       ->check(CLI::Range(1, 1'000'000));
-  flows_cmd->add_option("--batch", flows.batch, "rides per upload request")
-      ->check(CLI::Range(1, 500));
+  flows_cmd->add_option("--batch", flows.batch, "rides per upload request (one terminal's batch)")
+      ->check(CLI::Range(1, 1000));
+  flows_cmd->add_option("--uploaders", flows.uploaders, "terminals uploading at once")
+      ->check(CLI::Range(1, 64));
   flows_cmd->add_option("--work-dir", work_dir,
                         "where the bench riders' wallets and terminals' stores go (default: a "
                         "new directory under the system's temporary directory)");

@@ -119,8 +119,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 Result<json> measure_flows(const FlowsOptions& o) {
-  if (o.riders < 1 || o.seconds <= 0 || o.rides < 1 || o.batch < 1) {
-    return make_error(ErrorCode::kInvalidArgument, "riders, seconds, rides and batch must be > 0");
+  if (o.riders < 1 || o.seconds <= 0 || o.rides < 1 || o.batch < 1 || o.uploaders < 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "riders, seconds, rides, batch and uploaders must be > 0");
   }
   std::filesystem::create_directories(o.work_dir);
   ANONCODE_TRY(Operator op, Operator::create(o.server, o.admin_token));
@@ -196,16 +197,37 @@ Result<json> measure_flows(const FlowsOptions& o) {
                         "the bench POS refused a fresh code: " + scanned.reason);
     }
   }
-  ANONCODE_TRY(pos::Transport transport, pos::http_transport(o.server));
-  auto t1 = std::chrono::steady_clock::now();
-  int64_t settled = 0;
-  for (auto& t : terminals) {
-    ANONCODE_TRY(pos::UploadSummary s, t.upload(transport));
-    settled += s.uploaded;
+  // `uploaders` threads, each with its own connection, take the next terminal until none is left.
+  const size_t workers = std::min(static_cast<size_t>(o.uploaders), terminals.size());
+  std::vector<pos::Transport> transports;
+  for (size_t w = 0; w < workers; ++w) {
+    ANONCODE_TRY(pos::Transport transport, pos::http_transport(o.server));
+    transports.push_back(std::move(transport));
   }
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> settled{0};
+  std::mutex failure_mu;
+  std::optional<Error> failure;
+  auto t1 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      for (size_t i = next++; i < terminals.size(); i = next++) {
+        auto s = terminals[i].upload(transports[w]);
+        if (!s.ok()) {
+          std::lock_guard lock(failure_mu);
+          if (!failure) failure = s.error();
+          return;
+        }
+        settled += s->uploaded;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
   double upload_seconds = seconds_since(t1);
-  if (settled != o.rides) {
-    return make_error(ErrorCode::kInternal, "only " + std::to_string(settled) + " of " +
+  if (failure) return *failure;
+  if (settled.load() != o.rides) {
+    return make_error(ErrorCode::kInternal, "only " + std::to_string(settled.load()) + " of " +
                                                 std::to_string(o.rides) + " rides settled");
   }
 
@@ -216,9 +238,10 @@ Result<json> measure_flows(const FlowsOptions& o) {
               {"code_requests_per_s", n / code_seconds},
               {"code_p50_ms", percentile(latencies_ms, 0.50)},
               {"code_p99_ms", percentile(latencies_ms, 0.99)},
-              {"rides_settled", settled},
+              {"rides_settled", settled.load()},
               {"upload_batch", o.batch},
-              {"rides_settled_per_s", static_cast<double>(settled) / upload_seconds}};
+              {"uploaders", workers},
+              {"rides_settled_per_s", static_cast<double>(settled.load()) / upload_seconds}};
 }
 
 }  // namespace anoncode::perf

@@ -79,12 +79,14 @@ struct FlowsOptions {
   int riders = 8;                  // concurrent riders (one thread each) requesting codes
   double seconds = 5;              // how long riders request codes
   int rides = 2000;                // rides scanned and then uploaded
-  size_t batch = 500;              // rides per upload request
+  size_t batch = 500;              // rides per upload request (one terminal's batch)
+  int uploaders = 4;               // terminals uploading at once, each on its own connection
 };
 
 // Measures, against a running server: code requests per second with `riders` concurrent
-// riders and their p50/p99 latency; then `rides` rides scanned offline and uploaded, and the
-// rides settled per second. Returns the figures as one JSON object.
+// riders and their p50/p99 latency; then `rides` rides scanned offline and uploaded by
+// `uploaders` terminals at once, and the rides settled per second. Returns the figures as one JSON
+// object.
 Result<nlohmann::json> measure_flows(const FlowsOptions& options);
 
 }  // namespace anoncode::perf

@@ -1,4 +1,5 @@
 // seed 000 §2.4 request code
+#include "crypto/sm3.h"
 #include "platform/platform.h"
 #include "platform/platform_internal.h"
 #include "platform/platform_store.h"
@@ -22,11 +23,14 @@ WalletOutcome<CodeResult> CodePlatform::request_code(const WalletAuth& auth, int
           std::string sequence = "nm" + random_digits(14);
           ANONCODE_TRY(bool taken, store::sequence_taken(tx, sequence));
           if (taken) continue;
-          ANONCODE_CHECK(
-              store::insert_code_request(tx, sequence, cur.b, cur.accountid, now_ms, expires_at));
           ANONCODE_TRY(auto payload, protocol::sign_qr_payload(signing_key_, sequence,
                                                                cur.accountid, now_ms, expires_at));
-          return CodeResult{payload.encode(), sequence, cur.accountid, expires_at};
+          Bytes encoded = payload.encode();
+          const auto digest = crypto::sm3(encoded);
+          ANONCODE_CHECK(store::insert_code_request(tx, sequence, cur.b, cur.accountid, now_ms,
+                                                    expires_at,
+                                                    Bytes(digest.begin(), digest.end())));
+          return CodeResult{std::move(encoded), sequence, cur.accountid, expires_at};
         }
         return make_error(ErrorCode::kInternal, "cannot find a free sequence");
       });

@@ -216,22 +216,10 @@ Status credit_balance(Tx& tx, std::string_view b, int64_t amount) {
               {std::string(b), amount}));
 }
 
-Status charge_ride(Tx& tx, std::string_view b, int64_t amount) {
-  return ran(
-      tx.exec("UPDATE anonymous_wallet_accounts SET balance = balance - $2, "
-              "total_consume_amount = total_consume_amount + $2 WHERE b = $1",
-              {std::string(b), amount}));
-}
-
 // --- wallet transactions ---
 
 Status insert_transaction(Tx& tx, const TransactionRow& t) {
-  return ran(
-      tx.exec("INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, accountid, "
-              "transaction_date, amount, transaction_type, account_type, order_id, state) "
-              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-              {t.txn_id, t.paychannel, t.b, t.pay_no, t.accountid, t.transaction_date, t.amount,
-               code(t.transaction_type), code(t.account_type), t.order_id, code(t.state)}));
+  return insert_transactions(tx, {t});
 }
 
 Status set_transaction_state(Tx& tx, std::string_view txn_id, TransactionState state) {
@@ -301,26 +289,13 @@ Result<bool> sequence_taken(Tx& tx, std::string_view sequence) {
 }
 
 Status insert_code_request(Tx& tx, std::string_view sequence, std::string_view b,
-                           std::string_view accountid, int64_t issued_at, int64_t expires_at) {
-  return ran(tx.exec(
+                           std::string_view accountid, int64_t issued_at, int64_t expires_at,
+                           const Bytes& payload_digest) {
+  return tx.run(
       "INSERT INTO code_requests (sequence, b, accountid, issued_at, "
-      "expires_at, used_count) VALUES ($1, $2, $3, $4, $5, 0)",
-      {std::string(sequence), std::string(b), std::string(accountid), issued_at, expires_at}));
-}
-
-Result<std::optional<CodeUse>> load_code(Tx& tx, std::string_view sequence) {
-  ANONCODE_TRY(auto row, tx.query_one("SELECT accountid, used_count FROM code_requests "
-                                      "WHERE sequence = $1",
-                                      {std::string(sequence)}));
-  if (!row) return std::optional<CodeUse>();
-  return std::optional<CodeUse>(CodeUse{row->text(0), row->i64(1)});
-}
-
-Status count_code_use(Tx& tx, std::string_view sequence) {
-  return ran(
-      tx.exec("UPDATE code_requests SET used_count = used_count + 1 "
-              "WHERE sequence = $1",
-              {std::string(sequence)}));
+      "expires_at, used_count, payload_digest) VALUES ($1, $2, $3, $4, $5, 0, $6)",
+      {std::string(sequence), std::string(b), std::string(accountid), issued_at, expires_at,
+       payload_digest});
 }
 
 Result<UnusedCodes> unused_codes(Tx& tx, std::string_view accountid, int64_t expiring_from) {
@@ -334,31 +309,180 @@ Result<UnusedCodes> unused_codes(Tx& tx, std::string_view accountid, int64_t exp
 
 // --- rides ---
 
-Result<bool> ride_seen(Tx& tx, std::string_view terminal, int64_t counter) {
-  ANONCODE_TRY(auto seen,
-               tx.query_one("SELECT 1 FROM rides WHERE terminal = $1 AND counter = $2 "
-                            "UNION ALL "
-                            "SELECT 1 FROM rejected_rides WHERE terminal = $1 AND counter = $2",
-                            {std::string(terminal), counter}));
-  return seen.has_value();
+// --- settlement, set-based ---
+
+namespace {
+
+// Runs `fn(params, in_list)` over `keys` in chunks that fit one statement: `params` holds
+// `fixed` then the chunk's keys, `in_list` their placeholders ("$2, $3, …").
+template <typename Key, typename Fn>
+Status in_chunks(const std::vector<Value>& fixed, const std::vector<Key>& keys, Fn fn) {
+  const size_t chunk = storage::kMaxStatementParams - fixed.size();
+  for (size_t begin = 0; begin < keys.size(); begin += chunk) {
+    const size_t n = std::min(chunk, keys.size() - begin);
+    std::vector<Value> params = fixed;
+    for (size_t i = begin; i < begin + n; ++i) params.emplace_back(keys[i]);
+    ANONCODE_CHECK(fn(params, storage::placeholders(fixed.size() + 1, n)));
+  }
+  return {};
 }
 
-Status insert_ride(Tx& tx, const RideRow& r) {
-  return ran(
-      tx.exec("INSERT INTO rides (terminal, counter, merchant, sequence, accountid, b, amount, "
-              "scanned_at, settled_at, copy_risk, txn_id) "
-              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-              {r.terminal, r.counter, r.merchant, r.sequence, r.accountid, r.b, r.amount,
-               r.scanned_at, r.settled_at, std::string(r.copy_risk ? "1" : "0"), r.txn_id}));
+}  // namespace
+
+Result<std::map<std::string, Bytes>> issued_digests(Tx& tx,
+                                                    const std::vector<std::string>& sequences) {
+  std::map<std::string, Bytes> out;
+  ANONCODE_CHECK(in_chunks({}, sequences, [&](const auto& params, const std::string& in) -> Status {
+    ANONCODE_TRY(auto rows, tx.query("SELECT sequence, payload_digest FROM code_requests "
+                                     "WHERE payload_digest IS NOT NULL AND sequence IN (" +
+                                         in + ")",
+                                     params));
+    for (const auto& r : rows) out.emplace(r.text(0), r.blob(1));
+    return {};
+  }));
+  return out;
 }
 
-Status insert_rejected_ride(Tx& tx, const RejectedRideRow& r) {
-  return ran(
-      tx.exec("INSERT INTO rejected_rides (terminal, counter, merchant, payload, "
-              "amount, scanned_at, received_at, reason) "
-              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-              {r.terminal, r.counter, r.merchant, r.payload, r.amount, r.scanned_at, r.received_at,
-               r.reason}));
+Result<std::set<int64_t>> seen_counters(Tx& tx, std::string_view terminal,
+                                        const std::vector<int64_t>& counters) {
+  std::set<int64_t> out;
+  ANONCODE_CHECK(in_chunks(
+      {std::string(terminal)}, counters, [&](const auto& params, const std::string& in) -> Status {
+        ANONCODE_TRY(auto rows, tx.query("SELECT counter FROM rides WHERE terminal = $1 AND "
+                                         "counter IN (" +
+                                             in +
+                                             ") UNION ALL SELECT counter FROM rejected_rides "
+                                             "WHERE terminal = $1 AND counter IN (" +
+                                             in + ")",
+                                         params));
+        for (const auto& r : rows) out.insert(r.i64(0));
+        return {};
+      }));
+  return out;
+}
+
+Result<std::map<std::string, CodeUse>> load_codes(Tx& tx,
+                                                  const std::vector<std::string>& sequences) {
+  std::map<std::string, CodeUse> out;
+  ANONCODE_CHECK(in_chunks({}, sequences, [&](const auto& params, const std::string& in) -> Status {
+    ANONCODE_TRY(auto rows, tx.query("SELECT sequence, accountid, used_count FROM code_requests "
+                                     "WHERE sequence IN (" +
+                                         in + ")",
+                                     params));
+    for (const auto& r : rows) out.emplace(r.text(0), CodeUse{r.text(1), r.i64(2)});
+    return {};
+  }));
+  return out;
+}
+
+Result<std::map<std::string, WalletRecord>> load_heads(Tx& tx,
+                                                       const std::vector<std::string>& accountids) {
+  std::map<std::string, WalletRecord> out;
+  ANONCODE_CHECK(
+      in_chunks({}, accountids, [&](const auto& params, const std::string& in) -> Status {
+        ANONCODE_TRY(auto rows, tx.query(std::string("SELECT ") + std::string(kWalletCols) +
+                                             " FROM anonymous_wallet_accounts WHERE "
+                                             "superseded_by IS NULL AND accountid IN (" +
+                                             in + ")",
+                                         params));
+        for (const auto& r : rows) {
+          WalletRecord w = wallet_from_row(r);
+          if (!out.emplace(w.accountid, w).second) {
+            return make_error(ErrorCode::kInternal, "an accountid has more than one head record");
+          }
+        }
+        return {};
+      }));
+  return out;
+}
+
+namespace {
+
+// `UPDATE table SET <set> FROM v WHERE table.<key> = v.key` for each (key, n) of `by_key`, v
+// being the VALUES list (key, n) — a CTE, which SQLite and PostgreSQL both take.
+Status update_by_key(Tx& tx, std::string_view table, std::string_view key_col, std::string_view set,
+                     const std::map<std::string, int64_t>& by_key) {
+  std::vector<Value> flat;
+  flat.reserve(by_key.size() * 2);
+  for (const auto& [k, n] : by_key) {
+    flat.emplace_back(k);
+    flat.emplace_back(n);
+  }
+  const size_t per_statement = storage::kMaxStatementParams / 2;
+  const size_t rows = by_key.size();
+  for (size_t begin = 0; begin < rows; begin += per_statement) {
+    const size_t n = std::min(per_statement, rows - begin);
+    std::vector<Value> params(flat.begin() + static_cast<ptrdiff_t>(begin * 2),
+                              flat.begin() + static_cast<ptrdiff_t>((begin + n) * 2));
+    ANONCODE_CHECK(tx.run("WITH v(k, n) AS (VALUES " + storage::value_rows(1, n, 2) + ") UPDATE " +
+                              std::string(table) + " SET " + std::string(set) + " FROM v WHERE " +
+                              std::string(table) + "." + std::string(key_col) + " = v.k",
+                          params));
+  }
+  return {};
+}
+
+}  // namespace
+
+Status count_code_uses(Tx& tx, const std::map<std::string, int64_t>& uses) {
+  return update_by_key(tx, "code_requests", "sequence", "used_count = used_count + v.n", uses);
+}
+
+Status charge_rides(Tx& tx, const std::map<std::string, int64_t>& charges) {
+  return update_by_key(tx, "anonymous_wallet_accounts", "b",
+                       "balance = balance - v.n, total_consume_amount = total_consume_amount + v.n",
+                       charges);
+}
+
+Status insert_transactions(Tx& tx, const std::vector<TransactionRow>& rows) {
+  std::vector<Value> flat;
+  flat.reserve(rows.size() * 11);
+  for (const auto& t : rows) {
+    for (Value v :
+         {Value(t.txn_id), Value(t.paychannel), Value(t.b), Value(t.pay_no), Value(t.accountid),
+          Value(t.transaction_date), Value(t.amount), code(t.transaction_type),
+          code(t.account_type), Value(t.order_id), code(t.state)}) {
+      flat.push_back(std::move(v));
+    }
+  }
+  return storage::insert_rows(tx,
+                              "INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, "
+                              "accountid, transaction_date, amount, transaction_type, "
+                              "account_type, order_id, state) VALUES ",
+                              11, flat);
+}
+
+Status insert_rides(Tx& tx, const std::vector<RideRow>& rows) {
+  std::vector<Value> flat;
+  flat.reserve(rows.size() * 11);
+  for (const auto& r : rows) {
+    for (Value v :
+         {Value(r.terminal), Value(r.counter), Value(r.merchant), Value(r.sequence),
+          Value(r.accountid), Value(r.b), Value(r.amount), Value(r.scanned_at), Value(r.settled_at),
+          Value(std::string(r.copy_risk ? "1" : "0")), Value(r.txn_id)}) {
+      flat.push_back(std::move(v));
+    }
+  }
+  return storage::insert_rows(tx,
+                              "INSERT INTO rides (terminal, counter, merchant, sequence, "
+                              "accountid, b, amount, scanned_at, settled_at, copy_risk, txn_id) "
+                              "VALUES ",
+                              11, flat);
+}
+
+Status insert_rejected_rides(Tx& tx, const std::vector<RejectedRideRow>& rows) {
+  std::vector<Value> flat;
+  flat.reserve(rows.size() * 8);
+  for (const auto& r : rows) {
+    for (Value v : {Value(r.terminal), Value(r.counter), Value(r.merchant), Value(r.payload),
+                    Value(r.amount), Value(r.scanned_at), Value(r.received_at), Value(r.reason)}) {
+      flat.push_back(std::move(v));
+    }
+  }
+  return storage::insert_rows(tx,
+                              "INSERT INTO rejected_rides (terminal, counter, merchant, payload, "
+                              "amount, scanned_at, received_at, reason) VALUES ",
+                              8, flat);
 }
 
 // --- refunds ---

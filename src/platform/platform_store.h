@@ -4,7 +4,9 @@
 // once for SQLite and PostgreSQL (storage/db.h). The request ledger's table is ledger_store.h's.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,8 +47,6 @@ Status adopt_pseudonym(Tx& tx, std::string_view b, const Bytes& pseudonym);
 Status lock_wallet(Tx& tx, std::string_view b, const std::optional<std::string>& user_id);
 Status debit_balance(Tx& tx, std::string_view b, int64_t amount);
 Status credit_balance(Tx& tx, std::string_view b, int64_t amount);
-// A ride: the balance less the fare, the fare added to total_consume_amount.
-Status charge_ride(Tx& tx, std::string_view b, int64_t amount);
 
 // --- wallet transactions (wallet_transactions) ---
 
@@ -85,14 +85,14 @@ Status set_order_state(Tx& tx, std::string_view order_id, std::string_view state
 // --- code requests (code_requests, 请码) ---
 
 Result<bool> sequence_taken(Tx& tx, std::string_view sequence);
+// `payload_digest`: SM3 of the signed QR payload (settlement recognises the issued payload).
 Status insert_code_request(Tx& tx, std::string_view sequence, std::string_view b,
-                           std::string_view accountid, int64_t issued_at, int64_t expires_at);
+                           std::string_view accountid, int64_t issued_at, int64_t expires_at,
+                           const Bytes& payload_digest);
 struct CodeUse {
   std::string accountid = {};
   int64_t used_count = 0;
 };
-Result<std::optional<CodeUse>> load_code(Tx& tx, std::string_view sequence);
-Status count_code_use(Tx& tx, std::string_view sequence);
 // An accountid's codes never uploaded that expire at or after `expiring_from`.
 struct UnusedCodes {
   int64_t count = 0;
@@ -102,8 +102,6 @@ Result<UnusedCodes> unused_codes(Tx& tx, std::string_view accountid, int64_t exp
 
 // --- rides (rides, rejected_rides) ---
 
-// Whether (terminal, counter) was settled or refused before.
-Result<bool> ride_seen(Tx& tx, std::string_view terminal, int64_t counter);
 struct RideRow {
   std::string terminal = {};
   int64_t counter = 0;
@@ -117,7 +115,6 @@ struct RideRow {
   bool copy_risk = false;
   std::string txn_id = {};
 };
-Status insert_ride(Tx& tx, const RideRow& r);
 struct RejectedRideRow {
   std::string terminal = {};
   int64_t counter = 0;
@@ -128,7 +125,29 @@ struct RejectedRideRow {
   int64_t received_at = 0;
   std::string reason = {};
 };
-Status insert_rejected_ride(Tx& tx, const RejectedRideRow& r);
+
+// --- settlement, set-based (settle.cpp): a batch's reads and writes are one statement each ---
+
+// The SM3 digests of the payloads issued for `sequences` (codes issued before migration 0009
+// have none and are absent).
+Result<std::map<std::string, Bytes>> issued_digests(Tx& tx,
+                                                    const std::vector<std::string>& sequences);
+// Which of `counters` of `terminal` were settled or rejected already.
+Result<std::set<int64_t>> seen_counters(Tx& tx, std::string_view terminal,
+                                        const std::vector<int64_t>& counters);
+// The codes of `sequences` that were issued, by sequence.
+Result<std::map<std::string, CodeUse>> load_codes(Tx& tx,
+                                                  const std::vector<std::string>& sequences);
+// The head record (load_head) of each of `accountids` that has one, by accountid.
+Result<std::map<std::string, WalletRecord>> load_heads(Tx& tx,
+                                                       const std::vector<std::string>& accountids);
+// used_count += n for each (sequence, n).
+Status count_code_uses(Tx& tx, const std::map<std::string, int64_t>& uses);
+// balance -= amount, total_consume_amount += amount for each (b, amount).
+Status charge_rides(Tx& tx, const std::map<std::string, int64_t>& charges);
+Status insert_transactions(Tx& tx, const std::vector<TransactionRow>& rows);
+Status insert_rides(Tx& tx, const std::vector<RideRow>& rows);
+Status insert_rejected_rides(Tx& tx, const std::vector<RejectedRideRow>& rows);
 
 // --- refunds (refunds) ---
 

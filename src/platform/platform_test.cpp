@@ -204,6 +204,10 @@ TEST_P(PlatformTest, RidesThatDoNotVerifyAreRejectedOnceAndChargeNobody) {
   auto forged =
       protocol::sign_qr_payload(forger, "nm00000000000077", finn.accountid, now_, now_ + 1);
   Bytes truncated(code.result->payload.begin(), code.result->payload.end() - 1);
+  // The issued code's own sequence under a changed signature: not the issued payload, so
+  // settlement verifies it, and it fails.
+  Bytes bad_signature = code.result->payload;
+  bad_signature.back() ^= 0x01;
   // A code the platform never issued, signed with its key (e.g. a restored old database).
   auto unissued =
       protocol::sign_qr_payload(*platform_key_, "nm00000000000078", finn.accountid, now_, now_ + 1);
@@ -213,18 +217,70 @@ TEST_P(PlatformTest, RidesThatDoNotVerifyAreRejectedOnceAndChargeNobody) {
                                     {3, truncated, 100, now_},
                                     {4, unissued->encode(), 100, now_},
                                     {5, code.result->payload, 0, now_},
-                                    {6, code.result->payload, -300, now_}},
+                                    {6, code.result->payload, -300, now_},
+                                    {7, bad_signature, 100, now_}},
                                    now_);
   ASSERT_TRUE(s.ok()) << s.error().message;
-  EXPECT_EQ(s->rejected, 6);
+  EXPECT_EQ(s->rejected, 7);
   EXPECT_EQ(s->uploaded, 0);
   EXPECT_EQ(balance_of(finn.b), 1000);
-  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rejected_rides WHERE reason = 'bad_signature'"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rejected_rides WHERE reason = 'bad_signature'"), 2);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM rejected_rides WHERE reason = 'unknown_key'"), 1);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM rejected_rides WHERE reason = 'invalid_amount'"), 2);
   // Re-sent, they are duplicates: acknowledged exactly once.
   auto again = platform_->settle_rides("T1", "M1", {{1, tampered, 100, now_}}, now_);
   EXPECT_EQ(again->duplicates, 1);
+  expect_money_invariant();
+}
+
+// One batch, set-based: a code used twice inside it is charged twice and flagged once, a counter
+// repeated inside it is a duplicate, and a code issued before its payload digest was recorded
+// (migration 0009) is verified by its signature and settles all the same.
+TEST_P(PlatformTest, ABatchSettlesCopiesAndRepeatsInsideItExactlyOnce) {
+  Rider hana = open("hana", "Hana", "110101199001010009");
+  ASSERT_TRUE(recharge(hana, 1000).ok());
+  auto c1 = request_code(hana);
+  auto c2 = request_code(hana);
+  ASSERT_TRUE(c1.ok() && c2.ok());
+  ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                   return tx.run(
+                       "UPDATE code_requests SET payload_digest = NULL "
+                       "WHERE sequence = $1",
+                       {c2.result->sequence});
+                 })
+                  .ok());
+  auto s = platform_->settle_rides("T1", "M1",
+                                   {{1, c1.result->payload, 100, now_},
+                                    {2, c1.result->payload, 100, now_},
+                                    {2, c2.result->payload, 100, now_},
+                                    {3, c2.result->payload, 100, now_}},
+                                   now_);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->uploaded, 3);
+  EXPECT_EQ(s->duplicates, 1);
+  EXPECT_EQ(s->rejected, 0);
+  EXPECT_EQ(balance_of(hana.b), 700);
+  EXPECT_EQ(
+      scalar("SELECT used_count FROM code_requests WHERE sequence = $1", {c1.result->sequence}), 2);
+  EXPECT_EQ(
+      scalar("SELECT used_count FROM code_requests WHERE sequence = $1", {c2.result->sequence}), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rides WHERE copy_risk = '1' AND counter = 2"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rides WHERE copy_risk = '1'"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM wallet_transactions WHERE transaction_type = '02'"), 3);
+  auto v = privacy_->violations();
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->size(), 1u);
+  EXPECT_EQ((*v)[0].kind, "copy");
+  EXPECT_EQ((*v)[0].wallet_b, hana.b);
+  // The whole batch again: every ride a duplicate, nothing moves.
+  auto again = platform_->settle_rides("T1", "M1",
+                                       {{1, c1.result->payload, 100, now_},
+                                        {2, c1.result->payload, 100, now_},
+                                        {3, c2.result->payload, 100, now_}},
+                                       now_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->duplicates, 3);
+  EXPECT_EQ(balance_of(hana.b), 700);
   expect_money_invariant();
 }
 

@@ -1,5 +1,16 @@
-// seed 000 §2.5 offline scan and deduction: the platform side
+// seed 000 §2.5 offline scan and deduction: the platform side.
+//
+// A batch settles in three steps: its payloads are decoded and checked outside any write
+// transaction (a payload equal to the one the platform issued — its SM3 digest is on the code's
+// record — needs no SM2 verification; any other payload is verified against the published
+// keys); then one transaction reads what the batch touches (counters seen, codes, head records)
+// and writes each kind of row for the whole batch in one statement. Exactly once per
+// (terminal, counter): a counter seen before, or earlier in the batch, is a duplicate.
+#include <map>
+#include <set>
+
 #include "common/counters.h"
+#include "crypto/sm3.h"
 #include "platform/platform.h"
 #include "platform/platform_store.h"
 #include "privacy/privacy_store.h"
@@ -9,6 +20,30 @@ namespace anoncode::platform {
 
 using storage::Tx;
 
+namespace {
+
+// A ride's payload after the checks that need no database: a verified code, or why not.
+struct Verdict {
+  std::optional<protocol::QrPayload> qr;
+  std::string reason;  // "" if the payload verified
+};
+
+// A published key with its point parsed once per batch.
+struct VerifyingKey {
+  const protocol::PlatformPublicKey* published = nullptr;  // null: the platform's own key
+  crypto::Sm2PublicKey key;
+};
+
+bool digest_matches(const std::map<std::string, Bytes>& issued, const protocol::QrPayload& qr,
+                    ByteView payload) {
+  auto it = issued.find(qr.sequence);
+  if (it == issued.end()) return false;
+  const auto d = crypto::sm3(payload);
+  return it->second.size() == d.size() && std::equal(d.begin(), d.end(), it->second.begin());
+}
+
+}  // namespace
+
 Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
                                                  std::string_view merchant,
                                                  const std::vector<RideUpload>& rides,
@@ -16,142 +51,178 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
   if (terminal.empty() || merchant.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "terminal and merchant are required");
   }
-  // Verify every payload first, outside the transaction (pure and the costly part): a POS
-  // checked it offline, the platform checks again — a terminal can only charge codes it saw.
-  ANONCODE_TRY(auto published, keys());
-  struct Verdict {
-    std::optional<protocol::QrPayload> qr;
-    std::string reason;  // "" if the payload verified
-  };
-  std::vector<Verdict> verdicts;
-  verdicts.reserve(rides.size());
+  // 1. Decode; find the digests of the payloads the platform issued for these sequences.
+  std::vector<std::optional<protocol::QrPayload>> decoded;
+  decoded.reserve(rides.size());
+  std::vector<std::string> sequences;
   for (const auto& ride : rides) {
-    Verdict v;
     auto qr = protocol::QrPayload::decode(ride.payload);
-    if (!qr.ok()) {
-      v.reason = "malformed";
-    } else {
-      std::optional<crypto::Sm2PublicKey> key;
-      const protocol::PlatformPublicKey* published_key = nullptr;
-      for (const auto& k : published) {
-        if (k.kid == qr->kid) published_key = &k;
-      }
-      if (published_key != nullptr) {
-        auto parsed = crypto::Sm2PublicKey::from_bytes(published_key->public_key);
-        if (parsed.ok()) key = *parsed;
-      } else if (qr->kid == signing_kid_) {
-        key = signing_key_.public_key();
-      }
-      const int64_t skew = options_.clock_skew_ms;
-      if (!key) {
-        v.reason = "unknown_key";
-      } else if (!protocol::verify_qr_signature(*qr, *key).ok()) {
-        v.reason = "bad_signature";
-      } else if (ride.scanned_at < qr->issued_at - skew ||
-                 ride.scanned_at > qr->expires_at + skew) {
-        // DESIGN §3.6 rule 8: a code is charged only within its validity (± the clock skew).
-        v.reason = "outside_validity";
-      } else if (now_ms > qr->expires_at + options_.upload_window_ms) {
-        // Past the upload window a refund or close may have paid the reserve out: refused, on
-        // record for the operator (the reserve covers exactly the rides inside the window).
-        v.reason = "late_upload";
-      } else if (published_key != nullptr &&
-                 (!published_key->covers(qr->issued_at) ||
-                  ride.scanned_at > published_key->valid_until + skew)) {
-        // Issued under a key outside its validity, or scanned after the key was retired.
-        v.reason = "key_not_valid";
-      } else if (ride.amount <= 0 || ride.amount > options_.max_ride_amount) {
-        v.reason = "invalid_amount";
-      } else if (ride.counter < 0) {
-        v.reason = "invalid_counter";
-      } else {
-        v.qr = *qr;
-      }
-    }
-    verdicts.push_back(std::move(v));
+    if (qr.ok()) sequences.push_back(qr->sequence);
+    decoded.push_back(qr.ok() ? std::optional<protocol::QrPayload>(std::move(*qr)) : std::nullopt);
+  }
+  std::map<std::string, Bytes> issued;
+  if (!sequences.empty()) {
+    ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+      ANONCODE_TRY(issued, store::issued_digests(tx, sequences));
+      return {};
+    }));
   }
 
+  // 2. Check every payload (pure, and the costly part): a POS checked it offline, the platform
+  // checks again — a terminal can only charge codes it saw.
+  ANONCODE_TRY(auto published, keys());
+  std::map<protocol::PlatformKeyId, VerifyingKey> verifying;
+  for (const auto& k : published) {
+    auto parsed = crypto::Sm2PublicKey::from_bytes(k.public_key);
+    if (parsed.ok()) verifying.insert_or_assign(k.kid, VerifyingKey{&k, *parsed});
+  }
+  if (!verifying.contains(signing_kid_)) {
+    verifying.emplace(signing_kid_, VerifyingKey{nullptr, signing_key_.public_key()});
+  }
+  std::vector<Verdict> verdicts(rides.size());
+  for (size_t i = 0; i < rides.size(); ++i) {
+    const RideUpload& ride = rides[i];
+    Verdict& v = verdicts[i];
+    if (!decoded[i]) {
+      v.reason = "malformed";
+      continue;
+    }
+    const protocol::QrPayload& qr = *decoded[i];
+    auto key = verifying.find(qr.kid);
+    const protocol::PlatformPublicKey* published_key =
+        key == verifying.end() ? nullptr : key->second.published;
+    const int64_t skew = options_.clock_skew_ms;
+    if (key == verifying.end()) {
+      v.reason = "unknown_key";
+    } else if (!digest_matches(issued, qr, ride.payload) &&
+               !protocol::verify_qr_signature(qr, key->second.key).ok()) {
+      v.reason = "bad_signature";
+    } else if (ride.scanned_at < qr.issued_at - skew || ride.scanned_at > qr.expires_at + skew) {
+      // DESIGN §3.6 rule 8: a code is charged only within its validity (± the clock skew).
+      v.reason = "outside_validity";
+    } else if (now_ms > qr.expires_at + options_.upload_window_ms) {
+      // Past the upload window a refund or close may have paid the reserve out: refused, on
+      // record for the operator (the reserve covers exactly the rides inside the window).
+      v.reason = "late_upload";
+    } else if (published_key != nullptr && (!published_key->covers(qr.issued_at) ||
+                                            ride.scanned_at > published_key->valid_until + skew)) {
+      // Issued under a key outside its validity, or scanned after the key was retired.
+      v.reason = "key_not_valid";
+    } else if (ride.amount <= 0 || ride.amount > options_.max_ride_amount) {
+      v.reason = "invalid_amount";
+    } else if (ride.counter < 0) {
+      v.reason = "invalid_counter";
+    } else {
+      v.qr = qr;
+    }
+  }
+
+  // 3. One transaction: read what the batch touches, decide each ride in order, write.
+  std::vector<int64_t> counters;
+  std::vector<std::string> accountids;
+  sequences.clear();
+  for (size_t i = 0; i < rides.size(); ++i) {
+    counters.push_back(rides[i].counter);
+    if (verdicts[i].qr) {
+      sequences.push_back(verdicts[i].qr->sequence);
+      accountids.push_back(verdicts[i].qr->accountid);
+    }
+  }
   SettleSummary sum;
   int64_t copy_risks = 0;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
     sum = SettleSummary{};
     copy_risks = 0;
     const std::string term(terminal), merch(merchant);
+    ANONCODE_TRY(std::set<int64_t> seen, store::seen_counters(tx, term, counters));
+    ANONCODE_TRY(auto codes, store::load_codes(tx, sequences));
+    ANONCODE_TRY(auto heads, store::load_heads(tx, accountids));
+    std::map<std::string, int64_t> uses, charges;
+    std::vector<store::TransactionRow> txns;
+    std::vector<store::RideRow> settled;
+    std::vector<store::RejectedRideRow> rejected;
+    std::vector<privacy::store::CopyViolation> copies;
     for (size_t i = 0; i < rides.size(); ++i) {
       const RideUpload& ride = rides[i];
-      const Verdict& v = verdicts[i];
-      ANONCODE_TRY(bool seen, store::ride_seen(tx, term, ride.counter));
-      if (seen) {
+      if (!seen.insert(ride.counter).second) {
         ++sum.duplicates;
         continue;
       }
-      auto reject = [&](const std::string& reason) -> Status {
-        ANONCODE_CHECK(store::insert_rejected_ride(tx, {.terminal = term,
-                                                        .counter = ride.counter,
-                                                        .merchant = merch,
-                                                        .payload = ride.payload,
-                                                        .amount = ride.amount,
-                                                        .scanned_at = ride.scanned_at,
-                                                        .received_at = now_ms,
-                                                        .reason = reason}));
+      auto reject = [&](std::string reason) {
+        rejected.push_back({.terminal = term,
+                            .counter = ride.counter,
+                            .merchant = merch,
+                            .payload = ride.payload,
+                            .amount = ride.amount,
+                            .scanned_at = ride.scanned_at,
+                            .received_at = now_ms,
+                            .reason = std::move(reason)});
         ++sum.rejected;
-        return {};
       };
-      if (!v.qr) {
-        ANONCODE_CHECK(reject(v.reason));
+      if (!verdicts[i].qr) {
+        reject(verdicts[i].reason);
         continue;
       }
-      const protocol::QrPayload& qr = *v.qr;
-      ANONCODE_TRY(auto code, store::load_code(tx, qr.sequence));
-      if (!code || code->accountid != qr.accountid) {
-        ANONCODE_CHECK(reject("unknown_code"));
+      const protocol::QrPayload& qr = *verdicts[i].qr;
+      auto code = codes.find(qr.sequence);
+      if (code == codes.end() || code->second.accountid != qr.accountid) {
+        reject("unknown_code");
         continue;
       }
       // The record charged: the head of the code's accountid — the active record, or, when the
       // wallet was closed or moved to a strong-mode successor, the record that still holds the
       // accountid's balance. Locked, deactivated and empty wallets are charged all the same: the
       // ride happened offline (balance may go negative).
-      ANONCODE_TRY(auto head, store::load_head(tx, qr.accountid));
-      if (!head) {
-        ANONCODE_CHECK(reject("unknown_wallet"));
+      auto head = heads.find(qr.accountid);
+      if (head == heads.end()) {
+        reject("unknown_wallet");
         continue;
       }
-      const int64_t used_before = code->used_count;
+      const std::string& b = head->second.b;
+      const int64_t used_before = code->second.used_count + uses[qr.sequence]++;
       const bool copy_risk = used_before > 0;
-      ANONCODE_CHECK(store::count_code_use(tx, qr.sequence));
-      ANONCODE_CHECK(store::charge_ride(tx, head->b, ride.amount));
+      charges[b] += ride.amount;
       const std::string txn_id = random_id("T");
-      ANONCODE_CHECK(store::insert_transaction(tx, {.txn_id = txn_id,
-                                                    .paychannel = "",
-                                                    .b = head->b,
-                                                    .pay_no = qr.sequence,
-                                                    .accountid = qr.accountid,
-                                                    .transaction_date = ride.scanned_at,
-                                                    .amount = ride.amount,
-                                                    .transaction_type = TransactionType::kRide,
-                                                    .order_id = qr.sequence,
-                                                    .state = TransactionState::kNormal}));
-      ANONCODE_CHECK(store::insert_ride(tx, {.terminal = term,
-                                             .counter = ride.counter,
-                                             .merchant = merch,
-                                             .sequence = qr.sequence,
-                                             .accountid = qr.accountid,
-                                             .b = head->b,
-                                             .amount = ride.amount,
-                                             .scanned_at = ride.scanned_at,
-                                             .settled_at = now_ms,
-                                             .copy_risk = copy_risk,
-                                             .txn_id = txn_id}));
+      txns.push_back({.txn_id = txn_id,
+                      .paychannel = "",
+                      .b = b,
+                      .pay_no = qr.sequence,
+                      .accountid = qr.accountid,
+                      .transaction_date = ride.scanned_at,
+                      .amount = ride.amount,
+                      .transaction_type = TransactionType::kRide,
+                      .order_id = qr.sequence,
+                      .state = TransactionState::kNormal});
+      settled.push_back({.terminal = term,
+                         .counter = ride.counter,
+                         .merchant = merch,
+                         .sequence = qr.sequence,
+                         .accountid = qr.accountid,
+                         .b = b,
+                         .amount = ride.amount,
+                         .scanned_at = ride.scanned_at,
+                         .settled_at = now_ms,
+                         .copy_risk = copy_risk,
+                         .txn_id = txn_id});
       if (copy_risk) {
         ++copy_risks;
         // 复制风险: the code was used before. Logged where the admin console lists violations.
-        ANONCODE_CHECK(privacy::store::insert_copy_violation(
-            tx, random_id("V"), head->b, qr.accountid, now_ms,
-            "code " + qr.sequence + " used " + std::to_string(used_before + 1) +
-                " times; terminal " + term + " counter " + std::to_string(ride.counter)));
+        copies.push_back({.id = random_id("V"),
+                          .b = b,
+                          .accountid = qr.accountid,
+                          .detected_at = now_ms,
+                          .detail = "code " + qr.sequence + " used " +
+                                    std::to_string(used_before + 1) + " times; terminal " + term +
+                                    " counter " + std::to_string(ride.counter)});
       }
       ++sum.uploaded;
     }
+    ANONCODE_CHECK(store::insert_rejected_rides(tx, rejected));
+    ANONCODE_CHECK(store::count_code_uses(tx, uses));
+    ANONCODE_CHECK(store::charge_rides(tx, charges));
+    ANONCODE_CHECK(store::insert_transactions(tx, txns));
+    ANONCODE_CHECK(store::insert_rides(tx, settled));
+    ANONCODE_CHECK(privacy::store::insert_copy_violations(tx, copies));
     return {};
   }));
   counters::add(counters::Event::kRideSettled, static_cast<uint64_t>(sum.uploaded));

@@ -138,13 +138,19 @@ Status insert_clone_violation(Tx& tx, const CloneViolation& v) {
        storage::text_or_null(v.evidence)});
 }
 
-Status insert_copy_violation(Tx& tx, std::string_view id, std::string_view b,
-                             std::string_view accountid, int64_t detected_at,
-                             std::string_view detail) {
-  return tx.run(
-      "INSERT INTO violations (id, kind, user_id, sn, b, accountid, detected_at, detail) "
-      "VALUES ($1, 'copy', NULL, NULL, $2, $3, $4, $5)",
-      {std::string(id), std::string(b), std::string(accountid), detected_at, std::string(detail)});
+Status insert_copy_violations(Tx& tx, const std::vector<CopyViolation>& rows) {
+  std::vector<storage::Value> flat;
+  flat.reserve(rows.size() * 6);
+  for (const auto& v : rows) {
+    // user_id and sn stay NULL: a copied code names a wallet, not a user.
+    for (storage::Value x :
+         {storage::Value(v.id), storage::Value(std::string("copy")), storage::Value(v.b),
+          storage::Value(v.accountid), storage::Value(v.detected_at), storage::Value(v.detail)}) {
+      flat.push_back(std::move(x));
+    }
+  }
+  return storage::insert_rows(
+      tx, "INSERT INTO violations (id, kind, b, accountid, detected_at, detail) VALUES ", 6, flat);
 }
 
 Result<std::optional<std::string>> clone_user(Tx& tx, std::string_view b) {

@@ -104,9 +104,14 @@ struct CloneViolation {
 };
 Status insert_clone_violation(Tx& tx, const CloneViolation& v);
 // 复制风险 (seed 000 §2.6): a code used more than once, found by the platform's settlement.
-Status insert_copy_violation(Tx& tx, std::string_view id, std::string_view b,
-                             std::string_view accountid, int64_t detected_at,
-                             std::string_view detail);
+struct CopyViolation {
+  std::string id = {};
+  std::string b = {};
+  std::string accountid = {};
+  int64_t detected_at = 0;
+  std::string detail = {};
+};
+Status insert_copy_violations(Tx& tx, const std::vector<CopyViolation>& rows);
 // The user id of the latest clone violation traced to a user on wallet B (the platform locks
 // the wallets of a traced clone with it).
 Result<std::optional<std::string>> clone_user(Tx& tx, std::string_view b);

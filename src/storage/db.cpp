@@ -63,6 +63,48 @@ Result<std::optional<Row>> Tx::query_one(std::string_view sql, const std::vector
   return std::optional<Row>(std::move(rows.front()));
 }
 
+std::string placeholders(size_t first, size_t n) {
+  std::string out;
+  out.reserve(n * 7);
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ", ";
+    out += '$';
+    out += std::to_string(first + i);
+  }
+  return out;
+}
+
+std::string value_rows(size_t first, size_t rows, size_t ncols) {
+  std::string out;
+  out.reserve(rows * (ncols * 7 + 4));
+  for (size_t r = 0; r < rows; ++r) {
+    if (r > 0) out += ", ";
+    out += '(';
+    out += placeholders(first + r * ncols, ncols);
+    out += ')';
+  }
+  return out;
+}
+
+Status insert_rows(Tx& tx, std::string_view head, size_t ncols, const std::vector<Value>& flat,
+                   std::string_view tail) {
+  if (ncols == 0 || flat.size() % ncols != 0) {
+    return make_error(ErrorCode::kInternal, "storage: insert_rows: a row of the wrong width");
+  }
+  const size_t per_statement = std::max<size_t>(1, kMaxStatementParams / ncols);
+  const size_t rows = flat.size() / ncols;
+  for (size_t begin = 0; begin < rows; begin += per_statement) {
+    const size_t n = std::min(per_statement, rows - begin);
+    std::vector<Value> params(flat.begin() + static_cast<ptrdiff_t>(begin * ncols),
+                              flat.begin() + static_cast<ptrdiff_t>((begin + n) * ncols));
+    std::string sql(head);
+    sql += value_rows(1, n, ncols);
+    sql += tail;
+    ANONCODE_CHECK(tx.run(sql, params));
+  }
+  return {};
+}
+
 Result<std::unique_ptr<Db>> Db::open(std::string_view url) {
   std::unique_ptr<detail::DriverDb> db;
   if (url.starts_with("sqlite:")) {

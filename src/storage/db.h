@@ -75,6 +75,18 @@ class Tx {
   Result<std::optional<Row>> query_one(std::string_view sql, const std::vector<Value>& params = {});
 };
 
+// Set-based statements: a batch of rows in one round trip, on both databases.
+// At most this many parameters in one statement (SQLite allows 32,766, PostgreSQL 65,535).
+constexpr size_t kMaxStatementParams = 30'000;
+// "$first, $first+1, …" for `n` parameters (an IN list).
+std::string placeholders(size_t first, size_t n);
+// "($first, …), (…)": `rows` rows of `ncols` parameters each (a VALUES list).
+std::string value_rows(size_t first, size_t rows, size_t ncols);
+// Runs `head` + value_rows(…) + `tail` over `flat` (rows of `ncols` values, one after the
+// other), in as few statements as kMaxStatementParams allows: "INSERT INTO t (a, b) VALUES ".
+Status insert_rows(Tx& tx, std::string_view head, size_t ncols, const std::vector<Value>& flat,
+                   std::string_view tail = "");
+
 // Work a caller adds to another library's operation (an admin change's audit entry): it runs
 // inside the operation's transaction and commits with it; its failure rolls the operation back.
 using AlsoInTx = std::function<Status(Tx&)>;

@@ -394,6 +394,54 @@ TEST_P(DbTest, PortableSqlWorksAlike) {
   }));
 }
 
+// Set-based statements: a batch larger than one statement's parameters is split, and a CTE of
+// VALUES updates rows by key on both databases.
+TEST_P(DbTest, InsertRowsSplitsABatchAndAValuesCteUpdatesByKey) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_OK(exec1(*db, kCreateVals));
+  EXPECT_EQ(storage::placeholders(3, 3), "$3, $4, $5");
+  EXPECT_EQ(storage::value_rows(1, 2, 2), "($1, $2), ($3, $4)");
+  const int64_t rows = storage::kMaxStatementParams / 2 + 7;  // two statements of 2 columns
+  std::vector<Value> flat;
+  for (int64_t id = 1; id <= rows; ++id) {
+    flat.emplace_back(id);
+    flat.emplace_back(id * 10);
+  }
+  ASSERT_OK(db->transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(storage::insert_rows(tx, "INSERT INTO vals (id, i) VALUES ", 2, flat));
+    ANONCODE_CHECK(storage::insert_rows(tx, "INSERT INTO vals (id, i) VALUES ", 2, {}));
+    EXPECT_FALSE(
+        storage::insert_rows(tx, "INSERT INTO vals (id, i) VALUES ", 2, {Value(int64_t{1})})
+            .ok());  // half a row is a bug
+    ANONCODE_TRY(auto agg, tx.query_one("SELECT COUNT(*), SUM(i) FROM vals"));
+    EXPECT_EQ(agg->cols, (std::vector<Value>{rows, rows * (rows + 1) * 5}));
+    ANONCODE_CHECK(tx.run("WITH v(k, n) AS (VALUES " + storage::value_rows(1, 2, 2) +
+                              ") UPDATE vals SET i = i + v.n FROM v WHERE vals.id = v.k",
+                          {int64_t{1}, int64_t{5}, int64_t{3}, int64_t{-30}}));
+    ANONCODE_TRY(auto one, tx.query_one("SELECT i FROM vals WHERE id = 1"));
+    ANONCODE_TRY(auto three, tx.query_one("SELECT i FROM vals WHERE id = 3"));
+    EXPECT_EQ(one->i64(0), 15);
+    EXPECT_EQ(three->i64(0), 0);
+    return {};
+  }));
+}
+
+// Placeholders in any order or used twice, and a "$1" in quoted text, which is text, read alike
+// on both databases (SQLite's driver binds an in-order statement by position).
+TEST_P(DbTest, PlaceholdersOutOfOrderRepeatedOrQuotedReadAlike) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_OK(db->transact([&](Tx& tx) -> Status {
+    ANONCODE_TRY(auto swapped, tx.query_one("SELECT $2, $1, $2", {int64_t{1}, int64_t{2}}));
+    EXPECT_EQ(swapped->cols, (std::vector<Value>{int64_t{2}, int64_t{1}, int64_t{2}}));
+    ANONCODE_TRY(auto quoted,
+                 tx.query_one("SELECT '$1 it''s', $1 -- $2 is a comment\n", {std::string("x")}));
+    EXPECT_EQ(quoted->cols, (std::vector<Value>{std::string("$1 it's"), std::string("x")}));
+    return {};
+  }));
+}
+
 TEST_P(DbTest, QueryOneRefusesSeveralRows) {
   auto db = open();
   ASSERT_TRUE(db);

@@ -16,8 +16,10 @@
 #include <climits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "storage/driver.h"
 
@@ -64,28 +66,97 @@ Error sqlite_error(int rc, std::string_view what, Fault* fault, const char* deta
   }
 }
 
-// Binds $1..$N by name. Placeholders are checked to be exactly $1..$N, as PostgreSQL requires,
-// so a query written for SQLite alone (?, :name, $01) fails here too.
-Status bind_params(sqlite3_stmt* stmt, const std::vector<Value>& params) {
-  const int count = sqlite3_bind_parameter_count(stmt);
-  for (int i = 1; i <= count; ++i) {
-    const char* name = sqlite3_bind_parameter_name(stmt, i);
-    bool ok = false;
-    if (name != nullptr && name[0] == '$') {
-      for (size_t k = 1; k <= params.size() && !ok; ++k) ok = ("$" + std::to_string(k)) == name;
+// A statement in SQLite's placeholders. SQLite keeps every named or numbered placeholder in a
+// list it searches linearly, at parse and at bind, which is quadratic for a batch statement of
+// thousands of parameters; an anonymous '?' is bound by position in constant time.
+struct SqliteSql {
+  std::string text;
+  bool positional = false;  // every placeholder a bare '?': $1, $2, … in order, each once
+};
+
+// PostgreSQL's placeholders ($1…$N), outside quoted text and comments, as SQLite's: bare '?'
+// when they are $1, $2, … in order, each once (a batch insert), else numbered ?N. nullopt when
+// the SQL has a '?' of its own, a placeholder PostgreSQL would not take.
+std::optional<SqliteSql> sqlite_placeholders(std::string_view sql) {
+  SqliteSql out{std::string(sql), true};
+  std::vector<size_t> marks;  // where each '$' of a placeholder was
+  size_t expected = 1;
+  char quote = 0;
+  for (size_t i = 0; i < out.text.size(); ++i) {
+    const char c = out.text[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;  // a doubled quote ('') closes and reopens: the same
+      continue;
     }
-    if (!ok) {
-      return make_error(ErrorCode::kInternal, "sqlite: a placeholder is not one of $1..$" +
-                                                  std::to_string(params.size()) + " (parameter " +
-                                                  std::to_string(i) + " of the statement)");
+    if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '-' && i + 1 < out.text.size() && out.text[i + 1] == '-') {
+      while (i < out.text.size() && out.text[i] != '\n') ++i;
+    } else if (c == '?') {
+      return std::nullopt;
+    } else if (c == '$' && i + 1 < out.text.size() && out.text[i + 1] >= '0' &&
+               out.text[i + 1] <= '9') {
+      marks.push_back(i);
+      size_t end = i + 1, number = 0;
+      while (end < out.text.size() && out.text[end] >= '0' && out.text[end] <= '9') {
+        number = number * 10 + static_cast<size_t>(out.text[end] - '0');
+        ++end;
+      }
+      const bool canonical = out.text[i + 1] != '0';
+      if (!canonical || number != expected) out.positional = false;
+      ++expected;
+      i = end - 1;
     }
   }
+  // A statement without $N binds nothing by position: a :name or @name of its own is refused.
+  if (marks.empty()) out.positional = false;
+  if (!out.positional) {
+    for (size_t m : marks) out.text[m] = '?';
+    return out;
+  }
+  std::string bare;
+  bare.reserve(out.text.size());
+  size_t from = 0;
+  for (size_t m : marks) {
+    bare.append(out.text, from, m - from);
+    bare += '?';
+    from = m + 1;
+    while (from < out.text.size() && out.text[from] >= '0' && out.text[from] <= '9') ++from;
+  }
+  bare.append(out.text, from, std::string::npos);
+  out.text = std::move(bare);
+  return out;
+}
+
+// The parameter number of a placeholder SQLite names "?N" (sqlite_placeholders), or 0 for any
+// other form: :name, @name, a bare ?, a leading zero ($01) or a number beyond `count`.
+size_t placeholder_number(const char* name, size_t count) {
+  if (name == nullptr || name[0] != '?' || name[1] < '1' || name[1] > '9') return 0;
+  size_t k = 0;
+  for (const char* p = name + 1; *p != 0; ++p) {
+    if (*p < '0' || *p > '9' || k > count) return 0;
+    k = k * 10 + static_cast<size_t>(*p - '0');
+  }
+  return k <= count ? k : 0;
+}
+
+// Binds each placeholder of the statement to its parameter. Placeholders must be exactly
+// $1..$N, as PostgreSQL requires, so a query written for SQLite alone (?, :name, $01) fails here
+// too; a parameter the statement does not use is left unbound.
+Status bind_params(sqlite3_stmt* stmt, bool positional, const std::vector<Value>& params) {
   // A blob or text of length 0 must still get a non-null pointer, or SQLite binds NULL.
   static const char kEmpty[1] = {0};
-  for (size_t k = 0; k < params.size(); ++k) {
-    const int idx = sqlite3_bind_parameter_index(stmt, ("$" + std::to_string(k + 1)).c_str());
-    if (idx == 0) continue;  // not used by this statement
-    const Value& v = params[k];
+  const int count = sqlite3_bind_parameter_count(stmt);
+  for (int idx = 1; idx <= count; ++idx) {
+    const size_t k =
+        positional ? (static_cast<size_t>(idx) <= params.size() ? static_cast<size_t>(idx) : 0)
+                   : placeholder_number(sqlite3_bind_parameter_name(stmt, idx), params.size());
+    if (k == 0) {
+      return make_error(ErrorCode::kInternal, "sqlite: a placeholder is not one of $1..$" +
+                                                  std::to_string(params.size()) + " (parameter " +
+                                                  std::to_string(idx) + " of the statement)");
+    }
+    const Value& v = params[k - 1];
     int rc = SQLITE_OK;
     if (std::holds_alternative<std::monostate>(v)) {
       rc = sqlite3_bind_null(stmt, idx);
@@ -99,9 +170,8 @@ Status bind_params(sqlite3_stmt* stmt, const std::vector<Value>& params) {
       rc = sqlite3_bind_blob64(stmt, idx, data, b.size(), SQLITE_STATIC);
     }
     if (rc != SQLITE_OK) {
-      return make_error(
-          ErrorCode::kInternal,
-          "sqlite: cannot bind parameter $" + std::to_string(k + 1) + ": " + sqlite3_errstr(rc));
+      return make_error(ErrorCode::kInternal, "sqlite: cannot bind parameter $" +
+                                                  std::to_string(k) + ": " + sqlite3_errstr(rc));
     }
   }
   return {};
@@ -182,10 +252,18 @@ class SqliteSession final : public Session {
   }
 
  private:
-  Result<Stmt> prepare(std::string_view sql, const std::vector<Value>& params) {
-    if (sql.size() > INT_MAX) {
+  Result<Stmt> prepare(std::string_view pg_sql, const std::vector<Value>& params) {
+    if (pg_sql.size() > INT_MAX) {
       return fail(Fault::kStatement, make_error(ErrorCode::kInternal, "sqlite: SQL too long"));
     }
+    const std::optional<SqliteSql> converted = sqlite_placeholders(pg_sql);
+    if (!converted) {
+      return fail(Fault::kStatement,
+                  make_error(ErrorCode::kInternal, "sqlite: a placeholder is not one of $1..$" +
+                                                       std::to_string(params.size()) +
+                                                       " (a '?' in the statement)"));
+    }
+    const std::string_view sql = converted->text;
     sqlite3_stmt* raw = nullptr;
     const char* tail = nullptr;
     int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
@@ -209,7 +287,7 @@ class SqliteSession final : public Session {
       return fail(Fault::kStatement,
                   make_error(ErrorCode::kInternal, "sqlite: several statements in one call"));
     }
-    Status bound = bind_params(stmt.get(), params);
+    Status bound = bind_params(stmt.get(), converted->positional, params);
     if (!bound.ok()) return fail(Fault::kStatement, bound.error());
     return stmt;
   }
