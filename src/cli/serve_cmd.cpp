@@ -191,6 +191,8 @@ int serve(const ServeOptions& o) {
   auto app = app::AppBackend::create(database, privacy, secrets->pii_key);
   if (!app) return print_error(app.error());
 
+  // A descriptor per connection: up to max_connections of them.
+  const size_t open_files = server::raise_open_files_limit();
   server::ServerOptions opts;
   opts.host = listen->first;
   opts.port = listen->second;
@@ -312,7 +314,8 @@ int serve(const ServeOptions& o) {
     server::log_info("listening", {{"url", http.url()},
                                    {"services", running},
                                    {"group", c.group},
-                                   {"database", std::string(database.dialect())}});
+                                   {"database", std::string(database.dialect())},
+                                   {"open_files_limit", open_files}});
     served = http.serve();
   }
   if (!served) return print_error(served.error());
