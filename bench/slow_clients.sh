@@ -3,7 +3,8 @@
 # "Slow and idle clients", issue #11): one data directory (SQLite), `SERVER_BIN serve --plain-http`
 # on 127.0.0.1 (loopback only), then `BENCH_BIN bench slow-clients` against it twice:
 #   1. SLOW connections each sending a header byte every 4 s;
-#   2. IDLE kept-alive connections.
+#   2. IDLE kept-alive connections;
+#   3. both at once.
 #   bench/slow_clients.sh [SERVER_BIN] [BENCH_BIN] [SLOW] [IDLE] [SECONDS]
 # SERVER_BIN may be another build's binary (e.g. main's, for the figures before a change); the
 # bench is BENCH_BIN's. Prints one JSON object. Needs jq.
@@ -52,4 +53,6 @@ measure() {  # measure SLOW IDLE → one JSON object
 
 slow_run=$(measure "$slow" 0)
 idle_run=$(measure 0 "$idle")
-jq -n --argjson s "$slow_run" --argjson i "$idle_run" '{slow: $s, idle: $i}'
+both_run=$(measure "$slow" "$idle")
+jq -n --argjson s "$slow_run" --argjson i "$idle_run" --argjson b "$both_run" \
+  '{slow: $s, idle: $i, both: $b}'
