@@ -323,7 +323,7 @@ struct HttpServer::Impl {
    public:
     virtual ~SessionBase() = default;
     virtual void start() = 0;
-    // Closes the connection unless a request on it is being answered (stop()).
+    // Closes the connection unless a request on it is being read or answered (stop()).
     virtual void close_if_idle() = 0;
     virtual asio::any_io_executor executor() = 0;
   };
@@ -397,7 +397,8 @@ class HttpServer::Impl::Session
   }
 
   void close_if_idle() override {
-    if (state_ == State::kHandshake || state_ == State::kIdle || state_ == State::kReadingHeader) {
+    if (state_ == State::kHandshake || state_ == State::kIdle || state_ == State::kReadingHeader ||
+        state_ == State::kClosing) {
       close_now();
     }
   }

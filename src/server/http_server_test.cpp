@@ -862,6 +862,31 @@ std::unique_ptr<HttpServer> started_server(ServerOptions opts) {
   return s;
 }
 
+TEST(HttpServerConnections, StopLetsTheRequestsInProgressFinish) {
+  set_log_level(LogLevel::kWarn);
+  HttpServer s(ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 2});
+  std::atomic<int> entered{0};
+  s.route("GET", "/slow", [&entered](const Request&) -> Result<json> {
+    ++entered;
+    std::this_thread::sleep_for(milliseconds(300));
+    return json{{"done", true}};
+  });
+  ASSERT_TRUE(s.start().ok());
+  auto in_flight = std::async(std::launch::async, [&s] {
+    httplib::Client c("127.0.0.1", s.port());
+    auto r = c.Get("/slow");
+    return r ? r->status : 0;
+  });
+  RawConnection idle(s.port());  // connected, no request: closed at once by the stop
+  ASSERT_TRUE(eventually([&] { return entered == 1; }));
+  auto t0 = SteadyClock::now();
+  s.stop();
+  EXPECT_GE(ms_since(t0), 150);  // it waited for the request in progress
+  EXPECT_EQ(in_flight.get(), 200);
+  EXPECT_TRUE(idle.closed_within(milliseconds(500)));
+  EXPECT_EQ(s.metrics().load().open_connections, 0);
+}
+
 TEST(HttpServerConnections, SlowClientsHoldNoWorkerAndHealthzAnswers) {
   auto s = started_server(ServerOptions{.threads = 2});
   // Four times as many slow clients as there are workers, each trickling its header; a
