@@ -3,7 +3,11 @@
 // group, measured one after the other in this process (issue #5 compares them side by side).
 // `anoncode bench flows --server URL --token T …`: code requests and ride settlement against a
 // running server (issue #3).
+// `anoncode bench slow-clients [--server URL] …`: /healthz (and a code request) while slow and
+// idle clients hold connections (issue #11); a table on stderr, the JSON on stdout.
 #include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 
 #include "cli/commands.h"
@@ -11,6 +15,7 @@
 #include "crypto/group.h"
 #include "perf/crypto_workload.h"
 #include "perf/flows.h"
+#include "perf/slow_clients.h"
 
 namespace anoncode::cli {
 
@@ -79,6 +84,61 @@ void add_bench_command(CLI::App& app, Action& action) {
       }
       if (!figures) return print_error(figures.error());
       return print_ok(*figures);
+    };
+  });
+
+  static perf::SlowClientsOptions slow;
+  static std::string slow_server, slow_ca, slow_work_dir;
+  auto* slow_cmd = bench->add_subcommand(
+      "slow-clients",
+      "/healthz p50/p99 (and a code request's) while slow and idle clients hold connections "
+      "(loopback only)");
+  slow_cmd->add_option("--server", slow_server,
+                       "a plain http:// loopback URL (serve --plain-http); default: a server "
+                       "started by the bench (the HTTP layer only)");
+  slow_cmd->add_option("--token", slow.admin_token,
+                       "with --server and --trust-root: also measure code requests (admin token)");
+  slow_cmd->add_option("--trust-root", slow.trust_root, "the trust_root file or its text");
+  slow_cmd->add_option("--slow", slow.slow, "connections sending their header a byte at a time")
+      ->check(CLI::Range(0, 20000));
+  slow_cmd->add_option("--interval", slow.interval, "seconds between a slow connection's bytes")
+      ->check(CLI::Range(0.01, 60.0));
+  slow_cmd->add_option("--idle", slow.idle, "kept-alive connections idle after one request")
+      ->check(CLI::Range(0, 20000));
+  slow_cmd->add_option("--seconds", slow.seconds, "how long the requests are measured")
+      ->check(CLI::Range(0.5, 600.0));
+  slow_cmd->add_option("--probes", slow.probes, "concurrent /healthz probes")
+      ->check(CLI::Range(1, 64));
+  slow_cmd->add_option("--timeout", slow.timeout, "seconds before a request counts unanswered")
+      ->check(CLI::Range(0.5, 60.0));
+  slow_cmd->add_option("--work-dir", slow_work_dir, "where the bench rider's wallet goes");
+  slow_cmd->callback([&action] {
+    action = [] {
+      if (!slow_server.empty()) slow.server = net::Endpoint{slow_server, {}};
+      slow.work_dir = slow_work_dir.empty()
+                          ? std::filesystem::temp_directory_path() /
+                                ("anoncode-slowbench-" + std::to_string(::getpid()))
+                          : std::filesystem::path(slow_work_dir);
+      auto figures = perf::measure_slow_clients(slow);
+      if (slow_work_dir.empty()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(slow.work_dir, ignored);
+      }
+      if (!figures) return print_error(figures.error());
+      const auto& f = *figures;
+      std::fprintf(stderr, "%d slow (1 byte / %.1f s) + %d idle connections, %.1f s measured\n",
+                   slow.slow, slow.interval, slow.idle, f.value("measured_s", 0.0));
+      std::fprintf(stderr, "%-22s %9s %9s %9s %9s %9s\n", "request", "answered", "no answer",
+                   "p50 ms", "p99 ms", "max ms");
+      for (const char* name : {"healthz", "code_request", "authenticated_route"}) {
+        if (!f.contains(name)) continue;
+        const auto& r = f[name];
+        std::fprintf(stderr, "%-22s %9lld %9lld %9.1f %9.1f %9.1f\n", name,
+                     static_cast<long long>(r.value("answered", 0)),
+                     static_cast<long long>(r.value("no_answer", 0)), r.value("p50_ms", 0.0),
+                     r.value("p99_ms", 0.0), r.value("max_ms", 0.0));
+      }
+      return print_ok(f);
     };
   });
 }

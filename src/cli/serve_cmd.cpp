@@ -191,11 +191,20 @@ int serve(const ServeOptions& o) {
   auto app = app::AppBackend::create(database, privacy, secrets->pii_key);
   if (!app) return print_error(app.error());
 
+  // A descriptor per connection: up to max_connections of them.
+  const size_t open_files = server::raise_open_files_limit();
   server::ServerOptions opts;
   opts.host = listen->first;
   opts.port = listen->second;
   opts.threads = static_cast<size_t>(c.threads);
   opts.trusted_proxies = c.trusted_proxies;
+  opts.max_connections = static_cast<size_t>(c.max_connections);
+  opts.max_connections_per_address = static_cast<size_t>(c.max_connections_per_address);
+  opts.max_queued_requests = static_cast<size_t>(c.max_queued_requests);
+  opts.header_timeout = std::chrono::seconds(c.header_timeout_seconds);
+  opts.body_timeout = std::chrono::seconds(c.body_timeout_seconds);
+  opts.idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
+  opts.write_timeout = std::chrono::seconds(c.write_timeout_seconds);
   if (auto st = configure_tls(c, o.plain_http, opts); !st) return print_error(st.error());
   server::HttpServer http(opts);
   http.set_health_check([&database]() -> Status {
@@ -313,7 +322,8 @@ int serve(const ServeOptions& o) {
     server::log_info("listening", {{"url", http.url()},
                                    {"services", running},
                                    {"group", c.group},
-                                   {"database", std::string(database.dialect())}});
+                                   {"database", std::string(database.dialect())},
+                                   {"open_files_limit", open_files}});
     served = http.serve();
   }
   if (!served) return print_error(served.error());

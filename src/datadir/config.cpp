@@ -12,6 +12,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "crypto/credential.h"
 #include "crypto/group.h"
@@ -161,6 +162,20 @@ Status check_config(const Config& c) {
   (void)g;
   if (c.threads < 1 || c.threads > 1024) {
     return make_error(ErrorCode::kInvalidArgument, "server.threads must be 1 to 1024");
+  }
+  for (const auto& [key, value, most] :
+       {std::tuple{"max_connections", c.max_connections, int64_t{1'000'000}},
+        std::tuple{"max_connections_per_address", c.max_connections_per_address,
+                   int64_t{1'000'000}},
+        std::tuple{"max_queued_requests", c.max_queued_requests, int64_t{1'000'000}},
+        std::tuple{"header_timeout_seconds", c.header_timeout_seconds, int64_t{300}},
+        std::tuple{"body_timeout_seconds", c.body_timeout_seconds, int64_t{3600}},
+        std::tuple{"idle_timeout_seconds", c.idle_timeout_seconds, int64_t{3600}},
+        std::tuple{"write_timeout_seconds", c.write_timeout_seconds, int64_t{3600}}}) {
+    if (value < 1 || value > most) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        std::string("server.") + key + " must be 1 to " + std::to_string(most));
+    }
   }
   for (const auto& p : c.trusted_proxies) {
     unsigned char buf[sizeof(in6_addr)];
@@ -348,6 +363,13 @@ Result<Config> load_config(const fs::path& data_dir) {
   };
   ANONCODE_CHECK(str("server", "listen", c.listen));
   ANONCODE_CHECK(num("server", "threads", c.threads));
+  ANONCODE_CHECK(num("server", "max_connections", c.max_connections));
+  ANONCODE_CHECK(num("server", "max_connections_per_address", c.max_connections_per_address));
+  ANONCODE_CHECK(num("server", "max_queued_requests", c.max_queued_requests));
+  ANONCODE_CHECK(num("server", "header_timeout_seconds", c.header_timeout_seconds));
+  ANONCODE_CHECK(num("server", "body_timeout_seconds", c.body_timeout_seconds));
+  ANONCODE_CHECK(num("server", "idle_timeout_seconds", c.idle_timeout_seconds));
+  ANONCODE_CHECK(num("server", "write_timeout_seconds", c.write_timeout_seconds));
   if (auto node = t["server"]["trusted_proxies"]) {
     const toml::array* list = node.as_array();
     if (list == nullptr) {

@@ -54,6 +54,15 @@ struct Config {
   int64_t threads = 8;                    // [server] threads
   // [server] trusted_proxies: peers whose X-Forwarded-For names the client (IP addresses)
   std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
+  // [server] connection limits (server::ServerOptions; docs/OPERATIONS.md "Connections and
+  // limits"): absent keys keep the server's defaults.
+  int64_t max_connections = 4096;                // [server] max_connections
+  int64_t max_connections_per_address = 256;     // [server] max_connections_per_address
+  int64_t max_queued_requests = 1024;            // [server] max_queued_requests
+  int64_t header_timeout_seconds = 10;           // [server] header_timeout_seconds
+  int64_t body_timeout_seconds = 30;             // [server] body_timeout_seconds
+  int64_t idle_timeout_seconds = 5;              // [server] idle_timeout_seconds
+  int64_t write_timeout_seconds = 10;            // [server] write_timeout_seconds
   std::string db_url;                            // [database] url
   std::string group = "ristretto255";            // [privacy] group
   int64_t code_validity_seconds = 120;           // [platform] code_validity_seconds

@@ -167,11 +167,34 @@ TEST_F(ConfigTest, BadConfigurationsAreRefused) {
   ASSERT_TRUE(proxies.ok()) << proxies.error().message;
   EXPECT_EQ(proxies->trusted_proxies, (std::vector<std::string>{"10.0.0.1", "fd00::1"}));
 
+  // The connection limits: positive integers within their bounds.
+  for (const char* limit : {"max_connections = 0", "max_connections_per_address = -1",
+                            "max_queued_requests = \"8\"", "header_timeout_seconds = 301",
+                            "idle_timeout_seconds = 0", "write_timeout_seconds = 1.5"}) {
+    std::ofstream(dir / kConfigFile, std::ios::trunc) << "[server]\n" << limit << "\n";
+    EXPECT_EQ(load_config(dir).error().code, ErrorCode::kInvalidArgument) << limit;
+  }
+  std::ofstream(dir / kConfigFile, std::ios::trunc)
+      << "[server]\nmax_connections = 20000\nmax_connections_per_address = 64\n"
+      << "max_queued_requests = 100\nheader_timeout_seconds = 5\nbody_timeout_seconds = 60\n"
+      << "idle_timeout_seconds = 15\nwrite_timeout_seconds = 20\n";
+  auto limits = load_config(dir);
+  ASSERT_TRUE(limits.ok()) << limits.error().message;
+  EXPECT_EQ(limits->max_connections, 20000);
+  EXPECT_EQ(limits->max_connections_per_address, 64);
+  EXPECT_EQ(limits->max_queued_requests, 100);
+  EXPECT_EQ(limits->header_timeout_seconds, 5);
+  EXPECT_EQ(limits->body_timeout_seconds, 60);
+  EXPECT_EQ(limits->idle_timeout_seconds, 15);
+  EXPECT_EQ(limits->write_timeout_seconds, 20);
+
   // Every key is optional: defaults fill in.
   std::ofstream(dir / kConfigFile, std::ios::trunc) << "";
   auto c = load_config(dir);
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->db_url, "sqlite:" + (dir / "anoncode.db").string());
+  EXPECT_EQ(c->max_connections, 4096);
+  EXPECT_EQ(c->idle_timeout_seconds, 5);
 }
 
 TEST(ParseListen, HostAndPort) {

@@ -85,7 +85,7 @@ class SigpipeGuard {
 void ignore_sigpipe_in_this_process();
 
 // Sends one request: `call` on `client`, under a SigpipeGuard; once more, on a new connection,
-// when it failed while writing. A server closes a kept-alive connection it found idle (2 s); a
+// when it failed while writing. A server closes a kept-alive connection it found idle (5 s); a
 // TLS client cannot see that close before it writes, so the write fails — and a request that was
 // not written whole was not received, so sending it again is safe for any request.
 httplib::Result send_request(httplib::Client& client,

@@ -1,5 +1,6 @@
-// The HTTP/JSON server every service runs in (DESIGN §5): a thin layer over cpp-httplib that
-// owns the conventions of docs/API.md once, so the handlers only say what they do:
+// The HTTP/JSON server every service runs in (DESIGN §5): an event-driven HTTP/1.1 server on
+// Boost.Beast/Asio (docs/OPERATIONS.md "Connections and limits") that owns the conventions of
+// docs/API.md once, so the handlers only say what they do:
 //  - a handler takes a Request and returns Result<json>: a value is 200 with that body, an Error
 //    is `{"error":{"code","message"}}` with the code's HTTP status (error_code_http_status);
 //  - a handler that must send more with an error (the next credential after a spent show,
@@ -15,12 +16,20 @@
 //  - `GET /healthz` and `GET /metrics` are always there;
 //  - HEAD is answered as GET is (the same handler, status and headers), without the body;
 //  - /metrics labels are bounded: a known method (GET, POST, HEAD, PUT, DELETE, OPTIONS, PATCH)
-//    or "other", a registered route or "unmatched".
+//    or "other", a registered route or "unmatched";
+//  - a few I/O threads read and write every connection; a request reaches a handler only once it
+//    is complete, so a slow or idle client holds no worker. Handlers run on a bounded pool: when
+//    its queue is full the answer is 503 `unavailable` with `Retry-After`. A connection must
+//    send its TLS handshake and request header within ServerOptions::header_timeout (counted
+//    from the accept or the request's first byte, not reset per byte), its body within
+//    body_timeout; an idle kept-alive connection is closed after idle_timeout; a header over
+//    max_header_bytes is 431, an unparsable request 400 `malformed`.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,17 +47,22 @@
 #include "server/clock.h"
 #include "server/metrics.h"
 
-namespace httplib {
-class Server;
-struct Request;
-}  // namespace httplib
-
 namespace anoncode::server {
+
+// A request as the server read it off the wire, before any handler sees it (Request reads it).
+struct RequestData {
+  std::string method = {};  // as sent (HEAD included)
+  std::string path = {};    // percent-decoded, without the query string
+  std::vector<std::pair<std::string, std::string>> headers = {};  // in order, names as sent
+  std::vector<std::pair<std::string, std::string>> query = {};    // decoded ('+' is a space)
+  std::string body = {};
+  std::string remote_address = {};  // the peer's IP address
+};
 
 // What a handler sees of a request.
 class Request {
  public:
-  Request(const httplib::Request& raw, std::string route, std::string request_id,
+  Request(const RequestData& raw, std::string route, std::string request_id,
           std::string client_address = "")
       : raw_(raw),
         route_(std::move(route)),
@@ -64,9 +78,10 @@ class Request {
   // the last one in X-Forwarded-For that is not itself a trusted proxy.
   const std::string& client_address() const { return client_address_; }
   const std::string& body() const;
-  // A header's value, or nullopt (names are case-insensitive).
+  // A header's value (the first, if sent more than once), or nullopt (names are
+  // case-insensitive).
   std::optional<std::string> header(std::string_view name) const;
-  // A query-string parameter, or nullopt.
+  // A query-string parameter (the first, if given more than once), or nullopt.
   std::optional<std::string> query(std::string_view name) const;
   // The body as a JSON object: `malformed` if it is not JSON, `invalid_argument` if it is JSON
   // but not an object. An empty body is `{}`.
@@ -82,7 +97,7 @@ class Request {
   }
 
  private:
-  const httplib::Request& raw_;
+  const RequestData& raw_;
   std::string route_;
   std::string request_id_;
   std::string client_address_;
@@ -126,6 +141,22 @@ struct ServerOptions {
   // loopback may choose (anoncode serve). TLS 1.2 or 1.3, forward-secret AEAD suites only.
   std::string tls_cert_file = {};
   std::string tls_key_file = {};
+  // Connections and limits (docs/OPERATIONS.md "Connections and limits"). `threads` above is the
+  // handler pool; the I/O threads only read, write and do TLS handshakes.
+  size_t io_threads = 2;
+  size_t max_queued_requests = 1024;  // waiting for a handler; beyond: 503 with Retry-After
+  size_t max_connections = 4096;      // open at once; a connection beyond is closed at once
+  // Open at once from one client address; trusted proxies (above) are exempt, since every client
+  // behind them shares their address.
+  size_t max_connections_per_address = 256;
+  size_t max_header_bytes = 16 * 1024;  // request line and headers; beyond: 431
+  // From the accept (TLS handshake included) or a kept-alive request's first byte to the end of
+  // its header; not reset by each byte, so a client trickling its header is cut here.
+  std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
+  std::chrono::milliseconds body_timeout = std::chrono::seconds(30);  // from the header's end
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(5);   // between kept-alive requests
+  std::chrono::milliseconds write_timeout = std::chrono::seconds(10);  // for each response
+  int retry_after_seconds = 1;  // the Retry-After of a 503 for a full queue
 };
 
 class HttpServer {
@@ -174,11 +205,11 @@ class HttpServer {
     Handler handler;
     size_t max_body_bytes;
   };
-  void dispatch(const httplib::Request& req, void* res);
+  struct Impl;  // the sockets, the I/O threads and the worker pools (http_server.cpp)
 
   ServerOptions options_;
-  std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Impl> impl_;
   std::map<std::pair<std::string, std::string>, Route> routes_;
   struct StaticRoute {
     std::string content_type;
@@ -194,5 +225,9 @@ class HttpServer {
   bool serving_ = false;
   bool stop_requested_ = false;
 };
+
+// Raises this process's soft limit on open files to its hard limit (a server holds a descriptor
+// per connection, ServerOptions::max_connections); returns the soft limit now in force.
+size_t raise_open_files_limit();
 
 }  // namespace anoncode::server

@@ -7,14 +7,20 @@
 
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
 #include <map>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -697,10 +703,13 @@ TEST_F(HttpServerTls, AClientThatHangsUpMidReplyDoesNotKillTheServer) {
   s.stop();
 }
 
-// The server closes a kept-alive connection idle for 2 s; a TLS client sees that only when it
-// writes. Its next request must still get through (sent again on a new connection), not fail.
+// The server closes a kept-alive connection idle for idle_timeout (here 2 s); a TLS client sees
+// that only when it writes. Its next request must still get through (sent again on a new
+// connection), not fail.
 TEST_F(HttpServerTls, ARequestAfterTheServerClosedAnIdleConnectionGetsThrough) {
-  HttpServer s(tls_options());
+  auto opts = tls_options();
+  opts.idle_timeout = std::chrono::seconds(2);
+  HttpServer s(opts);
   s.route("POST", "/echo", [](const Request& req) -> Result<json> { return req.json_body(); });
   ASSERT_TRUE(s.start().ok());
   auto client = protocol::ApiClient::create({s.url(), net::TlsTrust{(dir_ / "ca.pem").string()}});
@@ -734,6 +743,371 @@ TEST(HttpServerRoutes, ABusyPortIsUnavailable) {
   auto second = b.bind();
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, ErrorCode::kUnavailable);
+}
+
+// --- Connections and limits (docs/OPERATIONS.md "Connections and limits") ---
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+// A raw TCP connection to 127.0.0.1:port, for clients no library would be: slow, idle, broken.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return connected_; }
+  bool send(std::string_view bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // What arrives within `timeout` (until the peer closes, or `until` appears).
+  std::string receive(milliseconds timeout, std::string_view until = "") {
+    std::string got;
+    auto deadline = SteadyClock::now() + timeout;
+    while (SteadyClock::now() < deadline) {
+      if (!until.empty() && got.find(until) != std::string::npos) break;
+      pollfd p{fd_, POLLIN, 0};
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
+      if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) <= 0) break;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        closed_ = true;
+        break;
+      }
+      got.append(buf, static_cast<size_t>(n));
+    }
+    return got;
+  }
+  // True when the server closes the connection within `timeout` (reading what it sends first).
+  bool closed_within(milliseconds timeout) {
+    receive(timeout);
+    return closed_;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+  bool closed_ = false;
+};
+
+// Each of `connections` sends `header` one byte every `interval`, on a thread of its own, until
+// the object is destroyed: the slowloris attack.
+class SlowClients {
+ public:
+  SlowClients(int port, size_t connections, milliseconds interval) {
+    for (size_t i = 0; i < connections; ++i) {
+      conns_.push_back(std::make_unique<RawConnection>(port));
+    }
+    thread_ = std::thread([this, interval] {
+      const std::string header = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+      for (size_t i = 0; !done_; ++i) {
+        for (auto& c : conns_) c->send(std::string(1, i < header.size() ? header[i] : 'a'));
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, interval, [this] { return done_.load(); });
+      }
+    });
+  }
+  ~SlowClients() {
+    done_ = true;
+    cv_.notify_all();
+    thread_.join();
+  }
+  size_t connected() const {
+    return static_cast<size_t>(
+        std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return c->connected(); }));
+  }
+
+ private:
+  std::vector<std::unique_ptr<RawConnection>> conns_;
+  std::atomic<bool> done_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+double ms_since(SteadyClock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count();
+}
+
+// Waits (up to 5 s) until `condition` holds.
+template <typename F>
+bool eventually(F condition) {
+  for (int i = 0; i < 500; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return condition();
+}
+
+std::unique_ptr<HttpServer> started_server(ServerOptions opts) {
+  set_log_level(LogLevel::kWarn);
+  opts.host = "127.0.0.1";
+  opts.port = 0;
+  auto s = std::make_unique<HttpServer>(opts);
+  s->route("GET", "/ping", [](const Request&) -> Result<json> { return json{{"pong", true}}; });
+  s->set_health_check([]() -> Status { return {}; });  // /healthz on its worker, as serve does
+  EXPECT_TRUE(s->start().ok());
+  return s;
+}
+
+TEST(HttpServerConnections, StopLetsTheRequestsInProgressFinish) {
+  set_log_level(LogLevel::kWarn);
+  HttpServer s(ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 2});
+  std::atomic<int> entered{0};
+  s.route("GET", "/slow", [&entered](const Request&) -> Result<json> {
+    ++entered;
+    std::this_thread::sleep_for(milliseconds(300));
+    return json{{"done", true}};
+  });
+  ASSERT_TRUE(s.start().ok());
+  auto in_flight = std::async(std::launch::async, [&s] {
+    httplib::Client c("127.0.0.1", s.port());
+    auto r = c.Get("/slow");
+    return r ? r->status : 0;
+  });
+  RawConnection idle(s.port());  // connected, no request: closed at once by the stop
+  ASSERT_TRUE(eventually([&] { return entered == 1; }));
+  auto t0 = SteadyClock::now();
+  s.stop();
+  EXPECT_GE(ms_since(t0), 150);  // it waited for the request in progress
+  EXPECT_EQ(in_flight.get(), 200);
+  EXPECT_TRUE(idle.closed_within(milliseconds(500)));
+  EXPECT_EQ(s.metrics().load().open_connections, 0);
+}
+
+TEST(HttpServerConnections, SlowClientsHoldNoWorkerAndHealthzAnswers) {
+  auto s = started_server(ServerOptions{.threads = 2});
+  // Four times as many slow clients as there are workers, each trickling its header; a
+  // thread-per-connection server would have every worker waiting on them.
+  SlowClients slow(s->port(), 64, milliseconds(100));
+  ASSERT_EQ(slow.connected(), 64u);
+  ASSERT_TRUE(eventually([&] { return s->metrics().load().open_connections >= 64; }));
+  httplib::Client c("127.0.0.1", s->port());
+  c.set_read_timeout(5, 0);
+  for (const char* path : {"/healthz", "/ping", "/metrics"}) {
+    auto t0 = SteadyClock::now();
+    auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    // Far below the slow clients' 10 s header deadline: they are not what it waited for.
+    EXPECT_LT(ms_since(t0), 2000) << path;
+    if (std::string(path) == "/metrics") {
+      EXPECT_NE(r->body.find("# TYPE anoncode_http_open_connections gauge"), std::string::npos);
+      EXPECT_NE(r->body.find("anoncode_http_inflight_requests "), std::string::npos);
+      EXPECT_NE(r->body.find("anoncode_http_queue_depth 0"), std::string::npos);
+    }
+  }
+  s->stop();
+}
+
+TEST(HttpServerConnections, IdleKeptAliveConnectionsDoNotBlock) {
+  auto s = started_server(ServerOptions{.threads = 2});
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 50; ++i) {
+    auto c = std::make_unique<RawConnection>(s->port());
+    ASSERT_TRUE(c->send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::string reply = c->receive(milliseconds(2000), "{\"pong\":true}");
+    ASSERT_TRUE(reply.starts_with("HTTP/1.1 200")) << reply;
+    idle.push_back(std::move(c));  // kept alive, sending nothing more
+  }
+  httplib::Client c("127.0.0.1", s->port());
+  auto t0 = SteadyClock::now();
+  auto r = c.Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_LT(ms_since(t0), 2000);
+  EXPECT_GE(s->metrics().load().open_connections, 50);
+  // A graceful stop closes idle connections at once instead of waiting out their idle time.
+  auto stop_start = SteadyClock::now();
+  s->stop();
+  EXPECT_LT(ms_since(stop_start), 2000);
+  EXPECT_TRUE(idle.front()->closed_within(milliseconds(1000)));
+}
+
+TEST(HttpServerConnections, AHeaderPastItsDeadlineIsCutWhateverTheTrickle) {
+  auto s = started_server(ServerOptions{
+      .threads = 1, .header_timeout = milliseconds(600), .idle_timeout = milliseconds(400)});
+  // One byte every 100 ms: each byte is recent, but the header is not done at 600 ms.
+  auto t0 = SteadyClock::now();
+  {
+    SlowClients slow(s->port(), 1, milliseconds(100));
+    ASSERT_TRUE(eventually([&] { return s->metrics().load().open_connections == 1; }));
+    ASSERT_TRUE(eventually([&] { return s->metrics().load().open_connections == 0; }));
+  }
+  double cut_after = ms_since(t0);
+  EXPECT_GE(cut_after, 500);
+  EXPECT_LT(cut_after, 3000);
+  // A connection that sends nothing at all is cut at the same deadline.
+  RawConnection silent(s->port());
+  auto t1 = SteadyClock::now();
+  EXPECT_TRUE(silent.closed_within(milliseconds(3000)));
+  EXPECT_GE(ms_since(t1), 500);
+  // A kept-alive connection is closed after idle_timeout without a next request.
+  RawConnection kept(s->port());
+  ASSERT_TRUE(kept.send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(kept.receive(milliseconds(2000), "{\"pong\":true}").starts_with("HTTP/1.1 200"));
+  EXPECT_TRUE(kept.closed_within(milliseconds(3000)));
+  s->stop();
+}
+
+TEST(HttpServerConnections, AFullQueueIs503WithRetryAfter) {
+  set_log_level(LogLevel::kWarn);
+  ServerOptions opts{.threads = 1, .max_queued_requests = 1};
+  opts.host = "127.0.0.1";
+  opts.port = 0;
+  HttpServer s(opts);
+  std::atomic<int> entered{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  s.route("GET", "/block", [&](const Request&) -> Result<json> {
+    ++entered;
+    released.wait();
+    return json{{"done", true}};
+  });
+  s.set_health_check([]() -> Status { return {}; });
+  ASSERT_TRUE(s.start().ok());
+  auto get = [&s](const char* path) {
+    httplib::Client c("127.0.0.1", s.port());
+    c.set_read_timeout(10, 0);
+    auto r = c.Get(path);
+    return r ? r->status : 0;
+  };
+  std::future<int> first, second;
+  bool released_once = false;
+  auto unblock = [&] {
+    if (!released_once) release.set_value();
+    released_once = true;
+  };
+  struct Unblock {
+    std::function<void()> f;
+    ~Unblock() { f(); }
+  } unblock_on_exit{unblock};  // before the futures wait, whatever fails
+  // The one worker blocks on the first request; the second waits in the queue (its bound is 1).
+  first = std::async(std::launch::async, get, "/block");
+  ASSERT_TRUE(eventually([&] { return entered == 1; }));
+  second = std::async(std::launch::async, get, "/block");
+  ASSERT_TRUE(eventually([&] { return s.metrics().load().queue_depth == 1; }));
+  // The third finds the queue full: refused at once, not queued without end.
+  httplib::Client c("127.0.0.1", s.port());
+  auto refused = c.Get("/block");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(json::parse(refused->body)["error"]["code"], "unavailable");
+  EXPECT_FALSE(refused->get_header_value("X-Request-Id").empty());
+  // Probes have their own worker: /healthz answers while every handler worker is busy.
+  auto health = c.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_TRUE(eventually([&] { return s.metrics().load().inflight_requests == 2; }));
+  unblock();
+  EXPECT_EQ(first.get(), 200);
+  EXPECT_EQ(second.get(), 200);
+  EXPECT_TRUE(eventually([&] { return s.metrics().count("GET", "/block", 503) == 1; }));
+  s.stop();
+}
+
+TEST(HttpServerConnections, ConnectionsPerAddressAreLimited) {
+  ServerOptions opts{.threads = 1, .trusted_proxies = {}, .max_connections_per_address = 3};
+  auto s = started_server(opts);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<RawConnection>(s->port()));
+  ASSERT_TRUE(eventually([&] { return s->metrics().load().open_connections == 3; }));
+  // The fourth from the same address is closed at once.
+  RawConnection fourth(s->port());
+  fourth.send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(fourth.closed_within(milliseconds(2000)));
+  // Once one of the three goes, the address may connect again.
+  held.pop_back();
+  ASSERT_TRUE(eventually([&] { return s->metrics().load().open_connections == 2; }));
+  httplib::Client c("127.0.0.1", s->port());
+  auto r = c.Get("/ping");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  // A trusted proxy (loopback by default) is exempt: every client behind it shares its address.
+  auto proxied = started_server(ServerOptions{.threads = 1, .max_connections_per_address = 1});
+  RawConnection a(proxied->port()), b(proxied->port());
+  ASSERT_TRUE(b.send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(b.receive(milliseconds(2000), "{\"pong\":true}").starts_with("HTTP/1.1 200"));
+  proxied->stop();
+  s->stop();
+}
+
+TEST(HttpServerConnections, RequestsThatDoNotParseGetTheDocumentedErrors) {
+  auto s = started_server(ServerOptions{.threads = 1, .max_body_bytes = 1024});
+  auto error_of = [](const std::string& reply) {
+    size_t body = reply.find("\r\n\r\n");
+    if (body == std::string::npos) return std::string("no body");
+    auto j = json::parse(reply.substr(body + 4), nullptr, false);
+    return j.is_object() ? j["error"].value("code", "") : std::string("not json");
+  };
+  std::string bad_line = raw_exchange(s->port(), "NOT A REQUEST\r\n\r\n");
+  EXPECT_TRUE(bad_line.starts_with("HTTP/1.1 400")) << bad_line;
+  EXPECT_EQ(error_of(bad_line), "malformed");
+  std::string bad_header = raw_exchange(s->port(), "GET /ping HTTP/1.1\r\nNo colon here\r\n\r\n");
+  EXPECT_TRUE(bad_header.starts_with("HTTP/1.1 400")) << bad_header;
+  EXPECT_EQ(error_of(bad_header), "malformed");
+  std::string huge_header = raw_exchange(
+      s->port(), "GET /ping HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  EXPECT_TRUE(huge_header.starts_with("HTTP/1.1 431")) << huge_header.substr(0, 100);
+  EXPECT_EQ(error_of(huge_header), "invalid_argument");
+  // A chunked body is held to the limit as it arrives.
+  std::string chunked = raw_exchange(s->port(),
+                                     "POST /ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                                     "chunked\r\n\r\n800\r\n" +
+                                         std::string(2048, 'x') + "\r\n0\r\n\r\n");
+  EXPECT_TRUE(chunked.starts_with("HTTP/1.1 413")) << chunked;
+  EXPECT_EQ(error_of(chunked), "invalid_argument");
+  // Expect: 100-continue is answered, then the request.
+  RawConnection expecting(s->port());
+  ASSERT_TRUE(expecting.send(
+      "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
+  EXPECT_TRUE(expecting.receive(milliseconds(2000), "\r\n\r\n").starts_with("HTTP/1.1 100"));
+  ASSERT_TRUE(expecting.send("{}"));
+  EXPECT_NE(expecting.receive(milliseconds(2000), "not_found").find("HTTP/1.1 404"),
+            std::string::npos);
+  // The server still serves.
+  httplib::Client c("127.0.0.1", s->port());
+  auto r = c.Get("/ping");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  s->stop();
+}
+
+// The TLS handshake counts against the header deadline: a client that connects and never
+// finishes its handshake is cut, and clients stuck in theirs delay no one.
+TEST_F(HttpServerTls, HandshakesThatNeverFinishAreCutAndDelayNoOne) {
+  auto opts = tls_options();
+  opts.header_timeout = std::chrono::milliseconds(800);
+  HttpServer s(opts);
+  ASSERT_TRUE(s.start().ok());
+  std::vector<std::unique_ptr<RawConnection>> stuck;
+  for (int i = 0; i < 32; ++i) {
+    stuck.push_back(std::make_unique<RawConnection>(s.port()));
+    stuck.back()->send("\x16\x03");  // the first bytes of a ClientHello, and no more
+  }
+  auto client = protocol::ApiClient::create({s.url(), net::TlsTrust{(dir_ / "ca.pem").string()}});
+  ASSERT_TRUE(client.ok());
+  auto t0 = SteadyClock::now();
+  auto health = client->get("/healthz");
+  ASSERT_TRUE(health.ok()) << health.error().message;
+  EXPECT_EQ(health->status, 200);
+  EXPECT_LT(ms_since(t0), 2000);
+  for (auto& c : stuck) EXPECT_TRUE(c->closed_within(std::chrono::milliseconds(3000)));
+  EXPECT_GE(ms_since(t0), 600);
+  s.stop();
 }
 
 }  // namespace

@@ -85,6 +85,17 @@ std::string Metrics::render() const {
     out << "anoncode_http_request_duration_seconds_count{" << labels << "} " << s.count << "\n";
   }
   lock.unlock();  // gauges may query a database; the series need no lock from here on
+  for (const auto& [name, help, value] :
+       {std::tuple{"anoncode_http_open_connections", "HTTP connections open.",
+                   &load_.open_connections},
+        std::tuple{"anoncode_http_inflight_requests",
+                   "HTTP requests read (their header at least) and not yet answered.",
+                   &load_.inflight_requests},
+        std::tuple{"anoncode_http_queue_depth", "HTTP requests waiting for a worker thread.",
+                   &load_.queue_depth}}) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
+        << name << " " << value->load() << "\n";
+  }
   for (size_t i = 0; i < counters::kInfo.size(); ++i) {
     const auto& info = counters::kInfo[i];
     out << "# HELP " << info.name << " " << info.help << "\n# TYPE " << info.name << " counter\n"

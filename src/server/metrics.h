@@ -4,6 +4,7 @@
 // "unmatched"), never raw request paths, so the label set stays small and carries no user data.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -17,6 +18,16 @@ namespace anoncode::server {
 
 class Metrics {
  public:
+  // The HTTP server's load, kept by the server and rendered as gauges:
+  // anoncode_http_open_connections, anoncode_http_inflight_requests (a request whose header was
+  // read and whose answer is not yet written) and anoncode_http_queue_depth (requests waiting for
+  // a worker).
+  struct Load {
+    std::atomic<int64_t> open_connections{0};
+    std::atomic<int64_t> inflight_requests{0};
+    std::atomic<int64_t> queue_depth{0};
+  };
+
   Metrics();
   void record(const std::string& method, const std::string& route, int status, double seconds);
   // The exposition text: anoncode_http_requests_total and anoncode_http_request_duration_seconds.
@@ -26,6 +37,8 @@ class Metrics {
   void add_gauge(std::string name, std::string help, std::function<std::optional<double>()> read);
   // The number of requests recorded for (method, route, status) — for tests.
   uint64_t count(const std::string& method, const std::string& route, int status) const;
+  Load& load() { return load_; }
+  const Load& load() const { return load_; }
 
  private:
   struct Series {
@@ -42,6 +55,7 @@ class Metrics {
     std::function<std::optional<double>()> read;
   };
   std::vector<Gauge> gauges_;
+  Load load_;
 };
 
 }  // namespace anoncode::server
