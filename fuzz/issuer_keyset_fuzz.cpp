@@ -8,6 +8,7 @@
 // that did not sign it; a body signed with the fixed root verifies to the same set (unless too
 // many keys are valid at once or the issuing key is not listed).
 #include "crypto/sm2.h"
+#include "fixed_keys.h"
 #include "fuzz_util.h"
 #include "protocol/issuer_keyset.h"
 
@@ -15,14 +16,6 @@ using namespace anoncode;
 using namespace anoncode::protocol;
 
 namespace {
-
-const crypto::Sm2PrivateKey& root_key() {
-  static const crypto::Sm2PrivateKey key = [] {
-    Bytes d = from_hex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8").value();
-    return crypto::Sm2PrivateKey::from_bytes(SecretBytes(d)).value();
-  }();
-  return key;
-}
 
 bool same(const IssuerKeySet& a, const IssuerKeySet& b) {
   if (a.sequence != b.sequence || a.group != b.group || a.issuing_kid != b.issuing_kid ||
@@ -47,17 +40,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto set = IssuerKeySet::parse(body);
   // Not signed by the root (the signature is of something else): never accepted.
   SignedKeySet forged{std::string(body), Bytes(crypto::kSm2SignatureSize, 1)};
-  FUZZ_CHECK(!verify_keyset(forged, root_key().public_key(), 0, 0).ok());
+  FUZZ_CHECK(!verify_keyset(forged, fuzz::fixed_sm2_key().public_key(), 0, 0).ok());
   if (!set) return 0;
   FUZZ_CHECK(set->sequence >= 1 && !set->keys.empty() && set->keys.size() <= 64);
   auto again = IssuerKeySet::parse(set->body());
   FUZZ_CHECK(again && same(*set, *again));
   FUZZ_CHECK(again->body() == set->body());
 
-  auto signed_set = sign_keyset(*set, root_key());
+  auto signed_set = sign_keyset(*set, fuzz::fixed_sm2_key());
   FUZZ_CHECK(signed_set);
-  auto verified =
-      verify_keyset(*signed_set, root_key().public_key(), set->sequence, set->published_at);
+  auto verified = verify_keyset(*signed_set, fuzz::fixed_sm2_key().public_key(), set->sequence,
+                                set->published_at);
   if (verified) FUZZ_CHECK(same(*verified, *set));
   FUZZ_CHECK(verified || verified.error().code != ErrorCode::kVerificationFailed);
   return 0;

@@ -10,6 +10,7 @@
 #include "crypto/credential.h"
 #include "crypto/sm2.h"
 #include "crypto/sm4.h"
+#include "fixed_keys.h"
 #include "pos/platform_keys.h"
 #include "pos/pos_terminal.h"
 #include "pos/qr_image.h"
@@ -44,13 +45,6 @@ T must(Result<T> r) {
     std::exit(1);
   }
   return std::move(r).value();
-}
-
-// The fixed SM2 test key of the signature, decryption, QR and key set targets.
-const Sm2PrivateKey& fixed_key() {
-  static const Sm2PrivateKey key = must(Sm2PrivateKey::from_bytes(SecretBytes(
-      must(from_hex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8")))));
-  return key;
 }
 
 // tests/data/credential.vec: name = hex records, one block per group.
@@ -89,7 +83,7 @@ void write_text_encodings() {
 }
 
 void write_sm2() {
-  const Sm2PrivateKey& key = fixed_key();
+  const Sm2PrivateKey& key = fuzz::fixed_sm2_key();
   Bytes pub = key.public_key().to_bytes();
   put("sm2_public_key_fuzz", "uncompressed", pub);
   Bytes compressed(pub.begin(), pub.begin() + 33);
@@ -179,7 +173,7 @@ void write_protocol_documents() {
 }
 
 void write_pos() {
-  const Sm2PrivateKey& key = fixed_key();
+  const Sm2PrivateKey& key = fuzz::fixed_sm2_key();
   auto qr = must(pos::sign_qr_payload(key, "nm00000000000042", "1234567890123456789",
                                       1'700'000'000'000, 1'700'000'120'000));
   Bytes payload = qr.encode();

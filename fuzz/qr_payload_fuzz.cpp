@@ -6,23 +6,11 @@
 // skew).
 #include <limits>
 
+#include "fixed_keys.h"
 #include "fuzz_util.h"
 #include "pos/qr_payload.h"
 
 using namespace anoncode;
-
-namespace {
-
-// The platform key make_corpus signs the seeds with (a test key).
-const crypto::Sm2PrivateKey& platform_key() {
-  static const crypto::Sm2PrivateKey key = [] {
-    Bytes d = from_hex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8").value();
-    return crypto::Sm2PrivateKey::from_bytes(SecretBytes(d)).value();
-  }();
-  return key;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteView in(data, size);
@@ -32,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(0 <= p->issued_at && p->issued_at < p->expires_at);
   FUZZ_CHECK(p->encode() == to_bytes(in));
   FUZZ_CHECK(p->signed_bytes() == to_bytes(in.first(pos::kQrSignedSize)));
-  (void)pos::verify_qr_signature(*p, platform_key().public_key());
+  (void)pos::verify_qr_signature(*p, fuzz::fixed_sm2_key().public_key());
   // Any clock from the epoch on (the POS's and the platform's clocks are not before 1970).
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   for (int64_t now : {int64_t{0}, p->issued_at, p->expires_at, kMax}) {

@@ -6,23 +6,11 @@
 // both on its first use (no tables yet) and after (tables built); a DER signature that decodes
 // re-encodes to exactly the input (strict DER), and a decoded r‖s converts back.
 #include "crypto/sm2.h"
+#include "fixed_keys.h"
 #include "fuzz_util.h"
 
 using namespace anoncode;
 using namespace anoncode::crypto;
-
-namespace {
-
-// A fixed key (d = SM3-derived constant; only a test key): make_corpus signs the seeds with it.
-const Sm2PrivateKey& fixed_key() {
-  static const Sm2PrivateKey key = [] {
-    Bytes d = from_hex("3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8").value();
-    return Sm2PrivateKey::from_bytes(SecretBytes(d)).value();
-  }();
-  return key;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteView in(data, size);
@@ -35,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   ByteView signature = in.first(std::min(size, kSm2SignatureSize));
   ByteView message = in.subspan(signature.size());
-  const Sm2PublicKey warm = fixed_key().public_key();
+  const Sm2PublicKey warm = fuzz::fixed_sm2_key().public_key();
   const bool ours = sm2_verify(warm, message, signature).ok();
   const bool openssl = sm2_verify_openssl(warm, message, signature).ok();
   FUZZ_CHECK(ours == openssl);
