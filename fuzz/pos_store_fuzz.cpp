@@ -6,11 +6,11 @@
 // Properties: no crash; keys that read carry a kid that is SM3 of the key and a non-empty
 // validity; a store that reads is written (to_json) as JSON that reads to the same store.
 #include "fuzz_util.h"
-#include "pos/platform_keys.h"
+#include "pos/platform_keys.h"  // protocol/platform_keys.h once the keys move to src/protocol
 #include "pos/pos_terminal.h"
 
 using namespace anoncode;
-using namespace anoncode::pos;
+using namespace anoncode::pos;  // keys_from_json, platform_key_id: anoncode::protocol once moved
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto j = fuzz::as_json(data, size);
