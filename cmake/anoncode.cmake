@@ -57,3 +57,14 @@ function(anoncode_test name)
     endforeach()
   endif()
 endfunction()
+
+# A libFuzzer target (ANONCODE_FUZZ, fuzz/CMakeLists.txt): one executable linked with libFuzzer's
+# main, added to the `fuzz` target, its seed corpus in fuzz/corpus/<name>/.
+function(anoncode_fuzz_target name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  anoncode_own_headers(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  add_dependencies(fuzz ${name})
+endfunction()

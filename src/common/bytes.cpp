@@ -33,6 +33,13 @@ std::string to_base64url(ByteView data) {
 }
 
 Result<Bytes> from_base64url(std::string_view text) {
+  // libsodium 1.0.18 reads every byte 0x80–0xff as '_' (it rejects the rest of what is not the
+  // alphabet): refuse them ourselves, without a branch per byte (the text may be a secret).
+  unsigned high = 0;
+  for (char c : text) high |= static_cast<unsigned char>(c) & 0x80u;
+  if (high != 0) {
+    return make_error(ErrorCode::kMalformed, "base64url: not an unpadded base64url string");
+  }
   Bytes out(text.size() * 3 / 4 + 1);
   size_t len = 0;
   const char* end = nullptr;

@@ -91,6 +91,20 @@ TEST(Base64Url, RejectsPaddingOtherAlphabetAndBadLengths) {
   }
 }
 
+// Found by fuzz/text_encoding_fuzz: libsodium 1.0.18's decoder reads every byte 0x80–0xff as '_'
+// (63), so "D\xdc\xdc\xdcAH-_" decoded like "D___AH-_", and UTF-8 text such as "Ü" like "__".
+TEST(Base64Url, RejectsBytesOutsideAscii) {
+  expect_malformed(
+      from_base64url("D\xdc\xdc\xdc"
+                     "AH-_"));
+  expect_malformed(from_base64url("\xc3\x9c"));  // "Ü" in UTF-8
+  for (int c = 0x80; c <= 0xff; ++c) {
+    SCOPED_TRACE(c);
+    expect_malformed(from_base64url(std::string("AAA") + static_cast<char>(c)));
+  }
+  EXPECT_EQ(from_base64url("D___AH-_").value().size(), 6u);
+}
+
 TEST(Base64Url, RejectsNonCanonicalTrailingBits) {
   // "f" is "Zg"; "Zh" decodes to the same byte with non-zero leftover bits.
   expect_malformed(from_base64url("Zh"));

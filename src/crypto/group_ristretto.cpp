@@ -128,6 +128,13 @@ class Ristretto255 final : public Group {
   Bytes encode_point(const Point& p) const override { return Bytes(enc(p), enc(p) + kEnc); }
   Result<Point> decode_point(ByteView bytes, bool allow_identity) const override {
     if (bytes.size() != kEnc) return make_error(ErrorCode::kMalformed, "point: wrong length");
+    // libsodium 1.0.18 ignores the top bit (it checks s < p on the low 255 bits only), so every
+    // point had a second encoding, and 00…80 decoded to the identity without being all zero:
+    // equal() and is_identity() compare bytes, so such a point escaped both. RFC 9496 reads all
+    // 256 bits: the top bit set is s >= p.
+    if ((bytes[kEnc - 1] & 0x80) != 0) {
+      return make_error(ErrorCode::kMalformed, "point: not a canonical ristretto255 encoding");
+    }
     Point p;
     std::memcpy(enc(p), bytes.data(), kEnc);
     if (is_identity(p)) {

@@ -23,6 +23,16 @@ Result<Bytes> hex_field(const json& j, const char* name) {
   return *b;
 }
 
+// An integer member as int64, or nullopt for anything else: nlohmann converts 1.5 and 1e300 in
+// get<int>() (the latter with undefined behaviour) and wraps integers past the target's range.
+std::optional<int64_t> integer(const json& v) {
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
+    return std::nullopt;
+  }
+  return v.get<int64_t>();
+}
+
 // One show, checked with public keys alone: what verify_show_public returns.
 Result<crypto::VerifiedShow> check_show(const json& show, size_t index,
                                         std::span<const crypto::IssuerPublicKey> keys,
@@ -77,11 +87,11 @@ Result<ShowRecord> ShowRecord::from_json(const json& j) {
   if (!j.is_object()) return malformed("a show context is not an object");
   try {
     ShowRecord r;
-    const int op = j.at("op").get<int>();
-    if (op < 0 || op > 255 || !crypto::is_valid_show_op(static_cast<uint8_t>(op))) {
+    const auto op = integer(j.at("op"));
+    if (!op || *op < 0 || *op > 255 || !crypto::is_valid_show_op(static_cast<uint8_t>(*op))) {
       return malformed("unknown operation");
     }
-    r.op = static_cast<crypto::ShowOp>(op);
+    r.op = static_cast<crypto::ShowOp>(*op);
     r.scopes = j.at("scopes").get<std::vector<std::string>>();
     if (r.scopes.size() > crypto::kMaxPseudonyms) return malformed("too many scopes");
     if (!j.at("identity").is_null()) {
@@ -91,7 +101,11 @@ Result<ShowRecord> ShowRecord::from_json(const json& j) {
     }
     r.wallet = j.value("wallet", std::string());
     r.accountid = j.value("accountid", std::string());
-    r.amount = j.value("amount", int64_t{0});
+    if (j.contains("amount")) {
+      const auto amount = integer(j["amount"]);
+      if (!amount) return malformed("a show context's amount is not an integer");
+      r.amount = *amount;
+    }
     return r;
   } catch (const json::exception&) {
     return malformed("a show context has a missing or mistyped field");

@@ -20,6 +20,17 @@ Error malformed(const char* what) {
   return make_error(ErrorCode::kMalformed, std::string("issuer key set: ") + what);
 }
 
+// An integer member. nlohmann reads 1.5, 1e300 and integers past the int64 range as numbers
+// get<int64_t>() converts (the last two with undefined behaviour): refused, like a missing one.
+int64_t integer(const nlohmann::json& j, const char* name) {
+  const nlohmann::json& v = j.at(name);
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
+    throw nlohmann::json::type_error::create(302, std::string(name) + " is not an integer", &v);
+  }
+  return v.get<int64_t>();
+}
+
 }  // namespace
 
 std::string IssuerKeySet::body() const {
@@ -43,20 +54,20 @@ Result<IssuerKeySet> IssuerKeySet::parse(std::string_view body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return malformed("not a JSON object");
   try {
-    if (j.at("version").get<int>() != 1) return malformed("unknown version");
+    if (integer(j, "version") != 1) return malformed("unknown version");
     IssuerKeySet s;
-    s.sequence = j.at("sequence").get<int64_t>();
+    s.sequence = integer(j, "sequence");
     s.group = j.at("group").get<std::string>();
     s.issuing_kid = j.at("issuing_kid").get<std::string>();
-    s.published_at = j.at("published_at").get<int64_t>();
+    s.published_at = integer(j, "published_at");
     for (const auto& k : j.at("keys")) {
       IssuerKeyEntry e;
       e.kid = k.at("kid").get<std::string>();
       auto pk = from_base64url(k.at("public_key").get<std::string>());
       if (!pk) return malformed("a public key is not base64url");
       e.public_key = *pk;
-      e.valid_from = k.at("valid_from").get<int64_t>();
-      e.valid_until = k.at("valid_until").get<int64_t>();
+      e.valid_from = integer(k, "valid_from");
+      e.valid_until = integer(k, "valid_until");
       s.keys.push_back(std::move(e));
     }
     if (s.sequence < 1 || s.keys.empty() || s.keys.size() > 64) return malformed("bad shape");

@@ -66,4 +66,28 @@ TEST(IssuerKeySet, AClientAcceptsOnlyWhatItsTrustRootSigned) {
 }
 
 }  // namespace
+// Found by fuzz/issuer_keyset_fuzz: a number past the int64 range (read by nlohmann as a double)
+// was converted by get<int64_t>() with undefined behaviour, and 1.5 was read as 1. Only integers.
+TEST(IssuerKeySet, ParseRefusesNumbersThatAreNotInt64) {
+  const std::string body = a_set(3, 1).body();
+  ASSERT_TRUE(IssuerKeySet::parse(body).ok());
+  const std::string from = "\"valid_from\":" + std::to_string(kNow - 1000);
+  ASSERT_NE(body.find(from), std::string::npos);
+  for (std::string bad : {"1600000001800000000000", "1e300", "-1e300", "1.5", "9223372036854775808",
+                          "18446744073709551615", "\"1\"", "null"}) {
+    SCOPED_TRACE(bad);
+    std::string changed = body;
+    changed.replace(changed.find(from), from.size(), "\"valid_from\":" + bad);
+    auto parsed = IssuerKeySet::parse(changed);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.error().code, ErrorCode::kMalformed);
+  }
+  std::string version = body;
+  version.replace(version.find("\"version\":1"), 11, "\"version\":1.0");
+  EXPECT_FALSE(IssuerKeySet::parse(version).ok());
+  std::string sequence = body;
+  sequence.replace(sequence.find("\"sequence\":3"), 12, "\"sequence\":3e0");
+  EXPECT_FALSE(IssuerKeySet::parse(sequence).ok());
+}
+
 }  // namespace anoncode::protocol

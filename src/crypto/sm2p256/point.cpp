@@ -3,13 +3,24 @@
 #include <algorithm>
 #include <vector>
 
+#if defined(__clang__) && defined(ANONCODE_SM2P256_X86_64)
+#include <cpuid.h>
+#endif
+
 namespace anoncode::crypto::sm2p256 {
 
 namespace detail {
 #ifdef ANONCODE_SM2P256_X86_64
 bool g_use_adx = [] {
+#if defined(__clang__)
+  // clang (14) knows no "adx" feature name for __builtin_cpu_supports: read CPUID leaf 7.
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  return (b & bit_BMI2) != 0 && (b & bit_ADX) != 0;
+#else
   __builtin_cpu_init();  // may run before libgcc's own constructor
   return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+#endif
 }();
 #else
 bool g_use_adx = false;
