@@ -245,8 +245,10 @@ class CodePlatform {
 
   // seed 000 §2.5 deduction: rides one terminal uploaded, all in one transaction, exactly once
   // by (terminal, counter).
+  // `also` runs in the settlement's transaction (the POS front records the terminal's upload).
   Result<SettleSummary> settle_rides(std::string_view terminal, std::string_view merchant,
-                                     const std::vector<RideUpload>& rides, int64_t now_ms);
+                                     const std::vector<RideUpload>& rides, int64_t now_ms,
+                                     const storage::AlsoInTx& also = {});
 
   // seed 000 §2.8 refill job: moves the balance of every due strong-mode predecessor into its
   // successor. Idempotent; safe on several nodes at once. Returns how many records it moved.

@@ -47,7 +47,7 @@ bool digest_matches(const std::map<std::string, Bytes>& issued, const protocol::
 Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
                                                  std::string_view merchant,
                                                  const std::vector<RideUpload>& rides,
-                                                 int64_t now_ms) {
+                                                 int64_t now_ms, const storage::AlsoInTx& also) {
   if (terminal.empty() || merchant.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "terminal and merchant are required");
   }
@@ -223,6 +223,7 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
     ANONCODE_CHECK(store::insert_transactions(tx, txns));
     ANONCODE_CHECK(store::insert_rides(tx, settled));
     ANONCODE_CHECK(privacy::store::insert_copy_violations(tx, copies));
+    if (also) ANONCODE_CHECK(also(tx));
     return {};
   }));
   counters::add(counters::Event::kRideSettled, static_cast<uint64_t>(sum.uploaded));

@@ -121,9 +121,10 @@ Result<platform::SettleSummary> PosFront::upload(std::string_view terminal,
     if (!protocol::mac_equal(want, r.mac)) return bad_mac();
     forward.push_back({r.counter, r.payload, r.amount, r.scanned_at});
   }
-  ANONCODE_TRY(auto summary, platform_.settle_rides(terminal, merchant, forward, now_ms));
-  ANONCODE_CHECK(touch(terminal, now_ms));
-  return summary;
+  // The terminal's last upload is recorded in the settlement's transaction.
+  return platform_.settle_rides(terminal, merchant, forward, now_ms, [&](Tx& tx) -> Status {
+    return store::touch_terminal(tx, terminal, now_ms);
+  });
 }
 
 }  // namespace anoncode::posfront
