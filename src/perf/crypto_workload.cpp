@@ -114,27 +114,31 @@ CryptoWorkload::CryptoWorkload(const Group& g) : g_(g) {
   };
 }
 
-nlohmann::json measure_crypto(const Group& g, double min_batch_seconds, int batches) {
+double median_seconds(const std::function<void()>& run, double min_batch_seconds, int batches) {
   using clock = std::chrono::steady_clock;
+  run();  // warm up (tables, caches)
+  std::vector<double> per_op_seconds;
+  for (int b = 0; b < std::max(batches, 1); ++b) {
+    size_t n = 0;
+    auto start = clock::now();
+    double elapsed = 0;
+    do {
+      run();
+      ++n;
+      elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    } while (elapsed < min_batch_seconds);
+    per_op_seconds.push_back(elapsed / static_cast<double>(n));
+  }
+  std::sort(per_op_seconds.begin(), per_op_seconds.end());
+  return per_op_seconds[per_op_seconds.size() / 2];
+}
+
+nlohmann::json measure_crypto(const Group& g, double min_batch_seconds, int batches) {
   CryptoWorkload w(g);
   nlohmann::json out;
   out["group"] = std::string(g.name());
   for (const auto& op : w.ops()) {
-    op.run();  // warm up (tables, caches)
-    std::vector<double> per_op_seconds;
-    for (int b = 0; b < batches; ++b) {
-      size_t n = 0;
-      auto start = clock::now();
-      double elapsed = 0;
-      do {
-        op.run();
-        ++n;
-        elapsed = std::chrono::duration<double>(clock::now() - start).count();
-      } while (elapsed < min_batch_seconds);
-      per_op_seconds.push_back(elapsed / static_cast<double>(n));
-    }
-    std::sort(per_op_seconds.begin(), per_op_seconds.end());
-    double median = per_op_seconds[per_op_seconds.size() / 2];
+    const double median = median_seconds(op.run, min_batch_seconds, batches);
     if (op.bytes > 0) {
       out[op.name] = static_cast<double>(op.bytes) / median / 1e6;
     } else {

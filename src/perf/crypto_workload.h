@@ -46,6 +46,11 @@ class CryptoWorkload {
   SecretBytes sm4_key_;
 };
 
+// The median time of one run of `run`, in seconds: `batches` batches, each at least
+// `min_batch_seconds` long, after one run to warm up.
+double median_seconds(const std::function<void()>& run, double min_batch_seconds = 0.05,
+                      int batches = 5);
+
 // Times every operation (median of batches, each at least `min_batch_seconds`) and returns the
 // JSON object `anoncode bench crypto` prints: group, *_us figures, *_mb_s throughputs, and the
 // ratios of server_verify_issue_us to one scalar multiplication and to the floor.

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "perf/crypto_workload.h"
 #include "server/clock.h"
 
 namespace anoncode::perf {
@@ -118,6 +119,50 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
+namespace {
+
+// The server's CPU time so far: process_cpu_seconds_total of its /metrics, or nullopt when the
+// server does not serve it.
+std::optional<double> server_cpu_seconds(const net::Endpoint& server) {
+  auto client = protocol::ApiClient::create(server);
+  if (!client.ok()) return std::nullopt;
+  auto reply = client->get("/metrics");
+  if (!reply.ok() || !reply->ok() || reply->json) return std::nullopt;
+  const std::string text = "\n" + reply->body.value("text", "");
+  const std::string key = "\nprocess_cpu_seconds_total ";
+  const size_t at = text.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  try {
+    return std::stod(text.substr(at + key.size()));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// The cryptography a code request costs the server, measured here on the server's group: the show
+// verified and the next credential issued (with the wallet pseudonym), the wallet signature
+// verified and the QR payload signed (SM2), in microseconds.
+Result<json> code_request_floor(const net::Endpoint& server) {
+  ANONCODE_TRY(auto client, protocol::ApiClient::create(server));
+  ANONCODE_TRY(json params, protocol::reply_json(client.get("/privacy/v1/params")));
+  ANONCODE_TRY(const crypto::Group* g, crypto::group_by_name(params.value("group", "")));
+  CryptoWorkload w(*g);
+  json out = {{"group", std::string(g->name())}};
+  double floor_us = 0;
+  for (const auto& op : w.ops()) {
+    if (op.name == "server_verify_issue_wallet_us" || op.name == "sm2_verify_us" ||
+        op.name == "sm2_sign_us") {
+      const double us = median_seconds(op.run) * 1e6;
+      out[op.name] = us;
+      floor_us += us;
+    }
+  }
+  out["floor_us"] = floor_us;
+  return out;
+}
+
+}  // namespace
+
 Result<json> measure_flows(const FlowsOptions& o) {
   if (o.riders < 1 || o.seconds <= 0 || o.rides < 1 || o.batch < 1 || o.uploaders < 1) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -137,7 +182,9 @@ Result<json> measure_flows(const FlowsOptions& o) {
     riders.push_back(std::move(r));
   }
 
-  // 1. Code requests: each rider's thread requests codes back to back for `seconds`.
+  // 1. Code requests: each rider's thread requests codes back to back for `seconds`. The
+  // server's CPU is read from its /metrics before and after.
+  const std::optional<double> cpu_before = server_cpu_seconds(o.server);
   std::mutex mu;
   std::vector<double> latencies_ms;
   std::vector<Bytes> payloads;
@@ -171,6 +218,7 @@ Result<json> measure_flows(const FlowsOptions& o) {
     for (auto& t : threads) t.join();
   }
   double code_seconds = seconds_since(t0);
+  const std::optional<double> cpu_after = server_cpu_seconds(o.server);
   if (first_failure) return *first_failure;
 
   // More codes if the first phase made fewer than `rides` (one rider, sequentially).
@@ -232,16 +280,26 @@ Result<json> measure_flows(const FlowsOptions& o) {
   }
 
   auto n = static_cast<double>(latencies_ms.size());
-  return json{{"server", o.server.url},
-              {"riders", o.riders},
-              {"code_requests", latencies_ms.size()},
-              {"code_requests_per_s", n / code_seconds},
-              {"code_p50_ms", percentile(latencies_ms, 0.50)},
-              {"code_p99_ms", percentile(latencies_ms, 0.99)},
-              {"rides_settled", settled.load()},
-              {"upload_batch", o.batch},
-              {"uploaders", workers},
-              {"rides_settled_per_s", static_cast<double>(settled.load()) / upload_seconds}};
+  json out{{"server", o.server.url},
+           {"riders", o.riders},
+           {"code_requests", latencies_ms.size()},
+           {"code_requests_per_s", n / code_seconds},
+           {"code_p50_ms", percentile(latencies_ms, 0.50)},
+           {"code_p99_ms", percentile(latencies_ms, 0.99)},
+           {"rides_settled", settled.load()},
+           {"upload_batch", o.batch},
+           {"uploaders", workers},
+           {"rides_settled_per_s", static_cast<double>(settled.load()) / upload_seconds}};
+  // The server's CPU per code request (nonce and code, from its own /metrics) beside the
+  // cryptographic floor of one, measured in this run on the same machine.
+  if (cpu_before && cpu_after && n > 0) {
+    const double server_us = (*cpu_after - *cpu_before) / n * 1e6;
+    out["server_cpu_per_code_us"] = server_us;
+    ANONCODE_TRY(json floor, code_request_floor(o.server));
+    out["code_crypto_floor"] = floor;
+    out["server_cpu_over_floor"] = server_us / floor["floor_us"].get<double>();
+  }
+  return out;
 }
 
 }  // namespace anoncode::perf

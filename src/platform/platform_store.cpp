@@ -435,54 +435,47 @@ Status charge_rides(Tx& tx, const std::map<std::string, int64_t>& charges) {
 }
 
 Status insert_transactions(Tx& tx, const std::vector<TransactionRow>& rows) {
-  std::vector<Value> flat;
-  flat.reserve(rows.size() * 11);
-  for (const auto& t : rows) {
-    for (Value v :
-         {Value(t.txn_id), Value(t.paychannel), Value(t.b), Value(t.pay_no), Value(t.accountid),
-          Value(t.transaction_date), Value(t.amount), code(t.transaction_type),
-          code(t.account_type), Value(t.order_id), code(t.state)}) {
-      flat.push_back(std::move(v));
-    }
-  }
-  return storage::insert_rows(tx,
+  return storage::insert_each(tx,
                               "INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, "
                               "accountid, transaction_date, amount, transaction_type, "
                               "account_type, order_id, state) VALUES ",
-                              11, flat);
+                              11, rows, [](const TransactionRow& t) {
+                                return std::vector<Value>{t.txn_id,
+                                                          t.paychannel,
+                                                          t.b,
+                                                          t.pay_no,
+                                                          t.accountid,
+                                                          t.transaction_date,
+                                                          t.amount,
+                                                          code(t.transaction_type),
+                                                          code(t.account_type),
+                                                          t.order_id,
+                                                          code(t.state)};
+                              });
 }
 
 Status insert_rides(Tx& tx, const std::vector<RideRow>& rows) {
-  std::vector<Value> flat;
-  flat.reserve(rows.size() * 11);
-  for (const auto& r : rows) {
-    for (Value v :
-         {Value(r.terminal), Value(r.counter), Value(r.merchant), Value(r.sequence),
-          Value(r.accountid), Value(r.b), Value(r.amount), Value(r.scanned_at), Value(r.settled_at),
-          Value(std::string(r.copy_risk ? "1" : "0")), Value(r.txn_id)}) {
-      flat.push_back(std::move(v));
-    }
-  }
-  return storage::insert_rows(tx,
-                              "INSERT INTO rides (terminal, counter, merchant, sequence, "
-                              "accountid, b, amount, scanned_at, settled_at, copy_risk, txn_id) "
-                              "VALUES ",
-                              11, flat);
+  return storage::insert_each(
+      tx,
+      "INSERT INTO rides (terminal, counter, merchant, sequence, accountid, b, amount, "
+      "scanned_at, settled_at, copy_risk, txn_id) VALUES ",
+      11, rows, [](const RideRow& r) {
+        return std::vector<Value>{
+            r.terminal, r.counter, r.merchant,   r.sequence,   r.accountid,
+            r.b,        r.amount,  r.scanned_at, r.settled_at, std::string(r.copy_risk ? "1" : "0"),
+            r.txn_id};
+      });
 }
 
 Status insert_rejected_rides(Tx& tx, const std::vector<RejectedRideRow>& rows) {
-  std::vector<Value> flat;
-  flat.reserve(rows.size() * 8);
-  for (const auto& r : rows) {
-    for (Value v : {Value(r.terminal), Value(r.counter), Value(r.merchant), Value(r.payload),
-                    Value(r.amount), Value(r.scanned_at), Value(r.received_at), Value(r.reason)}) {
-      flat.push_back(std::move(v));
-    }
-  }
-  return storage::insert_rows(tx,
-                              "INSERT INTO rejected_rides (terminal, counter, merchant, payload, "
-                              "amount, scanned_at, received_at, reason) VALUES ",
-                              8, flat);
+  return storage::insert_each(
+      tx,
+      "INSERT INTO rejected_rides (terminal, counter, merchant, payload, amount, scanned_at, "
+      "received_at, reason) VALUES ",
+      8, rows, [](const RejectedRideRow& r) {
+        return std::vector<Value>{r.terminal, r.counter,    r.merchant,    r.payload,
+                                  r.amount,   r.scanned_at, r.received_at, r.reason};
+      });
 }
 
 // --- refunds ---

@@ -6,6 +6,7 @@
 // keys); then one transaction reads what the batch touches (counters seen, codes, head records)
 // and writes each kind of row for the whole batch in one statement. Exactly once per
 // (terminal, counter): a counter seen before, or earlier in the batch, is a duplicate.
+#include <functional>
 #include <map>
 #include <set>
 
@@ -40,6 +41,141 @@ bool digest_matches(const std::map<std::string, Bytes>& issued, const protocol::
   if (it == issued.end()) return false;
   const auto d = crypto::sm3(payload);
   return it->second.size() == d.size() && std::equal(d.begin(), d.end(), it->second.begin());
+}
+
+// The checks of one decoded payload, in the order their reasons are reported.
+Verdict check_ride(const RideUpload& ride, const protocol::QrPayload& qr,
+                   const std::map<protocol::PlatformKeyId, VerifyingKey>& verifying,
+                   const std::map<std::string, Bytes>& issued, const PlatformOptions& options,
+                   int64_t now_ms) {
+  auto key = verifying.find(qr.kid);
+  const protocol::PlatformPublicKey* published_key =
+      key == verifying.end() ? nullptr : key->second.published;
+  const int64_t skew = options.clock_skew_ms;
+  if (key == verifying.end()) return {std::nullopt, "unknown_key"};
+  if (!digest_matches(issued, qr, ride.payload) &&
+      !protocol::verify_qr_signature(qr, key->second.key).ok()) {
+    return {std::nullopt, "bad_signature"};
+  }
+  if (ride.scanned_at < qr.issued_at - skew || ride.scanned_at > qr.expires_at + skew) {
+    // DESIGN §3.6 rule 8: a code is charged only within its validity (± the clock skew).
+    return {std::nullopt, "outside_validity"};
+  }
+  if (now_ms > qr.expires_at + options.upload_window_ms) {
+    // Past the upload window a refund or close may have paid the reserve out: refused, on
+    // record for the operator (the reserve covers exactly the rides inside the window).
+    return {std::nullopt, "late_upload"};
+  }
+  if (published_key != nullptr && (!published_key->covers(qr.issued_at) ||
+                                   ride.scanned_at > published_key->valid_until + skew)) {
+    // Issued under a key outside its validity, or scanned after the key was retired.
+    return {std::nullopt, "key_not_valid"};
+  }
+  if (ride.amount <= 0 || ride.amount > options.max_ride_amount) {
+    return {std::nullopt, "invalid_amount"};
+  }
+  if (ride.counter < 0) return {std::nullopt, "invalid_counter"};
+  return {qr, ""};
+}
+
+// What a batch writes, decided ride by ride in order from what it read.
+struct BatchWrites {
+  SettleSummary sum = {};
+  int64_t copy_risks = 0;
+  std::map<std::string, int64_t> uses = {}, charges = {};
+  std::vector<store::TransactionRow> txns = {};
+  std::vector<store::RideRow> settled = {};
+  std::vector<store::RejectedRideRow> rejected = {};
+  std::vector<privacy::store::CopyViolation> copies = {};
+};
+
+struct BatchReads {
+  std::set<int64_t> seen;  // counters settled or rejected before (and, as it goes, in the batch)
+  std::map<std::string, store::CodeUse> codes;
+  std::map<std::string, WalletRecord> heads;
+};
+
+BatchWrites decide(const std::string& term, const std::string& merch,
+                   const std::vector<RideUpload>& rides, const std::vector<Verdict>& verdicts,
+                   BatchReads& in, int64_t now_ms,
+                   const std::function<std::string(std::string_view)>& new_id) {
+  BatchWrites out;
+  for (size_t i = 0; i < rides.size(); ++i) {
+    const RideUpload& ride = rides[i];
+    if (!in.seen.insert(ride.counter).second) {
+      ++out.sum.duplicates;
+      continue;
+    }
+    auto reject = [&](std::string reason) {
+      out.rejected.push_back({.terminal = term,
+                              .counter = ride.counter,
+                              .merchant = merch,
+                              .payload = ride.payload,
+                              .amount = ride.amount,
+                              .scanned_at = ride.scanned_at,
+                              .received_at = now_ms,
+                              .reason = std::move(reason)});
+      ++out.sum.rejected;
+    };
+    if (!verdicts[i].qr) {
+      reject(verdicts[i].reason);
+      continue;
+    }
+    const protocol::QrPayload& qr = *verdicts[i].qr;
+    auto code = in.codes.find(qr.sequence);
+    if (code == in.codes.end() || code->second.accountid != qr.accountid) {
+      reject("unknown_code");
+      continue;
+    }
+    // The record charged: the head of the code's accountid — the active record, or, when the
+    // wallet was closed or moved to a strong-mode successor, the record that still holds the
+    // accountid's balance. Locked, deactivated and empty wallets are charged all the same: the
+    // ride happened offline (balance may go negative).
+    auto head = in.heads.find(qr.accountid);
+    if (head == in.heads.end()) {
+      reject("unknown_wallet");
+      continue;
+    }
+    const std::string& b = head->second.b;
+    const int64_t used_before = code->second.used_count + out.uses[qr.sequence]++;
+    const bool copy_risk = used_before > 0;
+    out.charges[b] += ride.amount;
+    const std::string txn_id = new_id("T");
+    out.txns.push_back({.txn_id = txn_id,
+                        .paychannel = "",
+                        .b = b,
+                        .pay_no = qr.sequence,
+                        .accountid = qr.accountid,
+                        .transaction_date = ride.scanned_at,
+                        .amount = ride.amount,
+                        .transaction_type = TransactionType::kRide,
+                        .order_id = qr.sequence,
+                        .state = TransactionState::kNormal});
+    out.settled.push_back({.terminal = term,
+                           .counter = ride.counter,
+                           .merchant = merch,
+                           .sequence = qr.sequence,
+                           .accountid = qr.accountid,
+                           .b = b,
+                           .amount = ride.amount,
+                           .scanned_at = ride.scanned_at,
+                           .settled_at = now_ms,
+                           .copy_risk = copy_risk,
+                           .txn_id = txn_id});
+    if (copy_risk) {
+      ++out.copy_risks;
+      // 复制风险: the code was used before. Logged where the admin console lists violations.
+      out.copies.push_back({.id = new_id("V"),
+                            .b = b,
+                            .accountid = qr.accountid,
+                            .detected_at = now_ms,
+                            .detail = "code " + qr.sequence + " used " +
+                                      std::to_string(used_before + 1) + " times; terminal " + term +
+                                      " counter " + std::to_string(ride.counter)});
+    }
+    ++out.sum.uploaded;
+  }
+  return out;
 }
 
 }  // namespace
@@ -80,157 +216,44 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
     verifying.emplace(signing_kid_, VerifyingKey{nullptr, signing_key_.public_key()});
   }
   std::vector<Verdict> verdicts(rides.size());
-  for (size_t i = 0; i < rides.size(); ++i) {
-    const RideUpload& ride = rides[i];
-    Verdict& v = verdicts[i];
-    if (!decoded[i]) {
-      v.reason = "malformed";
-      continue;
-    }
-    const protocol::QrPayload& qr = *decoded[i];
-    auto key = verifying.find(qr.kid);
-    const protocol::PlatformPublicKey* published_key =
-        key == verifying.end() ? nullptr : key->second.published;
-    const int64_t skew = options_.clock_skew_ms;
-    if (key == verifying.end()) {
-      v.reason = "unknown_key";
-    } else if (!digest_matches(issued, qr, ride.payload) &&
-               !protocol::verify_qr_signature(qr, key->second.key).ok()) {
-      v.reason = "bad_signature";
-    } else if (ride.scanned_at < qr.issued_at - skew || ride.scanned_at > qr.expires_at + skew) {
-      // DESIGN §3.6 rule 8: a code is charged only within its validity (± the clock skew).
-      v.reason = "outside_validity";
-    } else if (now_ms > qr.expires_at + options_.upload_window_ms) {
-      // Past the upload window a refund or close may have paid the reserve out: refused, on
-      // record for the operator (the reserve covers exactly the rides inside the window).
-      v.reason = "late_upload";
-    } else if (published_key != nullptr && (!published_key->covers(qr.issued_at) ||
-                                            ride.scanned_at > published_key->valid_until + skew)) {
-      // Issued under a key outside its validity, or scanned after the key was retired.
-      v.reason = "key_not_valid";
-    } else if (ride.amount <= 0 || ride.amount > options_.max_ride_amount) {
-      v.reason = "invalid_amount";
-    } else if (ride.counter < 0) {
-      v.reason = "invalid_counter";
-    } else {
-      v.qr = qr;
-    }
-  }
-
-  // 3. One transaction: read what the batch touches, decide each ride in order, write.
   std::vector<int64_t> counters;
   std::vector<std::string> accountids;
   sequences.clear();
   for (size_t i = 0; i < rides.size(); ++i) {
     counters.push_back(rides[i].counter);
+    verdicts[i] = decoded[i]
+                      ? check_ride(rides[i], *decoded[i], verifying, issued, options_, now_ms)
+                      : Verdict{std::nullopt, "malformed"};
     if (verdicts[i].qr) {
       sequences.push_back(verdicts[i].qr->sequence);
       accountids.push_back(verdicts[i].qr->accountid);
     }
   }
-  SettleSummary sum;
-  int64_t copy_risks = 0;
+
+  // 3. One transaction: read what the batch touches, decide each ride in order, write.
+  BatchWrites w;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    sum = SettleSummary{};
-    copy_risks = 0;
     const std::string term(terminal), merch(merchant);
-    ANONCODE_TRY(std::set<int64_t> seen, store::seen_counters(tx, term, counters));
-    ANONCODE_TRY(auto codes, store::load_codes(tx, sequences));
-    ANONCODE_TRY(auto heads, store::load_heads(tx, accountids));
-    std::map<std::string, int64_t> uses, charges;
-    std::vector<store::TransactionRow> txns;
-    std::vector<store::RideRow> settled;
-    std::vector<store::RejectedRideRow> rejected;
-    std::vector<privacy::store::CopyViolation> copies;
-    for (size_t i = 0; i < rides.size(); ++i) {
-      const RideUpload& ride = rides[i];
-      if (!seen.insert(ride.counter).second) {
-        ++sum.duplicates;
-        continue;
-      }
-      auto reject = [&](std::string reason) {
-        rejected.push_back({.terminal = term,
-                            .counter = ride.counter,
-                            .merchant = merch,
-                            .payload = ride.payload,
-                            .amount = ride.amount,
-                            .scanned_at = ride.scanned_at,
-                            .received_at = now_ms,
-                            .reason = std::move(reason)});
-        ++sum.rejected;
-      };
-      if (!verdicts[i].qr) {
-        reject(verdicts[i].reason);
-        continue;
-      }
-      const protocol::QrPayload& qr = *verdicts[i].qr;
-      auto code = codes.find(qr.sequence);
-      if (code == codes.end() || code->second.accountid != qr.accountid) {
-        reject("unknown_code");
-        continue;
-      }
-      // The record charged: the head of the code's accountid — the active record, or, when the
-      // wallet was closed or moved to a strong-mode successor, the record that still holds the
-      // accountid's balance. Locked, deactivated and empty wallets are charged all the same: the
-      // ride happened offline (balance may go negative).
-      auto head = heads.find(qr.accountid);
-      if (head == heads.end()) {
-        reject("unknown_wallet");
-        continue;
-      }
-      const std::string& b = head->second.b;
-      const int64_t used_before = code->second.used_count + uses[qr.sequence]++;
-      const bool copy_risk = used_before > 0;
-      charges[b] += ride.amount;
-      const std::string txn_id = random_id("T");
-      txns.push_back({.txn_id = txn_id,
-                      .paychannel = "",
-                      .b = b,
-                      .pay_no = qr.sequence,
-                      .accountid = qr.accountid,
-                      .transaction_date = ride.scanned_at,
-                      .amount = ride.amount,
-                      .transaction_type = TransactionType::kRide,
-                      .order_id = qr.sequence,
-                      .state = TransactionState::kNormal});
-      settled.push_back({.terminal = term,
-                         .counter = ride.counter,
-                         .merchant = merch,
-                         .sequence = qr.sequence,
-                         .accountid = qr.accountid,
-                         .b = b,
-                         .amount = ride.amount,
-                         .scanned_at = ride.scanned_at,
-                         .settled_at = now_ms,
-                         .copy_risk = copy_risk,
-                         .txn_id = txn_id});
-      if (copy_risk) {
-        ++copy_risks;
-        // 复制风险: the code was used before. Logged where the admin console lists violations.
-        copies.push_back({.id = random_id("V"),
-                          .b = b,
-                          .accountid = qr.accountid,
-                          .detected_at = now_ms,
-                          .detail = "code " + qr.sequence + " used " +
-                                    std::to_string(used_before + 1) + " times; terminal " + term +
-                                    " counter " + std::to_string(ride.counter)});
-      }
-      ++sum.uploaded;
-    }
-    ANONCODE_CHECK(store::insert_rejected_rides(tx, rejected));
-    ANONCODE_CHECK(store::count_code_uses(tx, uses));
-    ANONCODE_CHECK(store::charge_rides(tx, charges));
-    ANONCODE_CHECK(store::insert_transactions(tx, txns));
-    ANONCODE_CHECK(store::insert_rides(tx, settled));
-    ANONCODE_CHECK(privacy::store::insert_copy_violations(tx, copies));
+    BatchReads in;
+    ANONCODE_TRY(in.seen, store::seen_counters(tx, term, counters));
+    ANONCODE_TRY(in.codes, store::load_codes(tx, sequences));
+    ANONCODE_TRY(in.heads, store::load_heads(tx, accountids));
+    w = decide(term, merch, rides, verdicts, in, now_ms,
+               [this](std::string_view prefix) { return random_id(prefix); });
+    ANONCODE_CHECK(store::insert_rejected_rides(tx, w.rejected));
+    ANONCODE_CHECK(store::count_code_uses(tx, w.uses));
+    ANONCODE_CHECK(store::charge_rides(tx, w.charges));
+    ANONCODE_CHECK(store::insert_transactions(tx, w.txns));
+    ANONCODE_CHECK(store::insert_rides(tx, w.settled));
+    ANONCODE_CHECK(privacy::store::insert_copy_violations(tx, w.copies));
     if (also) ANONCODE_CHECK(also(tx));
     return {};
   }));
-  counters::add(counters::Event::kRideSettled, static_cast<uint64_t>(sum.uploaded));
-  counters::add(counters::Event::kRideDuplicate, static_cast<uint64_t>(sum.duplicates));
-  counters::add(counters::Event::kRideRejected, static_cast<uint64_t>(sum.rejected));
-  counters::add(counters::Event::kCopyRisk, static_cast<uint64_t>(copy_risks));
-  return sum;
+  counters::add(counters::Event::kRideSettled, static_cast<uint64_t>(w.sum.uploaded));
+  counters::add(counters::Event::kRideDuplicate, static_cast<uint64_t>(w.sum.duplicates));
+  counters::add(counters::Event::kRideRejected, static_cast<uint64_t>(w.sum.rejected));
+  counters::add(counters::Event::kCopyRisk, static_cast<uint64_t>(w.copy_risks));
+  return w.sum;
 }
 
 }  // namespace anoncode::platform

@@ -139,18 +139,13 @@ Status insert_clone_violation(Tx& tx, const CloneViolation& v) {
 }
 
 Status insert_copy_violations(Tx& tx, const std::vector<CopyViolation>& rows) {
-  std::vector<storage::Value> flat;
-  flat.reserve(rows.size() * 6);
-  for (const auto& v : rows) {
-    // user_id and sn stay NULL: a copied code names a wallet, not a user.
-    for (storage::Value x :
-         {storage::Value(v.id), storage::Value(std::string("copy")), storage::Value(v.b),
-          storage::Value(v.accountid), storage::Value(v.detected_at), storage::Value(v.detail)}) {
-      flat.push_back(std::move(x));
-    }
-  }
-  return storage::insert_rows(
-      tx, "INSERT INTO violations (id, kind, b, accountid, detected_at, detail) VALUES ", 6, flat);
+  // user_id and sn stay NULL: a copied code names a wallet, not a user.
+  return storage::insert_each(
+      tx, "INSERT INTO violations (id, kind, b, accountid, detected_at, detail) VALUES ", 6, rows,
+      [](const CopyViolation& v) {
+        return std::vector<storage::Value>{v.id,        std::string("copy"), v.b,
+                                           v.accountid, v.detected_at,       v.detail};
+      });
 }
 
 Result<std::optional<std::string>> clone_user(Tx& tx, std::string_view b) {

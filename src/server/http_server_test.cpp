@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
 #include <map>
 #include <mutex>
@@ -444,6 +445,7 @@ TEST_F(HttpServerTest, MetricsCountRequestsPerRouteAndStatus) {
       std::string::npos);
   EXPECT_NE(text.find("# TYPE anoncode_http_request_duration_seconds histogram"),
             std::string::npos);
+  EXPECT_NE(text.find("\nprocess_cpu_seconds_total "), std::string::npos);
   EXPECT_NE(
       text.find(
           R"(anoncode_http_request_duration_seconds_count{method="POST",route="/echo",status="200"} 2)"),
@@ -451,6 +453,38 @@ TEST_F(HttpServerTest, MetricsCountRequestsPerRouteAndStatus) {
   EXPECT_NE(text.find(R"(route="/echo",status="200",le="+Inf"} 2)"), std::string::npos);
   // Raw paths never become labels.
   EXPECT_EQ(text.find("/nope"), std::string::npos);
+}
+
+// The standard process metrics, read from the kernel: CPU time grows with work done, the open
+// files follow what the process opens, memory and the start time are plausible.
+TEST(ProcessMetricsTest, ReadTheKernelsFiguresForThisProcess) {
+  auto value = [](const std::string& text, const std::string& name) -> double {
+    const std::string key = "\n" + name + " ";
+    const size_t at = text.find(key);
+    EXPECT_NE(at, std::string::npos) << name << " missing in:\n" << text;
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + key.size()));
+  };
+  const std::string before = "\n" + process_metrics();
+  EXPECT_NE(before.find("# TYPE process_cpu_seconds_total counter"), std::string::npos);
+  // 0.2 s of CPU on this thread.
+  const auto start = std::chrono::steady_clock::now();
+  volatile uint64_t spin = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(200)) spin = spin + 1;
+  std::vector<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> files;
+  for (int i = 0; i < 5; ++i) files.emplace_back(std::fopen("/proc/self/stat", "r"), &std::fclose);
+  const std::string after = "\n" + process_metrics();
+  EXPECT_GE(value(after, "process_cpu_seconds_total") - value(before, "process_cpu_seconds_total"),
+            0.1);
+  EXPECT_EQ(value(after, "process_open_fds") - value(before, "process_open_fds"), 5);
+  EXPECT_GT(value(after, "process_resident_memory_bytes"), 1e6);
+  EXPECT_GE(value(after, "process_virtual_memory_bytes"),
+            value(after, "process_resident_memory_bytes"));
+  EXPECT_GE(value(after, "process_max_fds"), value(after, "process_open_fds"));
+  const double now_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double started = value(after, "process_start_time_seconds");
+  EXPECT_LE(started, now_s + 1);
+  EXPECT_GT(started, now_s - 3600);  // a unit test started less than an hour ago
 }
 
 TEST_F(HttpServerTest, MetricsLabelsStayBoundedWhateverTheRequests) {

@@ -1,5 +1,10 @@
 #include "server/metrics.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "common/counters.h"
@@ -29,7 +34,76 @@ std::string format_double(double v) {
   return os.str();
 }
 
+// Seconds since the epoch at which this process started: the boot time (/proc/stat btime) plus
+// the process's start in clock ticks after boot (/proc/self/stat field 22).
+std::optional<double> process_start_time() {
+  std::ifstream stat("/proc/self/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return std::nullopt;
+  const size_t close = line.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(line.substr(close + 2));
+  std::string field;
+  unsigned long long start_ticks = 0;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) start_ticks = std::stoull(field);
+  }
+  std::ifstream proc_stat("/proc/stat");
+  while (std::getline(proc_stat, line)) {
+    if (line.rfind("btime ", 0) == 0) {
+      const long ticks = sysconf(_SC_CLK_TCK);
+      if (ticks <= 0) return std::nullopt;
+      return std::stod(line.substr(6)) + static_cast<double>(start_ticks) / ticks;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::string process_metrics() {
+  std::ostringstream out;
+  auto metric = [&out](const char* name, const char* type, const char* help, double value) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
+        << name << " " << format_double(value) << "\n";
+  };
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+    const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    metric("process_cpu_seconds_total", "counter",
+           "Total user and system CPU time spent in seconds.", cpu);
+  }
+  std::ifstream statm("/proc/self/statm");
+  double pages_virtual = 0, pages_resident = 0;
+  if (statm >> pages_virtual >> pages_resident) {
+    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+    metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+           pages_resident * page);
+    metric("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+           pages_virtual * page);
+  }
+  std::error_code ec;
+  double fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++fds;
+  }
+  if (!ec) metric("process_open_fds", "gauge", "Number of open file descriptors.", fds);
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    metric("process_max_fds", "gauge", "Maximum number of open file descriptors.",
+           static_cast<double>(files.rlim_cur));
+  }
+  try {
+    if (auto start = process_start_time()) {
+      metric("process_start_time_seconds", "gauge",
+             "Start time of the process since unix epoch in seconds.", *start);
+    }
+  } catch (const std::exception&) {  // a /proc line not as Linux writes it: left out
+  }
+  return out.str();
+}
 
 Metrics::Metrics()
     : bounds_{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0} {}
@@ -96,6 +170,7 @@ std::string Metrics::render() const {
     out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
         << name << " " << value->load() << "\n";
   }
+  out << process_metrics();
   for (size_t i = 0; i < counters::kInfo.size(); ++i) {
     const auto& info = counters::kInfo[i];
     out << "# HELP " << info.name << " " << info.help << "\n# TYPE " << info.name << " counter\n"

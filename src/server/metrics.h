@@ -16,6 +16,12 @@
 
 namespace anoncode::server {
 
+// The standard process metrics of Prometheus' client libraries, read from the kernel at each
+// scrape: process_cpu_seconds_total (getrusage), process_resident_memory_bytes and
+// process_virtual_memory_bytes (/proc/self/statm), process_open_fds, process_max_fds and
+// process_start_time_seconds. A reading the kernel does not give is left out.
+std::string process_metrics();
+
 class Metrics {
  public:
   // The HTTP server's load, kept by the server and rendered as gauges:

@@ -86,6 +86,18 @@ std::string value_rows(size_t first, size_t rows, size_t ncols);
 // other), in as few statements as kMaxStatementParams allows: "INSERT INTO t (a, b) VALUES ".
 Status insert_rows(Tx& tx, std::string_view head, size_t ncols, const std::vector<Value>& flat,
                    std::string_view tail = "");
+// insert_rows over `rows`, each turned into its `ncols` values by `values_of(row)`, which returns
+// a std::vector<Value>.
+template <typename Row, typename ValuesOf>
+Status insert_each(Tx& tx, std::string_view head, size_t ncols, const std::vector<Row>& rows,
+                   ValuesOf values_of) {
+  std::vector<Value> flat;
+  flat.reserve(rows.size() * ncols);
+  for (const auto& row : rows) {
+    for (auto& v : values_of(row)) flat.push_back(std::move(v));
+  }
+  return insert_rows(tx, head, ncols, flat);
+}
 
 // Work a caller adds to another library's operation (an admin change's audit entry): it runs
 // inside the operation's transaction and commits with it; its failure rolls the operation back.
