@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -34,8 +36,10 @@ std::string format_double(double v) {
   return os.str();
 }
 
-// Seconds since the epoch at which this process started: the boot time (/proc/stat btime) plus
-// the process's start in clock ticks after boot (/proc/self/stat field 22).
+// Seconds since the epoch at which this process started: its start in clock ticks after boot
+// (/proc/self/stat field 22), placed on the wall clock by the time since boot now
+// (CLOCK_BOOTTIME). Not /proc/stat's btime, which is fixed at boot: a wall clock stepped since
+// (a VM resumed, NTP) would put the start in the future.
 std::optional<double> process_start_time() {
   std::ifstream stat("/proc/self/stat");
   std::string line;
@@ -48,15 +52,15 @@ std::optional<double> process_start_time() {
   for (int i = 3; i <= 22 && fields >> field; ++i) {
     if (i == 22) start_ticks = std::stoull(field);
   }
-  std::ifstream proc_stat("/proc/stat");
-  while (std::getline(proc_stat, line)) {
-    if (line.rfind("btime ", 0) == 0) {
-      const long ticks = sysconf(_SC_CLK_TCK);
-      if (ticks <= 0) return std::nullopt;
-      return std::stod(line.substr(6)) + static_cast<double>(start_ticks) / ticks;
-    }
+  const long ticks = sysconf(_SC_CLK_TCK);
+  timespec boot{}, wall{};
+  if (ticks <= 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0 ||
+      clock_gettime(CLOCK_REALTIME, &wall) != 0) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  const double since_boot = static_cast<double>(boot.tv_sec) + boot.tv_nsec / 1e9;
+  const double now = static_cast<double>(wall.tv_sec) + wall.tv_nsec / 1e9;
+  return now - (since_boot - static_cast<double>(start_ticks) / static_cast<double>(ticks));
 }
 
 }  // namespace
@@ -64,8 +68,12 @@ std::optional<double> process_start_time() {
 std::string process_metrics() {
   std::ostringstream out;
   auto metric = [&out](const char* name, const char* type, const char* help, double value) {
+    // The shortest text that reads back as the same double: a start time in seconds since the
+    // epoch needs more digits than format_double's 9.
+    char text[32];
+    const auto end = std::to_chars(text, text + sizeof text, value).ptr;
     out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
-        << name << " " << format_double(value) << "\n";
+        << name << " " << std::string_view(text, static_cast<size_t>(end - text)) << "\n";
   };
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) == 0) {
