@@ -370,22 +370,28 @@ Result<Config> load_config(const fs::path& data_dir) {
   ANONCODE_CHECK(num("server", "body_timeout_seconds", c.body_timeout_seconds));
   ANONCODE_CHECK(num("server", "idle_timeout_seconds", c.idle_timeout_seconds));
   ANONCODE_CHECK(num("server", "write_timeout_seconds", c.write_timeout_seconds));
-  if (auto node = t["server"]["trusted_proxies"]) {
+  // An array of strings, which replaces the default when given.
+  auto strings = [&](std::string_view table, std::string_view key,
+                     std::vector<std::string>& into) -> Status {
+    auto node = t[table][key];
+    if (!node) return {};
     const toml::array* list = node.as_array();
-    if (list == nullptr) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "config: server.trusted_proxies must be an array of strings");
-    }
-    c.trusted_proxies.clear();
+    auto bad = [&] {
+      return make_error(ErrorCode::kInvalidArgument, "config: " + std::string(table) + "." +
+                                                         std::string(key) +
+                                                         " must be an array of strings");
+    };
+    if (list == nullptr) return bad();
+    std::vector<std::string> values;
     for (const auto& item : *list) {
       auto v = item.value<std::string>();
-      if (!item.is_string() || !v) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "config: server.trusted_proxies must be an array of strings");
-      }
-      c.trusted_proxies.push_back(*v);
+      if (!item.is_string() || !v) return bad();
+      values.push_back(*v);
     }
-  }
+    into = std::move(values);
+    return {};
+  };
+  ANONCODE_CHECK(strings("server", "trusted_proxies", c.trusted_proxies));
   if (auto node = t["tls"]["enabled"]) {
     auto v = node.value<bool>();
     if (!node.is_boolean() || !v) {
@@ -393,19 +399,7 @@ Result<Config> load_config(const fs::path& data_dir) {
     }
     c.tls = *v;
   }
-  if (auto node = t["tls"]["hostnames"]) {
-    const toml::array* list = node.as_array();
-    auto bad = [] {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "config: tls.hostnames must be an array of strings");
-    };
-    if (list == nullptr) return bad();
-    for (const auto& item : *list) {
-      auto v = item.value<std::string>();
-      if (!item.is_string() || !v) return bad();
-      c.tls_hostnames.push_back(*v);
-    }
-  }
+  ANONCODE_CHECK(strings("tls", "hostnames", c.tls_hostnames));
   ANONCODE_CHECK(str("database", "url", c.db_url));
   ANONCODE_CHECK(str("privacy", "group", c.group));
   ANONCODE_CHECK(num("platform", "code_validity_seconds", c.code_validity_seconds));
