@@ -152,6 +152,15 @@ class Proxy {
   std::vector<Seen> seen_;
 };
 
+// An answer as the request ledger gives it again: the same, without the first answer's
+// `next_nonce` (the nonce came with the show, which a resent request does not repeat).
+std::string ledger_answer(const std::string& first_answer) {
+  json a = json::parse(first_answer);
+  EXPECT_TRUE(a.contains("next_nonce")) << first_answer;
+  a.erase("next_nonce");
+  return a.dump();
+}
+
 struct Param {
   std::string backend, group;
 };
@@ -276,8 +285,8 @@ TEST_P(Promise, ALostReplyThenARideThatEmptiesTheWalletNeverFramesTheRider) {
   EXPECT_FALSE(rosa.wallet->has_pending());
   auto seen = proxy_->seen("/platform/v1/code");
   ASSERT_EQ(seen.size(), 3u);
-  EXPECT_EQ(seen[2].request_body, seen[1].request_body);  // the same bytes
-  EXPECT_EQ(seen[2].reply_body, seen[1].reply_body);      // the same answer
+  EXPECT_EQ(seen[2].request_body, seen[1].request_body);             // the same bytes
+  EXPECT_EQ(seen[2].reply_body, ledger_answer(seen[1].reply_body));  // the same answer
   EXPECT_EQ(seen[2].status, 200);
   EXPECT_EQ(json(*next)["balance"], 0);
   EXPECT_EQ(clone_violations(), 0u);
@@ -313,7 +322,7 @@ TEST_P(Promise, ARefusalWithoutTheNextCredentialNeverMakesTheSdkShowTwice) {
   ASSERT_EQ(seen.size(), 5u);
   EXPECT_EQ(seen[1].request_body, seen[0].request_body);
   EXPECT_EQ(seen[3].request_body, seen[2].request_body);
-  EXPECT_EQ(seen[3].reply_body, seen[2].reply_body);
+  EXPECT_EQ(seen[3].reply_body, ledger_answer(seen[2].reply_body));
   // Every show was a first show of its credential: nothing to trace.
   EXPECT_EQ(count("SELECT COUNT(*) FROM certification_transactions"), shows + 4);
   EXPECT_EQ(clone_violations(), 0u);
@@ -335,10 +344,10 @@ TEST_P(Promise, AReplayedCaptureMintsNoCodeAndReadsNoFreshHistory) {
     auto c = attacker.Post("/platform/v1/code", code.request_body, "application/json");
     ASSERT_TRUE(c);
     EXPECT_EQ(c->status, 200);
-    EXPECT_EQ(c->body, code.reply_body);
+    EXPECT_EQ(c->body, ledger_answer(code.reply_body));
     auto h = attacker.Post("/platform/v1/history", history.request_body, "application/json");
     ASSERT_TRUE(h);
-    EXPECT_EQ(h->body, history.reply_body);
+    EXPECT_EQ(h->body, ledger_answer(history.reply_body));
   }
   EXPECT_EQ(count("SELECT COUNT(*) FROM code_requests"), 1);
   // The same show with a field changed is refused and changes nothing.
@@ -349,6 +358,37 @@ TEST_P(Promise, AReplayedCaptureMintsNoCodeAndReadsNoFreshHistory) {
   EXPECT_EQ(c->status, 409);
   EXPECT_EQ(json::parse(c->body).contains("response"), false);
   EXPECT_EQ(count("SELECT COUNT(*) FROM code_requests"), 1);
+  EXPECT_EQ(clone_violations(), 0u);
+}
+
+// The next nonce travels with an answer (docs/PROTOCOL.md "Nonces"): the rider's next show on
+// that wallet needs no nonce request; on another wallet it is never used (it would link the two).
+TEST_P(Promise, TheNonceOfAnAnswerServesOnlyTheNextShowOnItsWallet) {
+  Rider ada = opened("ada", 1000);
+  const size_t nonces = proxy_->seen("/privacy/v1/nonce").size();
+  ASSERT_TRUE(ada.wallet->code().ok());  // after a recharge: no nonce held, one is fetched
+  EXPECT_EQ(proxy_->seen("/privacy/v1/nonce").size(), nonces + 1);
+  ASSERT_TRUE(ada.wallet->code().ok());
+  ASSERT_TRUE(ada.wallet->history("ride").ok());
+  EXPECT_EQ(proxy_->seen("/privacy/v1/nonce").size(), nonces + 1);  // both rode on answers
+
+  // The second code's show is under the nonce the first code's answer carried.
+  auto codes = proxy_->seen("/platform/v1/code");
+  ASSERT_GE(codes.size(), 2u);
+  const json answer = json::parse(codes[codes.size() - 2].reply_body);
+  ASSERT_TRUE(answer.contains("next_nonce"));
+  const json request = json::parse(codes.back().request_body);
+  auto show = crypto::ShowRequest::decode(*from_base64url(request["show"].get<std::string>()));
+  ASSERT_TRUE(show.ok());
+  EXPECT_EQ(to_base64url(show->nonce), answer["next_nonce"].get<std::string>());
+
+  // (That the server takes a nonce once: PrivacyBackendTest.TheNextNonceComesWithTheShow….)
+  const int64_t shows = count("SELECT COUNT(*) FROM certification_transactions");
+
+  // A recharge acts on a new wallet: the nonce the history's answer carried is not used for it.
+  ASSERT_TRUE(ada.wallet->recharge(100, "010001", false).ok());
+  EXPECT_EQ(proxy_->seen("/privacy/v1/nonce").size(), nonces + 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM certification_transactions"), shows + 1);
   EXPECT_EQ(clone_violations(), 0u);
 }
 

@@ -19,6 +19,8 @@ enum class Event : size_t {
   kRideDuplicate,  // a ride uploaded again (same terminal and counter): nothing changed
   kRideRejected,   // a ride acknowledged but refused (bad payload, unknown code, bad fare)
   kRestoreLocked,  // a phone or client address locked out of restore after wrong key proofs
+  kDbCommit,       // a transaction that wrote committed (SQLite: it then waits for a WAL sync)
+  kDbWalSync,      // SQLite's write-ahead log synced once for every commit before it
   kCount,
 };
 
@@ -37,6 +39,10 @@ inline constexpr std::array<Info, static_cast<size_t>(Event::kCount)> kInfo = {{
     {"anoncode_rides_rejected_total", "Rides acknowledged but refused (never deducted)."},
     {"anoncode_restore_locks_total",
      "Restore locks set: a phone or a client address after too many wrong key proofs."},
+    {"anoncode_db_write_commits_total",
+     "Database transactions that wrote, committed (SQLite: acknowledged after a WAL sync)."},
+    {"anoncode_db_wal_syncs_total",
+     "SQLite write-ahead log syncs; each makes every commit before it durable (group commit)."},
 }};
 
 inline std::array<std::atomic<uint64_t>, static_cast<size_t>(Event::kCount)>& values() {

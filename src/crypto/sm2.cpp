@@ -190,10 +190,31 @@ Result<Bytes> der_to_raw(ByteView der) {
 
 // --- public key ---------------------------------------------------------------------------
 
+struct Sm2PublicKey::Evp {
+  explicit Evp(Bytes p) : point(std::move(p)) {}
+  const Bytes point;  // validated, uncompressed
+  std::once_flag once;
+  EvpPkeyPtr key;
+};
+
+Sm2PublicKey Sm2PublicKey::from_valid_point(Bytes point,
+                                            std::shared_ptr<const Sm2FastPublicKey> fast) {
+  return Sm2PublicKey(std::make_shared<Evp>(std::move(point)), std::move(fast));
+}
+
 Result<Sm2PublicKey> Sm2PublicKey::from_bytes(ByteView encoded) {
   ANONCODE_TRY(Bytes point, canonical_point(encoded));
-  ANONCODE_TRY(EvpPkeyPtr key, build_pkey(point, nullptr));
-  return Sm2PublicKey(std::move(key), sm2_fast_public_key(point));
+  auto fast = sm2_fast_public_key(point);
+  return from_valid_point(std::move(point), std::move(fast));
+}
+
+EVP_PKEY* Sm2PublicKey::get() const {
+  std::call_once(evp_->once, [this] {
+    auto key = build_pkey(evp_->point, nullptr);
+    if (!key.ok()) throw std::logic_error("sm2: OpenSSL refused a validated public key");
+    evp_->key = std::move(key).value();
+  });
+  return evp_->key.get();
 }
 
 Result<Sm2PublicKey> Sm2PublicKey::from_pem(std::string_view pem) {
@@ -211,16 +232,14 @@ Result<Sm2PublicKey> Sm2PublicKey::from_pem(std::string_view pem) {
 }
 
 Bytes Sm2PublicKey::to_bytes() const {
-  auto out = encode_public(key_.get());
-  if (!out.ok()) throw std::logic_error("sm2: public key without a point");
-  return std::move(out).value();
+  return evp_->point;
 }
 
 std::string Sm2PublicKey::to_pem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
   char* data = nullptr;
   long len = 0;
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1 ||
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), get()) != 1 ||
       (len = BIO_get_mem_data(bio.get(), &data)) <= 0) {
     ERR_clear_error();
     throw std::logic_error("sm2: cannot encode public key as PEM");
@@ -236,6 +255,7 @@ Result<Sm2PrivateKey> Sm2PrivateKey::wrap(EvpPkeyPtr k) {
   ANONCODE_TRY(Bytes pub, encode_public(key.key_.get()));
   key.fast_ = sm2_fast_private_key(d.expose_secret());
   key.fast_public_ = sm2_fast_public_key(pub);
+  key.public_point_ = std::move(pub);
   return key;
 }
 
@@ -321,11 +341,8 @@ SecretBytes Sm2PrivateKey::export_pem_secret() const {
 }
 
 Sm2PublicKey Sm2PrivateKey::public_key() const {
-  auto pub = encode_public(key_.get());
-  if (!pub.ok()) throw std::logic_error("sm2: private key without a public point");
-  auto key = Sm2PublicKey::from_bytes(*pub);
-  if (!key.ok()) throw std::logic_error("sm2: private key with an invalid public point");
-  return std::move(key).value();
+  // d·G, derived and checked once when the key was made (wrap).
+  return Sm2PublicKey::from_valid_point(public_point_, fast_public_);
 }
 
 // --- signatures ---------------------------------------------------------------------------

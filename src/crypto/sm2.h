@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/bytes.h"
@@ -42,14 +43,21 @@ class Sm2PublicKey {
   static Result<Sm2PublicKey> from_pem(std::string_view pem);  // SubjectPublicKeyInfo
   Bytes to_bytes() const;                                      // 65 bytes uncompressed
   std::string to_pem() const;
-  EVP_PKEY* get() const { return key_.get(); }
+  // OpenSSL's form of the key, made on first use: importing a key into OpenSSL 3 builds a new
+  // EC_GROUP each time, which cost a wallet request more than verifying its signature, and only
+  // PEM export, encryption and the OpenSSL reference functions need it.
+  EVP_PKEY* get() const;
   // Internal: the form sm2_verify works on.
   const Sm2FastPublicKey& fast() const { return *fast_; }
 
  private:
-  Sm2PublicKey(EvpPkeyPtr k, std::shared_ptr<const Sm2FastPublicKey> fast)
-      : key_(std::move(k)), fast_(std::move(fast)) {}
-  std::shared_ptr<EVP_PKEY> key_;
+  friend class Sm2PrivateKey;
+  struct Evp;  // the point and its lazily built EVP_PKEY
+  Sm2PublicKey(std::shared_ptr<Evp> evp, std::shared_ptr<const Sm2FastPublicKey> fast)
+      : evp_(std::move(evp)), fast_(std::move(fast)) {}
+  // A validated uncompressed point.
+  static Sm2PublicKey from_valid_point(Bytes point, std::shared_ptr<const Sm2FastPublicKey> fast);
+  std::shared_ptr<Evp> evp_;
   std::shared_ptr<const Sm2FastPublicKey> fast_;
 };
 
@@ -75,6 +83,7 @@ class Sm2PrivateKey {
   std::shared_ptr<EVP_PKEY> key_;
   std::shared_ptr<const Sm2FastPrivateKey> fast_;
   std::shared_ptr<const Sm2FastPublicKey> fast_public_;
+  Bytes public_point_;  // 65 bytes uncompressed, so public_key() costs no OpenSSL import
 };
 
 // A signer has sign; a verifier has verify (STYLE.md, from Tink). Our own arithmetic; the nonce

@@ -204,7 +204,12 @@ CodePlatform::CodePlatform(storage::Db& db, privacy::PrivacyBackend& privacy,
       pii_(std::move(pii)),
       options_(options),
       rng_(rng),
-      ledger_(db) {}
+      ledger_(db) {
+  // Wallet operations run in the privacy backend's show transaction (perform_on_wallet).
+  if (&privacy_.db() != &db_) {
+    throw std::logic_error("the platform and the privacy backend must share one database");
+  }
+}
 
 // --- small helpers ---
 
@@ -283,12 +288,12 @@ Result<WalletRecord> CodePlatform::authorize(const WalletAuth& auth, std::string
   return w;
 }
 
-Result<privacy::ShowOutcome> CodePlatform::show(const WalletAuth& auth,
-                                                const protocol::ShowContext& ctx, int64_t now_ms,
-                                                std::vector<std::string> wallets_to_lock,
-                                                bool adopt_pseudonym,
-                                                const std::optional<std::string>& refund_user) {
-  auto out = privacy_.show(auth.show, ctx, now_ms, refund_user);
+Result<privacy::ShowOutcome> CodePlatform::show(
+    const WalletAuth& auth, const protocol::ShowContext& ctx, int64_t now_ms,
+    std::vector<std::string> wallets_to_lock, bool adopt_pseudonym,
+    const std::optional<std::string>& refund_user,
+    const privacy::PrivacyBackend::WithShow& also_in_tx) {
+  auto out = privacy_.show(auth.show, ctx, now_ms, refund_user, also_in_tx);
   if (!out.ok() && out.error().code == ErrorCode::kSnReused) {
     lock_cloned(ctx.wallet_b, wallets_to_lock, now_ms);
   }
@@ -348,30 +353,6 @@ std::optional<WalletOutcome<T>> CodePlatform::answered(const LedgerKey& k) {
 }
 
 template <typename T>
-WalletOutcome<T> CodePlatform::perform(const LedgerKey& k, const Bytes& response, int64_t now_ms,
-                                       const std::function<Result<T>(Tx&)>& op) {
-  bool lost = false;
-  T value{};
-  auto done = db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_TRY(lost, RequestLedger::recorded(tx, k));
-    if (lost) return {};
-    ANONCODE_TRY(value, op(tx));
-    return RequestLedger::finish(tx, k, ok_json(value), response, now_ms);
-  });
-  if (done.ok() && !lost) return {std::move(value), response};
-  if (!done.ok()) {
-    // A refusal by the rules is recorded (the operation's writes were rolled back); a transient
-    // failure is not, so the retry runs the operation again.
-    if (!is_final_refusal(done.error())) return {done.error(), response};
-    if (auto st = ledger_.refuse(k, done.error(), response, now_ms); !st.ok()) {
-      return {st.error(), response};
-    }
-  }
-  // The recorded outcome: this one's refusal, or a concurrent copy's answer.
-  return or_still_processing(answered<T>(k), response);
-}
-
-template <typename T>
 WalletOutcome<T> CodePlatform::perform_on_wallet(
     const LedgerKey& k, const WalletAuth& auth, int64_t now_ms,
     const std::function<protocol::ShowContext(const WalletRecord&)>& context,
@@ -380,10 +361,35 @@ WalletOutcome<T> CodePlatform::perform_on_wallet(
   if (auto stored = answered<T>(k)) return std::move(*stored);
   auto w = authorize(auth, auth.wallet);
   if (!w.ok()) return Out{w.error(), std::nullopt};
-  auto shown = show(auth, context(*w), now_ms, {w->b}, w->pseudonym.empty());
+  // The operation runs in the show's transaction (one commit per request): a refusal by the
+  // rules undoes the operation's writes (Tx::nested) and is recorded beside the spent show; any
+  // other failure rolls back the show too, so the rider's resent request is a first show again.
+  bool lost = false;
+  T value{};
+  std::optional<Error> refused;
+  auto in_show = [&](Tx& tx, const Bytes& response) -> Status {
+    lost = false;
+    refused.reset();
+    ANONCODE_TRY(lost, RequestLedger::recorded(tx, k));
+    if (lost) return {};  // a concurrent copy of the request recorded its outcome
+    Status ran = tx.nested([&](Tx& t) -> Status {
+      ANONCODE_TRY(value, op(t, *w));
+      return {};
+    });
+    if (!ran.ok()) {
+      if (!is_final_refusal(ran.error())) return ran.error();
+      refused = ran.error();
+      return RequestLedger::finish(tx, k, refusal_json(*refused), response, now_ms);
+    }
+    return RequestLedger::finish(tx, k, ok_json(value), response, now_ms);
+  };
+  auto shown = show(auth, context(*w), now_ms, {w->b}, w->pseudonym.empty(), std::nullopt, in_show);
   if (!shown.ok()) return Out{shown.error(), std::nullopt};
-  return perform<T>(k, shown->issue_response, now_ms,
-                    [&](Tx& tx) -> Result<T> { return op(tx, *w); });
+  Out out = lost      ? or_still_processing(answered<T>(k), shown->issue_response)
+            : refused ? Out{*refused, shown->issue_response}
+                      : Out{std::move(value), shown->issue_response};
+  out.next_nonce = shown->next_nonce;
+  return out;
 }
 
 Status CodePlatform::refuse_in_ledger(const LedgerKey& k, const Error& e, const Bytes& response,

@@ -85,6 +85,9 @@ template <typename T>
 struct WalletOutcome {
   Result<T> result;
   std::optional<Bytes> response;
+  // For the next show on this wallet, issued with the show (code, history, close): the rider
+  // needs no nonce request (docs/PROTOCOL.md "Nonces"). None for an answer from the ledger.
+  std::optional<crypto::Nonce> next_nonce = {};
   bool ok() const { return result.ok(); }
 };
 
@@ -284,17 +287,14 @@ class CodePlatform {
   };
   Result<WalletRecord> authorize(const WalletAuth& auth, std::string_view signer_b);
   Status verify_wallet_signature(const WalletRecord& w, const WalletAuth& auth);
-  // The request ledger (request_ledger.h): the recorded answer to a request seen before; one
-  // transaction that performs an operation and records its outcome (refusals too).
+  // The request ledger (request_ledger.h): the recorded answer to a request seen before.
   template <typename T>
   std::optional<WalletOutcome<T>> answered(const LedgerKey& k);
-  template <typename T>
-  WalletOutcome<T> perform(const LedgerKey& k, const Bytes& response, int64_t now_ms,
-                           const std::function<Result<T>(storage::Tx&)>& op);
   Status refuse_in_ledger(const LedgerKey& k, const Error& e, const Bytes& response,
                           int64_t now_ms);
   // Steps 2–5 of an operation on the signer's own wallet (code, history, close): the recorded
-  // answer, else the signature, the show in `context` of the wallet, and `op` on it in perform.
+  // answer, else the signature, and the show in `context` of the wallet with `op` on it and its
+  // outcome recorded, all in the show's transaction.
   template <typename T>
   WalletOutcome<T> perform_on_wallet(
       const LedgerKey& k, const WalletAuth& auth, int64_t now_ms,
@@ -306,7 +306,8 @@ class CodePlatform {
   Result<privacy::ShowOutcome> show(const WalletAuth& auth, const protocol::ShowContext& ctx,
                                     int64_t now_ms, std::vector<std::string> wallets_to_lock,
                                     bool adopt_pseudonym,
-                                    const std::optional<std::string>& refund_user = std::nullopt);
+                                    const std::optional<std::string>& refund_user = std::nullopt,
+                                    const privacy::PrivacyBackend::WithShow& also_in_tx = {});
   void lock_cloned(const std::string& ctx_b, const std::vector<std::string>& wallets,
                    int64_t now_ms);
 

@@ -50,6 +50,7 @@ JsonReply reply_of(WalletOutcome<T> out, json (*to_json)(const T&)) {
   if (!out.result.ok()) return {out.result.error(), std::move(out.response)};
   json body = to_json(*out.result);
   if (out.response) body["response"] = to_base64url(*out.response);
+  if (out.next_nonce) body["next_nonce"] = to_base64url(*out.next_nonce);
   return {std::move(body), std::nullopt};
 }
 

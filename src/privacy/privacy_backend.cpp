@@ -122,15 +122,21 @@ Status PrivacyBackend::retire_identity(std::string_view user_id, std::string_vie
   });
 }
 
-Result<crypto::Nonce> PrivacyBackend::new_nonce(int64_t now_ms) {
+crypto::Nonce PrivacyBackend::fresh_nonce() {
   crypto::Nonce n{};
   rng_.fill(n);
-  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    ANONCODE_CHECK(store::sweep_nonces(tx, now_ms - kNonceRetentionMs));
-    ANONCODE_CHECK(
-        store::insert_nonce(tx, Bytes(n.begin(), n.end()), now_ms + kNonceRetryWindowMs));
-    return {};
-  }));
+  return n;
+}
+
+// Records an issued nonce (sweeping the long expired ones) in the caller's transaction.
+Status PrivacyBackend::issue_nonce(Tx& tx, const crypto::Nonce& n, int64_t now_ms) {
+  ANONCODE_CHECK(store::sweep_nonces(tx, now_ms - kNonceRetentionMs));
+  return store::insert_nonce(tx, Bytes(n.begin(), n.end()), now_ms + kNonceRetryWindowMs);
+}
+
+Result<crypto::Nonce> PrivacyBackend::new_nonce(int64_t now_ms) {
+  const crypto::Nonce n = fresh_nonce();
+  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status { return issue_nonce(tx, n, now_ms); }));
   return n;
 }
 
@@ -147,7 +153,8 @@ Result<Bytes> PrivacyBackend::identity_of(std::string_view user_id) {
 
 Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const protocol::ShowContext& ctx,
                                          int64_t now_ms,
-                                         const std::optional<std::string>& refund_user_id) {
+                                         const std::optional<std::string>& refund_user_id,
+                                         const WithShow& also_in_tx) {
   ANONCODE_TRY(ShowRequest req, ShowRequest::decode(show_request));
   if (req.op != ctx.op) return verification_failed();
   std::optional<crypto::Point> J;
@@ -168,6 +175,10 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const protocol::
       ctx.op,       ctx.scopes,    J ? std::optional<Bytes>(group_.encode_point(*J)) : std::nullopt,
       ctx.wallet_b, ctx.accountid, ctx.amount};
   const std::string record_text = record.to_json().dump();
+  // The next credential and the next nonce, before the transaction, so the database's write lock
+  // (SQLite has one) is not held while they are computed. A replay or a clone wastes them.
+  ANONCODE_TRY(IssueResponse fresh_response, issuer_.issue(v.kid, v.Cn, rng_));
+  const crypto::Nonce next_nonce = fresh_nonce();
 
   ShowOutcome out;
   std::optional<Error> refusal;
@@ -179,6 +190,9 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const protocol::
       if (seen->request_hash == request_hash) {  // a retry of the accepted request
         out.issue_response = seen->issue_response;
         out.replayed = true;
+        ANONCODE_CHECK(issue_nonce(tx, next_nonce, now_ms));
+        out.next_nonce = next_nonce;
+        if (also_in_tx) ANONCODE_CHECK(also_in_tx(tx, out.issue_response));
         return {};
       }
       // The same serial shown again: a clone. Trace it, record it, refuse the operation. This
@@ -219,12 +233,14 @@ Result<ShowOutcome> PrivacyBackend::show(ByteView show_request, const protocol::
       return {};
     }
     ANONCODE_CHECK(store::use_nonce(tx, nonce, now_ms));
-    ANONCODE_TRY(IssueResponse resp, issuer_.issue(v.kid, v.Cn, rng_));
-    out.issue_response = resp.encode();
+    out.issue_response = fresh_response.encode();
+    ANONCODE_CHECK(issue_nonce(tx, next_nonce, now_ms));
+    out.next_nonce = next_nonce;
     ANONCODE_CHECK(store::insert_show(
         tx, {sn, ctx.wallet_b, protocol::certification_type(ctx.op), ctx.accountid, now_ms, tag,
              challenge, Bytes(v.kid.begin(), v.kid.end()), nonce, request_hash, out.issue_response,
              to_bytes(show_request), record_text}));
+    if (also_in_tx) ANONCODE_CHECK(also_in_tx(tx, out.issue_response));
     return {};
   }));
   if (refusal) {

@@ -50,6 +50,9 @@ struct ShowOutcome {
   Bytes issue_response;           // the next credential (IssueResponse encoding)
   bool replayed = false;          // true when this was a retry of an already accepted request
   std::vector<Bytes> pseudonyms;  // the proven P_B of ctx.scopes, encoded, in order
+  // A fresh nonce issued in the show's transaction, for the next show on the same wallet: it
+  // travels with the answer and saves the rider a round trip (docs/PROTOCOL.md "Nonces").
+  std::optional<crypto::Nonce> next_nonce = {};
 };
 
 class PrivacyBackend {
@@ -80,8 +83,17 @@ class PrivacyBackend {
   // A show for `ctx`. For a refund, `refund_user_id` names the user whose J the rider proves.
   // Errors: malformed, verification_failed (bad proof, unknown or used or expired nonce),
   // sn_reused (a clone: traced and recorded before this returns), not_found (refund user).
+  // `also_in_tx`, when given, runs in the show's transaction once the show is accepted (a first
+  // show, or a replay of one), with the issue response the rider gets: the caller's operation,
+  // so a request costs one transaction and one commit. Its error rolls the show back too (the
+  // rider resends the same bytes, a first show again); a refusal by the caller's rules is for
+  // the caller to record (Tx::nested) and return success.
+  using WithShow = std::function<Status(storage::Tx&, const Bytes& issue_response)>;
   Result<ShowOutcome> show(ByteView show_request, const protocol::ShowContext& ctx, int64_t now_ms,
-                           const std::optional<std::string>& refund_user_id = std::nullopt);
+                           const std::optional<std::string>& refund_user_id = std::nullopt,
+                           const WithShow& also_in_tx = {});
+  // The database the backend keeps its records in (a caller joining its transactions uses it).
+  storage::Db& db() const { return db_; }
 
   Result<std::vector<Violation>> violations();
   // One violation (not_found if none has that id).
@@ -103,6 +115,8 @@ class PrivacyBackend {
   Result<std::vector<crypto::IssuerPublicKey>> published_keys();
 
  private:
+  crypto::Nonce fresh_nonce();
+  Status issue_nonce(storage::Tx& tx, const crypto::Nonce& n, int64_t now_ms);
   Result<nlohmann::json> clone_evidence(const store::RecordedShow& seen, ByteView show_request,
                                         const crypto::ShowRequest& req,
                                         const protocol::ShowRecord& record, int64_t now_ms,

@@ -274,6 +274,49 @@ TEST_P(PrivacyBackendTest, LostRequestIsAcceptedLateWithinTheRetryWindow) {
   EXPECT_TRUE(again->replayed);
 }
 
+// The next nonce travels with the answer (docs/PROTOCOL.md "Nonces"): it is issued in the show's
+// transaction, serves exactly one later show, and a replay of the show gets one of its own.
+TEST_P(PrivacyBackendTest, TheNextNonceComesWithTheShowAndServesOneShow) {
+  Credential c = open("dora");
+  auto first = make_show(c, wallet_ctx());
+  auto out1 = backend_->show(first.request.encode(), wallet_ctx(), now_);
+  ASSERT_TRUE(out1.ok()) << out1.error().message;
+  ASSERT_TRUE(out1->next_nonce.has_value());
+  c = renew(first, *out1);
+
+  auto next = CredentialClient::show(c, pub(), ShowOp::kRequestCode, *out1->next_nonce,
+                                     wallet_ctx().hash(), rng_);
+  ASSERT_TRUE(next.ok());
+  auto out2 = backend_->show(next->request.encode(), wallet_ctx(), now_ + 1000);
+  ASSERT_TRUE(out2.ok()) << out2.error().message;
+  EXPECT_FALSE(out2->replayed);
+  ASSERT_TRUE(out2->next_nonce.has_value());
+  EXPECT_NE(*out2->next_nonce, *out1->next_nonce);
+  c = renew(*next, *out2);
+
+  // The same nonce again, under the next credential: refused, nothing recorded.
+  auto reused = CredentialClient::show(c, pub(), ShowOp::kRequestCode, *out1->next_nonce,
+                                       wallet_ctx().hash(), rng_);
+  auto out3 = backend_->show(reused->request.encode(), wallet_ctx(), now_ + 2000);
+  ASSERT_FALSE(out3.ok());
+  EXPECT_EQ(out3.error().code, ErrorCode::kVerificationFailed);
+  EXPECT_FALSE(out3.error().message.empty());
+
+  // A retried show is answered from the record, with a fresh nonce of its own.
+  auto again = backend_->show(next->request.encode(), wallet_ctx(), now_ + 3000);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->replayed);
+  ASSERT_TRUE(again->next_nonce.has_value());
+  EXPECT_NE(*again->next_nonce, *out2->next_nonce);
+  // The credential still shows once, under the replay's nonce.
+  auto last = CredentialClient::show(c, pub(), ShowOp::kRequestCode, *again->next_nonce,
+                                     wallet_ctx().hash(), rng_);
+  auto out4 = backend_->show(last->request.encode(), wallet_ctx(), now_ + 4000);
+  ASSERT_TRUE(out4.ok()) << out4.error().message;
+  EXPECT_FALSE(out4->replayed);
+  EXPECT_TRUE(backend_->violations()->empty());
+}
+
 TEST_P(PrivacyBackendTest, BadNoncesAreRefusedAndChangeNothing) {
   Credential c = open("carol");
   // A nonce the backend never issued.

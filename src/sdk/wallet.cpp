@@ -174,6 +174,24 @@ Status Wallet::recover() {
   return {};
 }
 
+namespace {
+
+// How long a nonce that came with an answer is used for the next show: the server accepts it for
+// days (kNonceRetryWindowMs), but it is meant for a show within a minute.
+constexpr auto kHeldNonceLifetime = std::chrono::seconds(50);
+
+Result<crypto::Nonce> nonce_from(const json& body, const char* member) {
+  ANONCODE_TRY(Bytes raw, b64(body, member));
+  crypto::Nonce nonce{};
+  if (raw.size() != nonce.size()) {
+    return make_error(ErrorCode::kMalformed, std::string(member) + ": wrong length");
+  }
+  std::copy(raw.begin(), raw.end(), nonce.begin());
+  return nonce;
+}
+
+}  // namespace
+
 // DESIGN §3.6 rule 1. A show, once sent, is spent: the journal holds the exact request bytes,
 // and the only move is to send them again until the server answers with a verifiable issue
 // response (success or refusal). Every other answer — a timeout, a 5xx, a refusal without an
@@ -239,22 +257,34 @@ Result<json> Wallet::send_pending() {
       state_.wallet->balance = *balance;
     }
   }
+  if (reply.status == 200 && spends_show && reply.body.contains("next_nonce")) {
+    auto wallet = member_in<std::string>(pending.body, "wallet");
+    if (auto next = nonce_from(reply.body, "next_nonce"); next.ok() && wallet) {
+      next_nonce_ = HeldNonce{*next, *wallet, std::chrono::steady_clock::now()};
+    }
+  }
   state_.pending.reset();
   ANONCODE_CHECK(save());
   if (reply.status != 200) return reply_error(reply);
   return reply.body;
 }
 
+Result<crypto::Nonce> Wallet::nonce_for(const std::string& wallet_b) {
+  std::optional<HeldNonce> held = std::exchange(next_nonce_, std::nullopt);  // used once at most
+  if (held && held->wallet_b == wallet_b && !wallet_b.empty() &&
+      std::chrono::steady_clock::now() - held->received < kHeldNonceLifetime) {
+    return held->nonce;
+  }
+  ANONCODE_TRY(Reply nr, transport_->post("/privacy/v1/nonce", json::object()));
+  if (nr.status != 200) return reply_error(nr);
+  return nonce_from(nr.body, "nonce");
+}
+
 Result<json> Wallet::perform(Operation o) {
   ANONCODE_CHECK(require_usable());
   ANONCODE_TRY(crypto::Credential cred, credential());
   ANONCODE_TRY(crypto::IssuerPublicKey pub, issuer_key());
-  ANONCODE_TRY(Reply nr, transport_->post("/privacy/v1/nonce", json::object()));
-  if (nr.status != 200) return reply_error(nr);
-  ANONCODE_TRY(Bytes nonce_raw, b64(nr.body, "nonce"));
-  if (nonce_raw.size() != 32) return make_error(ErrorCode::kMalformed, "nonce: wrong length");
-  crypto::Nonce nonce{};
-  std::copy(nonce_raw.begin(), nonce_raw.end(), nonce.begin());
+  ANONCODE_TRY(crypto::Nonce nonce, nonce_for(o.wallet_b));
 
   protocol::ShowContext ctx{o.op, o.wallet_b, o.accountid, o.amount, o.extra, o.scopes};
   ANONCODE_TRY(auto shown, crypto::CredentialClient::show(cred, pub, o.op, nonce, ctx.hash(),

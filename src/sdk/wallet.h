@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -93,11 +94,22 @@ class Wallet {
   // the request, sends it and completes it. Returns the server's answer.
   Result<nlohmann::json> perform(Operation operation);
   Result<nlohmann::json> send_pending();
+  // The nonce for a show on `wallet_b`: the one the last answer on that wallet carried, if it is
+  // fresh, else a new one from POST /privacy/v1/nonce.
+  Result<crypto::Nonce> nonce_for(const std::string& wallet_b);
   Status close_opening();  // POST /app/v1/close, then drops the close_unconfirmed mark
 
   std::filesystem::path file_;
   Transport* transport_;
   WalletState state_;
+  // The `next_nonce` of the last answer (docs/PROTOCOL.md "Nonces"), kept in memory only and
+  // used once, only for the wallet it came with: on another wallet it would link the two.
+  struct HeldNonce {
+    crypto::Nonce nonce = {};
+    std::string wallet_b = {};
+    std::chrono::steady_clock::time_point received = {};
+  };
+  std::optional<HeldNonce> next_nonce_ = {};
 };
 
 // Backup keys from a passphrase (docs/API.md): K = PBKDF2-HMAC-SM3(passphrase,

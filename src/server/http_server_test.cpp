@@ -19,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <future>
 #include <map>
 #include <mutex>
@@ -466,10 +467,16 @@ TEST(ProcessMetricsTest, ReadTheKernelsFiguresForThisProcess) {
   };
   const std::string before = "\n" + process_metrics();
   EXPECT_NE(before.find("# TYPE process_cpu_seconds_total counter"), std::string::npos);
-  // 0.2 s of CPU on this thread.
-  const auto start = std::chrono::steady_clock::now();
+  // 0.2 s of CPU on this thread, by the thread's own CPU clock (a loaded machine gives a thread
+  // less CPU than wall time).
+  auto thread_cpu_s = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
+  const double start = thread_cpu_s();
   volatile uint64_t spin = 0;
-  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(200)) spin = spin + 1;
+  while (thread_cpu_s() - start < 0.2) spin = spin + 1;
   std::vector<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> files;
   for (int i = 0; i < 5; ++i) files.emplace_back(std::fopen("/proc/self/stat", "r"), &std::fclose);
   const std::string after = "\n" + process_metrics();

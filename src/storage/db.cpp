@@ -148,6 +148,24 @@ class TxImpl final : public Tx {
     return note(session_.lock_migrations());
   }
 
+  Status nested(const std::function<Status(Tx&)>& fn) override {
+    if (fault_ != Fault::kNone) return first_error_;
+    ANONCODE_CHECK(note(session_.exec("SAVEPOINT anoncode_nested", {})));
+    Status result = fn(*this);
+    if (fault_ == Fault::kConflict) return result.ok() ? Status(first_error_) : result;
+    if (result.ok() && fault_ == Fault::kNone) {
+      ANONCODE_CHECK(note(session_.exec("RELEASE SAVEPOINT anoncode_nested", {})));
+      return {};
+    }
+    // Undo fn's writes; the transaction is usable again (PostgreSQL leaves its aborted state).
+    const Error failure = result.ok() ? first_error_ : result.error();
+    fault_ = Fault::kNone;
+    first_error_ = Error{};
+    ANONCODE_CHECK(note(session_.exec("ROLLBACK TO SAVEPOINT anoncode_nested", {})));
+    ANONCODE_CHECK(note(session_.exec("RELEASE SAVEPOINT anoncode_nested", {})));
+    return failure;
+  }
+
   Fault fault() const { return fault_; }
   const Error& first_error() const { return first_error_; }
 
@@ -244,7 +262,11 @@ Status DriverDb::run(TxKind kind, const std::function<Status(TxImpl&)>& fn) {
     }
 
     Status committed = session->commit();
-    if (committed.ok()) return committed;
+    if (committed.ok()) {
+      const uint64_t ticket = session->commit_ticket();
+      session.reset();  // the connection serves the next transaction while this one waits
+      return await_durable(ticket);
+    }
     if (session->fault() == Fault::kConflict) {  // a serialization failure found at COMMIT
       last = committed.error();
       continue;

@@ -73,6 +73,11 @@ class Tx {
   }
   // Convenience: at most one row.
   Result<std::optional<Row>> query_one(std::string_view sql, const std::vector<Value>& params = {});
+  // Runs `fn` inside a savepoint. If it fails — its own error or a failed statement — what it
+  // wrote is undone, the transaction goes on as it was before, and its error is returned; the
+  // caller decides (record a refusal, say). A conflict with a concurrent transaction is not
+  // undone: the whole transaction is run again, as for any conflict.
+  virtual Status nested(const std::function<Status(Tx&)>& fn) = 0;
 };
 
 // Set-based statements: a batch of rows in one round trip, on both databases.

@@ -44,6 +44,9 @@ class Session {
   virtual Status lock_migrations() = 0;
   virtual Status commit() = 0;
   virtual void rollback() = 0;
+  // After a commit: what the caller waits for, once the connection is released, before the
+  // transaction counts as done (DriverDb::await_durable); 0 for nothing.
+  virtual uint64_t commit_ticket() const { return 0; }
 
   // Why the last failed call failed; only meaningful right after a failure.
   Fault fault() const { return fault_; }
@@ -71,6 +74,9 @@ class DriverDb : public Db {
  protected:
   // A session on a free connection; waits while all are busy.
   virtual Result<std::unique_ptr<Session>> acquire() = 0;
+  // Returns once what a transaction with this commit ticket wrote or read is durable (SQLite's
+  // group commit; PostgreSQL's commit is durable when it returns).
+  virtual Status await_durable(uint64_t /*ticket*/) { return {}; }
 
  private:
   Status run(TxKind kind, const std::function<Status(TxImpl&)>& fn);
