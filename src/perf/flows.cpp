@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "perf/crypto_workload.h"
+#include "perf/latency.h"
 #include "server/clock.h"
 
 namespace anoncode::perf {
@@ -105,13 +106,6 @@ Result<pos::PosTerminal> open_terminal(Operator& op, const std::string& terminal
 }
 
 namespace {
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
