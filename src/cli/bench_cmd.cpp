@@ -2,7 +2,7 @@
 // cryptographic cost figures as one JSON object (issue #2); with --group all, an object per
 // group, measured one after the other in this process (issue #5 compares them side by side).
 // `anoncode bench flows --server URL --token T …`: code requests and ride settlement against a
-// running server (issue #3).
+// running server (issue #3); with --rate, code requests at a fixed arrival rate (issue #11).
 // `anoncode bench slow-clients [--server URL] …`: /healthz (and a code request) while slow and
 // idle clients hold connections (issue #11); a table on stderr, the JSON on stdout.
 #include <unistd.h>
@@ -45,7 +45,9 @@ void add_bench_command(CLI::App& app, Action& action) {
   static ServerOption server;
   static std::string work_dir;
   auto* flows_cmd = bench->add_subcommand(
-      "flows", "code requests/s, p50/p99 and rides settled/s against a running server");
+      "flows",
+      "code requests/s and p50/p99 (or, with --rate, latency at a fixed arrival rate) and rides "
+      "settled/s against a running server");
   add_server_options(flows_cmd, server);
   flows_cmd->add_option("--token", flows.admin_token, "the admin token (or ANONCODE_ADMIN_TOKEN)")
       ->envname("ANONCODE_ADMIN_TOKEN")
@@ -56,10 +58,28 @@ void add_bench_command(CLI::App& app, Action& action) {
                    "text (or ANONCODE_TRUST_ROOT)")
       ->envname("ANONCODE_TRUST_ROOT")
       ->required();
-  flows_cmd->add_option("--riders", flows.riders, "concurrent riders requesting codes")
+  flows_cmd
+      ->add_option("--riders", flows.riders,
+                   "concurrent riders requesting codes (default 8; with --rate, the pool serving "
+                   "the arrivals, default 64)")
       ->check(CLI::Range(1, 256));
-  flows_cmd->add_option("--seconds", flows.seconds, "how long riders request codes")
+  flows_cmd->add_option("--seconds", flows.seconds, "how long codes are requested")
       ->check(CLI::Range(0.1, 3600.0));
+  // A range check would accept 0, which is not a rate: the bound is exclusive below.
+  const CLI::Validator rate_check(
+      [](const std::string& text) -> std::string {
+        double rate = 0;
+        if (!CLI::detail::lexical_cast(text, rate) || !(rate > 0 && rate <= perf::kMaxRate)) {
+          return "--rate must be > 0 and <= 100000 code requests per second, not " + text;
+        }
+        return "";
+      },
+      "(0 - 100000]");
+  flows_cmd
+      ->add_option("--rate", flows.rate,
+                   "open loop: code requests arriving at this fixed rate per second, served by "
+                   "the riders; reports p50/p99/p99.9 latency from each scheduled arrival")
+      ->check(rate_check);
   flows_cmd->add_option("--rides", flows.rides, "rides scanned and uploaded")
       ->check(CLI::Range(1, 1'000'000));
   flows_cmd->add_option("--batch", flows.batch, "rides per upload request (one terminal's batch)")

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "perf/crypto_workload.h"
+#include "perf/latency.h"
 #include "server/clock.h"
 
 namespace anoncode::perf {
@@ -106,20 +107,11 @@ Result<pos::PosTerminal> open_terminal(Operator& op, const std::string& terminal
 
 namespace {
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-}  // namespace
-
-namespace {
 
 // The server's CPU time so far: process_cpu_seconds_total of its /metrics, or nullopt when the
 // server does not serve it.
@@ -161,72 +153,205 @@ Result<json> code_request_floor(const net::Endpoint& server) {
   return out;
 }
 
-}  // namespace
+// A bench rider: registered, its wallet opened and recharged with money enough for every ride.
+Result<std::unique_ptr<Rider>> open_rider(Operator& op, const FlowsOptions& o,
+                                          const std::string& id) {
+  ANONCODE_TRY(auto r, Rider::open(op, id, o.work_dir / (id + ".json"), o.server, o.trust_root));
+  ANONCODE_CHECK(r->wallet().recharge(10'000'000, "010001", false));
+  return r;
+}
 
-Result<json> measure_flows(const FlowsOptions& o) {
-  if (o.riders < 1 || o.seconds <= 0 || o.rides < 1 || o.batch < 1 || o.uploaders < 1) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "riders, seconds, rides, batch and uploaders must be > 0");
-  }
-  std::filesystem::create_directories(o.work_dir);
-  ANONCODE_TRY(Operator op, Operator::create(o.server, o.admin_token));
-  // Names unique per run, so the benchmark can run again against the same server.
-  std::string run = std::to_string(server::system_now_ms());
+// `count` bench riders, set up by several threads at once (an open is a few round trips and an
+// issuance), each with its own operator connection. Not timed.
+Result<std::vector<std::unique_ptr<Rider>>> open_riders(const FlowsOptions& o, int count,
+                                                        const std::string& run) {
+  std::vector<std::unique_ptr<Rider>> riders(static_cast<size_t>(count));
+  std::atomic<int> next{0};
+  std::mutex mu;
+  std::optional<Error> failure;
+  auto set_up = [&] {
+    auto op = Operator::create(o.server, o.admin_token);
+    for (int i = next++; i < count; i = next++) {
+      auto r = op ? open_rider(*op, o, "bench-" + run + "-" + std::to_string(i))
+                  : Result<std::unique_ptr<Rider>>(op.error());
+      if (!r) {
+        std::lock_guard lock(mu);
+        if (!failure) failure = r.error();
+        return;
+      }
+      riders[static_cast<size_t>(i)] = std::move(*r);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::min(count, 8); ++t) threads.emplace_back(set_up);
+  for (auto& t : threads) t.join();
+  if (failure) return *failure;
+  return riders;
+}
 
-  // Riders with money enough for every ride.
-  std::vector<std::unique_ptr<Rider>> riders;
-  for (int i = 0; i < o.riders; ++i) {
-    std::string id = "bench-" + run + "-" + std::to_string(i);
-    ANONCODE_TRY(auto r, Rider::open(op, id, o.work_dir / (id + ".json"), o.server, o.trust_root));
-    ANONCODE_CHECK(r->wallet().recharge(10'000'000, "010001", false));
-    riders.push_back(std::move(r));
-  }
+// The code requests of one phase: the codes the rides need, of those produced, and the figures.
+struct CodePhase {
+  std::vector<Bytes> payloads;  // at most `keep` (the rides), not every code of a long run
+  size_t answered = 0;          // code requests answered (what the server's CPU is divided by)
+  json figures;                 // merged into the result
+};
 
-  // 1. Code requests: each rider's thread requests codes back to back for `seconds`. The
-  // server's CPU is read from its /metrics before and after.
-  const std::optional<double> cpu_before = server_cpu_seconds(o.server);
+// Closed loop: each rider's thread requests codes back to back for `seconds`; a request's latency
+// runs from when its rider sent it. The first failure fails the bench.
+Result<CodePhase> closed_loop_codes(const std::vector<std::unique_ptr<Rider>>& riders,
+                                    double seconds, size_t keep) {
+  std::atomic<size_t> kept{0};
   std::mutex mu;
   std::vector<double> latencies_ms;
-  std::vector<Bytes> payloads;
-  std::atomic<int64_t> failures{0};
+  CodePhase phase;
   std::optional<Error> first_failure;
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = Clock::now();
   {
     std::vector<std::thread> threads;
     for (auto& rider : riders) {
       threads.emplace_back([&, r = rider.get()] {
         std::vector<double> mine;
         std::vector<Bytes> codes;
-        while (seconds_since(t0) < o.seconds) {
-          auto start = std::chrono::steady_clock::now();
+        while (seconds_since(t0) < seconds) {
+          auto start = Clock::now();
           auto code = r->wallet().code();
           double ms = seconds_since(start) * 1000;
           if (!code) {
             std::lock_guard lock(mu);
             if (!first_failure) first_failure = code.error();
-            ++failures;
             continue;
           }
           mine.push_back(ms);
-          codes.push_back(std::move(code->payload));
+          if (kept++ < keep) codes.push_back(std::move(code->payload));
         }
         std::lock_guard lock(mu);
         latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
-        for (auto& c : codes) payloads.push_back(std::move(c));
+        for (auto& c : codes) phase.payloads.push_back(std::move(c));
       });
     }
     for (auto& t : threads) t.join();
   }
-  double code_seconds = seconds_since(t0);
-  const std::optional<double> cpu_after = server_cpu_seconds(o.server);
+  const double code_seconds = seconds_since(t0);
   if (first_failure) return *first_failure;
+  phase.answered = latencies_ms.size();
+  phase.figures = {{"code_requests", latencies_ms.size()},
+                   {"code_requests_per_s", static_cast<double>(phase.answered) / code_seconds},
+                   {"code_p50_ms", percentile(latencies_ms, 0.50)},
+                   {"code_p99_ms", percentile(latencies_ms, 0.99)}};
+  return phase;
+}
+
+// Open loop: code requests arrive at the fixed times t0 + i/rate for `seconds`, whatever the
+// server does, and each is served by the first free rider of the pool (a wallet does one request
+// at a time: a rider that is free takes the next arrival and waits for its time). A request's
+// latency runs from its SCHEDULED arrival to its answer, so the time it waited for a free rider
+// counts: a slow server cannot hide its backlog by slowing the arrivals (coordinated omission).
+// A failed request is counted and the run goes on; the wallet sends it again on its next request.
+CodePhase open_loop_codes(const std::vector<std::unique_ptr<Rider>>& riders, double rate,
+                          double seconds, size_t keep) {
+  std::atomic<size_t> kept{0};
+  const ArrivalSchedule schedule{rate, seconds};
+  const size_t scheduled = schedule.count();
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::vector<double> latencies_ms;
+  int64_t failed = 0, late_starts = 0;
+  std::optional<Error> first_failure;
+  CodePhase phase;
+  // The start a moment ahead, so that starting the riders' threads makes no arrival late.
+  const Clock::time_point t0 = Clock::now() + std::chrono::milliseconds(100);
+  {
+    std::vector<std::thread> threads;
+    for (auto& rider : riders) {
+      threads.emplace_back([&, r = rider.get()] {
+        std::vector<double> mine;
+        std::vector<Bytes> codes;
+        int64_t my_failed = 0, my_late = 0;
+        std::optional<Error> my_failure;
+        for (size_t i = next++; i < scheduled; i = next++) {
+          const Clock::time_point due = t0 + schedule.due(i);
+          std::this_thread::sleep_until(due);
+          if (Clock::now() - due > std::chrono::milliseconds(1)) ++my_late;
+          auto code = r->wallet().code();
+          const double ms = std::chrono::duration<double, std::milli>(Clock::now() - due).count();
+          if (!code) {
+            ++my_failed;
+            if (!my_failure) my_failure = code.error();
+            continue;
+          }
+          mine.push_back(ms);
+          if (kept++ < keep) codes.push_back(std::move(code->payload));
+        }
+        std::lock_guard lock(mu);
+        latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+        for (auto& c : codes) phase.payloads.push_back(std::move(c));
+        failed += my_failed;
+        late_starts += my_late;
+        if (!first_failure) first_failure = my_failure;
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  const double elapsed = seconds_since(t0);  // to the last answer
+  phase.answered = latencies_ms.size();
+  json open_loop = {
+      {"rate", rate},
+      {"seconds", seconds},
+      {"scheduled", scheduled},
+      {"completed", latencies_ms.size()},
+      {"failed", failed},
+      {"achieved_per_s", static_cast<double>(phase.answered) / elapsed},
+      {"p50_ms", percentile(latencies_ms, 0.50)},
+      {"p99_ms", percentile(latencies_ms, 0.99)},
+      {"p999_ms", percentile(latencies_ms, 0.999)},
+      {"max_ms",
+       latencies_ms.empty() ? 0.0 : *std::max_element(latencies_ms.begin(), latencies_ms.end())},
+      {"late_starts", late_starts}};
+  if (first_failure) {
+    open_loop["first_failure"] = {{"code", std::string(error_code_name(first_failure->code))},
+                                  {"message", first_failure->message}};
+  }
+  phase.figures = {{"open_loop", open_loop}};
+  return phase;
+}
+
+}  // namespace
+
+Result<json> measure_flows(const FlowsOptions& o) {
+  if (o.riders < 0 || o.seconds <= 0 || o.rides < 1 || o.batch < 1 || o.uploaders < 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "seconds, rides, batch and uploaders must be > 0, riders >= 0");
+  }
+  if (!(o.rate == 0 || (o.rate > 0 && o.rate <= kMaxRate))) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "rate must be > 0 and <= 100000 code requests per second");
+  }
+  const bool open_loop = o.rate > 0;
+  const int rider_count =
+      o.riders > 0 ? o.riders : (open_loop ? kOpenLoopRiders : kClosedLoopRiders);
+  std::filesystem::create_directories(o.work_dir);
+  ANONCODE_TRY(Operator op, Operator::create(o.server, o.admin_token));
+  // Names unique per run, so the benchmark can run again against the same server.
+  std::string run = std::to_string(server::system_now_ms());
+  ANONCODE_TRY(auto riders, open_riders(o, rider_count, run));
+
+  // 1. Code requests, closed or open loop. The server's CPU is read from its /metrics before and
+  // after.
+  const std::optional<double> cpu_before = server_cpu_seconds(o.server);
+  CodePhase codes;
+  if (open_loop) {
+    codes = open_loop_codes(riders, o.rate, o.seconds, static_cast<size_t>(o.rides));
+  } else {
+    ANONCODE_TRY(codes, closed_loop_codes(riders, o.seconds, static_cast<size_t>(o.rides)));
+  }
+  const std::optional<double> cpu_after = server_cpu_seconds(o.server);
+  std::vector<Bytes>& payloads = codes.payloads;
 
   // More codes if the first phase made fewer than `rides` (one rider, sequentially).
   while (payloads.size() < static_cast<size_t>(o.rides)) {
     ANONCODE_TRY(sdk::CodeResult code, riders[0]->wallet().code());
     payloads.push_back(std::move(code.payload));
   }
-  payloads.resize(static_cast<size_t>(o.rides));
 
   // 2. Rides: scanned offline by terminals of up to `batch` rides each (not measured: the POS
   // writes its store on every scan), then every terminal uploads; measured is the upload.
@@ -279,17 +404,13 @@ Result<json> measure_flows(const FlowsOptions& o) {
                                                 std::to_string(o.rides) + " rides settled");
   }
 
-  auto n = static_cast<double>(latencies_ms.size());
-  json out{{"server", o.server.url},
-           {"riders", o.riders},
-           {"code_requests", latencies_ms.size()},
-           {"code_requests_per_s", n / code_seconds},
-           {"code_p50_ms", percentile(latencies_ms, 0.50)},
-           {"code_p99_ms", percentile(latencies_ms, 0.99)},
-           {"rides_settled", settled.load()},
-           {"upload_batch", o.batch},
-           {"uploaders", workers},
-           {"rides_settled_per_s", static_cast<double>(settled.load()) / upload_seconds}};
+  const auto n = static_cast<double>(codes.answered);
+  json out{{"server", o.server.url}, {"riders", rider_count}};
+  out.update(codes.figures);
+  out.update(json{{"rides_settled", settled.load()},
+                  {"upload_batch", o.batch},
+                  {"uploaders", workers},
+                  {"rides_settled_per_s", static_cast<double>(settled.load()) / upload_seconds}});
   // The server's CPU per code request (nonce and code, from its own /metrics) beside the
   // cryptographic floor of one, measured in this run on the same machine.
   if (cpu_before && cpu_after && n > 0) {

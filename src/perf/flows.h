@@ -76,17 +76,27 @@ struct FlowsOptions {
   std::string admin_token;
   std::string trust_root;          // the operator's root public key (its text or its file)
   std::filesystem::path work_dir;  // wallet states and POS stores go here
-  int riders = 8;                  // concurrent riders (one thread each) requesting codes
-  double seconds = 5;              // how long riders request codes
-  int rides = 2000;                // rides scanned and then uploaded
-  size_t batch = 500;              // rides per upload request (one terminal's batch)
-  int uploaders = 4;               // terminals uploading at once, each on its own connection
+  // Riders (one thread each, a wallet does one request at a time) requesting codes; 0: 8 in the
+  // closed loop, kOpenLoopRiders in the open loop.
+  int riders = 0;
+  double seconds = 5;  // how long codes are requested
+  // Code requests per second arriving at fixed times (open loop); 0: the closed loop, each
+  // rider requesting codes back to back.
+  double rate = 0;
+  int rides = 2000;    // rides scanned and then uploaded
+  size_t batch = 500;  // rides per upload request (one terminal's batch)
+  int uploaders = 4;   // terminals uploading at once, each on its own connection
 };
 
+constexpr int kClosedLoopRiders = 8;
+constexpr int kOpenLoopRiders = 64;
+constexpr double kMaxRate = 100000;  // code requests per second, the most `rate` may ask for
+
 // Measures, against a running server: code requests per second with `riders` concurrent
-// riders and their p50/p99 latency; then `rides` rides scanned offline and uploaded by
-// `uploaders` terminals at once, and the rides settled per second. Returns the figures as one JSON
-// object.
+// riders and their p50/p99 latency (closed loop) — or, with a `rate`, the p50/p99/p99.9 latency
+// of code requests arriving at that fixed rate, served by a pool of `riders` (open loop); then
+// `rides` rides scanned offline and uploaded by `uploaders` terminals at once, and the rides
+// settled per second. Returns the figures as one JSON object.
 Result<nlohmann::json> measure_flows(const FlowsOptions& options);
 
 }  // namespace anoncode::perf

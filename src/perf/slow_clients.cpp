@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "perf/flows.h"
+#include "perf/latency.h"
 #include "protocol/api_client.h"
 #include "server/auth.h"
 #include "server/http_server.h"
@@ -32,13 +33,6 @@ constexpr auto kProbePeriod = std::chrono::milliseconds(50);
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
 }
 
 // "http://127.0.0.1:8080" → its IPv4 loopback address and port; anything else is refused.
