@@ -265,12 +265,15 @@ Status CodePlatform::verify_wallet_signature(const WalletRecord& w, const Wallet
 }
 
 // The wallet `signer_b` exists and signed the show.
-Result<WalletRecord> CodePlatform::authorize(const WalletAuth& auth, std::string_view signer_b) {
+Result<WalletRecord> CodePlatform::authorize(const WalletAuth& auth, std::string_view signer_b,
+                                             const std::optional<WalletRecord>* loaded) {
   if (auth.show.empty()) return make_error(ErrorCode::kInvalidArgument, "show is required");
   if (!protocol::is_valid_wallet_account(signer_b)) {
     return make_error(ErrorCode::kInvalidArgument, "a wallet account is 24 base32 characters");
   }
-  auto w = wallet(signer_b);
+  Result<WalletRecord> w = loaded == nullptr ? wallet(signer_b)
+                           : *loaded         ? Result<WalletRecord>(**loaded)
+                                             : make_error(ErrorCode::kNotFound, "no such wallet");
   if (!w.ok()) return w.error();
   ANONCODE_CHECK(verify_wallet_signature(*w, auth));
   // DESIGN §3.6 rule 3: the wallet answers only to the credential chain that created it. The
@@ -358,8 +361,26 @@ WalletOutcome<T> CodePlatform::perform_on_wallet(
     const std::function<protocol::ShowContext(const WalletRecord&)>& context,
     const std::function<Result<T>(Tx&, const WalletRecord&)>& op) {
   using Out = WalletOutcome<T>;
-  if (auto stored = answered<T>(k)) return std::move(*stored);
-  auto w = authorize(auth, auth.wallet);
+  // One read: the recorded answer to this request, else the wallet it acts on.
+  std::optional<LedgerEntry> entry;
+  std::optional<WalletRecord> loaded;
+  if (protocol::is_valid_wallet_account(auth.wallet)) {
+    auto read = db_.transact([&](Tx& tx) -> Status {
+      loaded.reset();
+      ANONCODE_TRY(entry, RequestLedger::read_in(tx, k));
+      if (entry) return {};
+      ANONCODE_TRY(loaded, store::load_wallet(tx, auth.wallet));
+      return {};
+    });
+    if (!read.ok()) return Out{read.error(), std::nullopt};
+  }
+  if (entry) {
+    if (!entry->done) {  // pending (a payment being confirmed): wait for it as find() does
+      if (auto stored = answered<T>(k)) return std::move(*stored);
+    }
+    return outcome_of<T>(*entry);
+  }
+  auto w = authorize(auth, auth.wallet, &loaded);
   if (!w.ok()) return Out{w.error(), std::nullopt};
   // The operation runs in the show's transaction (one commit per request): a refusal by the
   // rules undoes the operation's writes (Tx::nested) and is recorded beside the spent show; any

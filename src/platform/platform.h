@@ -285,7 +285,9 @@ class CodePlatform {
   struct Reserve {
     int64_t codes = 0, amount = 0, until = 0;
   };
-  Result<WalletRecord> authorize(const WalletAuth& auth, std::string_view signer_b);
+  // `loaded`: the signer's wallet record, read already (nullptr: read it here).
+  Result<WalletRecord> authorize(const WalletAuth& auth, std::string_view signer_b,
+                                 const std::optional<WalletRecord>* loaded = nullptr);
   Status verify_wallet_signature(const WalletRecord& w, const WalletAuth& auth);
   // The request ledger (request_ledger.h): the recorded answer to a request seen before.
   template <typename T>

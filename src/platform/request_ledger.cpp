@@ -40,26 +40,29 @@ bool is_final_refusal(const Error& e) {
   return e.code != ErrorCode::kInternal && e.code != ErrorCode::kUnavailable;
 }
 
+Result<std::optional<LedgerEntry>> RequestLedger::read_in(Tx& tx, const LedgerKey& k) {
+  ANONCODE_TRY(auto stored, store::load_request(tx, k));
+  if (!stored) return std::optional<LedgerEntry>();
+  if (!stored->digest || *stored->digest != k.digest || stored->op != k.op) {
+    return make_error(ErrorCode::kConflict,
+                      "this show was sent before with other fields; nothing was changed");
+  }
+  LedgerEntry e;
+  e.done = stored->state == "done";
+  if (e.done) {
+    e.result = nlohmann::json::parse(stored->result, nullptr, false);
+    if (e.result.is_discarded() || !e.result.is_object()) {
+      return make_error(ErrorCode::kInternal, "a stored outcome does not parse");
+    }
+  }
+  e.issue_response = std::move(stored->issue_response);
+  return std::optional<LedgerEntry>(std::move(e));
+}
+
 Result<std::optional<LedgerEntry>> RequestLedger::read(const LedgerKey& k) {
   std::optional<LedgerEntry> out;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
-    out.reset();
-    ANONCODE_TRY(auto stored, store::load_request(tx, k));
-    if (!stored) return {};
-    if (!stored->digest || *stored->digest != k.digest || stored->op != k.op) {
-      return make_error(ErrorCode::kConflict,
-                        "this show was sent before with other fields; nothing was changed");
-    }
-    LedgerEntry e;
-    e.done = stored->state == "done";
-    if (e.done) {
-      e.result = nlohmann::json::parse(stored->result, nullptr, false);
-      if (e.result.is_discarded() || !e.result.is_object()) {
-        return make_error(ErrorCode::kInternal, "a stored outcome does not parse");
-      }
-    }
-    e.issue_response = std::move(stored->issue_response);
-    out = std::move(e);
+    ANONCODE_TRY(out, read_in(tx, k));
     return {};
   }));
   return out;

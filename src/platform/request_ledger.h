@@ -52,6 +52,9 @@ class RequestLedger {
   // another digest is a `conflict`.
   Result<std::optional<LedgerEntry>> find(const LedgerKey& k);
 
+  // The entry for this request in the caller's transaction, without waiting for a pending one.
+  static Result<std::optional<LedgerEntry>> read_in(storage::Tx& tx, const LedgerKey& k);
+
   // Inside an operation's transaction: whether the request is recorded already (a concurrent
   // copy won); claims it as pending (recharge, refund: before calling a payment channel); records
   // its final outcome (inserts, or completes a pending claim).
