@@ -147,6 +147,10 @@ class TxImpl final : public Tx {
     if (fault_ != Fault::kNone) return first_error_;
     return note(session_.lock_migrations());
   }
+  Status lock(std::string_view key) override {
+    if (fault_ != Fault::kNone) return first_error_;
+    return note(session_.lock_key(key));
+  }
 
   Fault fault() const { return fault_; }
   const Error& first_error() const { return first_error_; }
@@ -258,6 +262,10 @@ Status DriverDb::run(TxKind kind, const std::function<Status(TxImpl&)>& fn) {
 
 Status DriverDb::transact(const std::function<Status(Tx&)>& fn) {
   return run(TxKind::kNormal, [&fn](TxImpl& tx) { return fn(tx); });
+}
+
+Status DriverDb::transact_locking(const std::function<Status(Tx&)>& fn) {
+  return run(TxKind::kLocking, [&fn](TxImpl& tx) { return fn(tx); });
 }
 
 Result<std::vector<int64_t>> DriverDb::applied_migrations() {

@@ -73,6 +73,10 @@ class Tx {
   }
   // Convenience: at most one row.
   Result<std::optional<Row>> query_one(std::string_view sql, const std::vector<Value>& params = {});
+  // Takes an exclusive lock named `key`, held until the transaction ends (PostgreSQL: an advisory
+  // transaction lock; SQLite: nothing, its write lock already serialises every transaction). For
+  // transact_locking, to serialise transactions about one thing that has no row to lock.
+  virtual Status lock(std::string_view key) = 0;
 };
 
 // Set-based statements: a batch of rows in one round trip, on both databases.
@@ -118,6 +122,14 @@ class Db {
   // the database aborts for a conflict is retried (fn runs again from the start) up to 10 times.
   // fn must therefore have no effects outside the transaction.
   virtual Status transact(const std::function<Status(Tx&)>& fn) = 0;
+  // Like transact, but READ COMMITTED on PostgreSQL (each statement sees what committed before
+  // it; no predicate locks, so a large batch does not conflict with every concurrent writer of
+  // the tables it reads). Only for a fn that locks what its writes depend on before it reads it —
+  // `SELECT … FOR UPDATE`, Tx::lock, in one fixed order across transactions — and writes rows
+  // other transactions change only by relative updates (balance = balance - n). Transactions
+  // still conflict on the rows they lock (waiting, not failing), and a deadlock is retried. On
+  // SQLite it is transact (BEGIN IMMEDIATE: one writer at a time).
+  virtual Status transact_locking(const std::function<Status(Tx&)>& fn) = 0;
 
   // Versions of the applied migrations, ascending.
   virtual Result<std::vector<int64_t>> applied_migrations() = 0;

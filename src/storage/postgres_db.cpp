@@ -37,6 +37,8 @@ constexpr int64_t kGateKey = 0x616e6f6e636f6467;
 // How long a transaction waits to run alone before it competes again: bounds the stall of new
 // transactions (queued behind the exclusive request) if a running one takes long.
 constexpr const char* kGateTimeout = "2s";
+// The first half of Tx::lock's advisory keys ("anoc").
+constexpr int32_t kLockClass = 0x616e6f63;
 
 // Type OIDs (src/include/catalog/pg_type.dat).
 constexpr Oid kBoolOid = 16, kByteaOid = 17, kCharOid = 18, kNameOid = 19, kInt8Oid = 20,
@@ -206,11 +208,22 @@ class PgSession final : public Session {
 
   Status begin(TxKind kind, bool alone) override {
     if (kind == TxKind::kMigration) return command("BEGIN", "BEGIN");
-    if (alone && take_gate()) return command("BEGIN ISOLATION LEVEL SERIALIZABLE", "BEGIN");
+    const std::string begin = kind == TxKind::kLocking ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                                       : "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    if (alone && take_gate()) return command(begin, "BEGIN");
     // The gate, shared: one round trip with BEGIN.
-    return command("BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_advisory_xact_lock_shared(" +
-                       std::to_string(kGateKey) + ")",
-                   "BEGIN");
+    return command(
+        begin + "; SELECT pg_advisory_xact_lock_shared(" + std::to_string(kGateKey) + ")", "BEGIN");
+  }
+
+  // An advisory lock in the two-int4 key space (apart from the gate's and the migrations' int8
+  // keys): kLockClass and the hash of the key. Two keys with one hash share a lock, which only
+  // serialises them.
+  Status lock_key(std::string_view key) override {
+    auto r = run("SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass) + ", hashtext($1))",
+                 {std::string(key)});
+    if (!r.ok()) return r.error();
+    return {};
   }
 
   Result<int64_t> exec(std::string_view sql, const std::vector<Value>& params) override {
