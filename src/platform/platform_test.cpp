@@ -284,6 +284,74 @@ TEST_P(PlatformTest, ABatchSettlesCopiesAndRepeatsInsideItExactlyOnce) {
   expect_money_invariant();
 }
 
+// Settlement runs READ COMMITTED with locks on PostgreSQL (settle.cpp): terminals uploading at
+// once batches that charge the same wallets, one batch sent twice at once (a retry racing the
+// original), and normal recharges moving the wallets' heads meanwhile. Each ride is charged once,
+// to the head of its accountid, and the money invariant holds.
+TEST_P(PlatformTest, ParallelBatchesARetryAndRechargesChargeEachRideOnce) {
+  constexpr int kRiders = 3, kCodesEach = 8;
+  std::vector<Rider> riders;
+  std::vector<CodeResult> codes;
+  for (int i = 0; i < kRiders; ++i) {
+    riders.push_back(open("p" + std::to_string(i), "P" + std::to_string(i),
+                          "11010119900101010" + std::to_string(i)));
+    ASSERT_TRUE(recharge(riders.back(), 10'000).ok());
+    for (int k = 0; k < kCodesEach; ++k) {
+      auto c = request_code(riders.back());
+      ASSERT_TRUE(c.ok()) << c.result.error().message;
+      codes.push_back(*c.result);
+    }
+  }
+  // Three terminals, each with a batch touching every wallet; T2 and T3 share codes (copies).
+  auto batch = [&](size_t first, size_t step) {
+    std::vector<RideUpload> rides;
+    for (size_t i = first, counter = 1; i < codes.size(); i += step, ++counter) {
+      rides.push_back({static_cast<int64_t>(counter), codes[i].payload, 10, now_});
+    }
+    return rides;
+  };
+  const std::vector<std::pair<std::string, std::vector<RideUpload>>> uploads = {
+      {"T1", batch(0, 2)}, {"T1", batch(0, 2)}, {"T2", batch(1, 2)}, {"T3", batch(1, 4)}};
+  std::vector<Result<SettleSummary>> outs(uploads.size(), make_error(ErrorCode::kInternal, ""));
+  std::vector<std::thread> threads;
+  for (size_t u = 0; u < uploads.size(); ++u) {
+    threads.emplace_back([&, u] {
+      outs[u] = platform_->settle_rides(uploads[u].first, "M1", uploads[u].second, now_);
+    });
+  }
+  int recharges_ok = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (auto& r : riders) recharges_ok += recharge(r, 100).ok() ? 1 : 0;
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(recharges_ok, 2 * kRiders);
+  int64_t uploaded = 0, duplicates = 0;
+  for (const auto& o : outs) {
+    ASSERT_TRUE(o.ok()) << o.error().message;
+    uploaded += o->uploaded;
+    duplicates += o->duplicates;
+    EXPECT_EQ(o->rejected, 0);
+  }
+  const auto expected = static_cast<int64_t>(uploads[0].second.size() + uploads[2].second.size() +
+                                             uploads[3].second.size());
+  EXPECT_EQ(uploaded, expected);  // T1's batch once; the other copy all duplicates
+  EXPECT_EQ(duplicates, static_cast<int64_t>(uploads[1].second.size()));
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rides"), expected);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM wallet_transactions WHERE transaction_type = '02'"),
+            expected);
+  // Every code's use counted once per settled ride; T3's rides are copies of T2's codes.
+  EXPECT_EQ(scalar("SELECT COALESCE(SUM(used_count), 0) FROM code_requests"), expected);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rides WHERE copy_risk = '1'"),
+            static_cast<int64_t>(uploads[3].second.size()));
+  for (auto& r : riders) {
+    // 10,000 + 2 × 100 recharged, 10 fen per ride of the rider's codes settled.
+    const int64_t ridden =
+        scalar("SELECT COALESCE(SUM(amount), 0) FROM rides WHERE accountid = $1", {r.accountid});
+    EXPECT_EQ(balance_of(r.b), 10'200 - ridden);
+  }
+  expect_money_invariant();
+}
+
 TEST_P(PlatformTest, SupersededAndClosedAndEmptyWalletsAreStillDeducted) {
   Rider gina = open("gina", "Gina", "110101199001010004");
   ASSERT_TRUE(recharge(gina, 300).ok());
