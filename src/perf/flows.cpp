@@ -5,9 +5,11 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "perf/crypto_workload.h"
+#include "protocol/qr_payload.h"
 #include "server/clock.h"
 
 namespace anoncode::perf {
@@ -173,9 +175,11 @@ Result<json> measure_flows(const FlowsOptions& o) {
   // Names unique per run, so the benchmark can run again against the same server.
   std::string run = std::to_string(server::system_now_ms());
 
-  // Riders with money enough for every ride.
+  // Riders with money enough for every ride: the first `riders` request codes in phase 1; the
+  // rides come from all `wallets` of them.
+  const int wallets = std::max(o.riders, o.wallets);
   std::vector<std::unique_ptr<Rider>> riders;
-  for (int i = 0; i < o.riders; ++i) {
+  for (int i = 0; i < wallets; ++i) {
     std::string id = "bench-" + run + "-" + std::to_string(i);
     ANONCODE_TRY(auto r, Rider::open(op, id, o.work_dir / (id + ".json"), o.server, o.trust_root));
     ANONCODE_CHECK(r->wallet().recharge(10'000'000, "010001", false));
@@ -193,8 +197,8 @@ Result<json> measure_flows(const FlowsOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   {
     std::vector<std::thread> threads;
-    for (auto& rider : riders) {
-      threads.emplace_back([&, r = rider.get()] {
+    for (int i = 0; i < o.riders; ++i) {
+      threads.emplace_back([&, r = riders[static_cast<size_t>(i)].get()] {
         std::vector<double> mine;
         std::vector<Bytes> codes;
         while (seconds_since(t0) < o.seconds) {
@@ -221,15 +225,44 @@ Result<json> measure_flows(const FlowsOptions& o) {
   const std::optional<double> cpu_after = server_cpu_seconds(o.server);
   if (first_failure) return *first_failure;
 
-  // More codes if the first phase made fewer than `rides` (one rider, sequentially).
-  while (payloads.size() < static_cast<size_t>(o.rides)) {
-    ANONCODE_TRY(sdk::CodeResult code, riders[0]->wallet().code());
-    payloads.push_back(std::move(code.payload));
+  // More codes if the first phase made fewer than `rides`: an equal share from every wallet, up
+  // to 8 wallets at a time (each wallet on one thread). Then in random order, as terminals see
+  // riders (a batch of B rides touches up to B wallets).
+  const size_t have = std::min(payloads.size(), static_cast<size_t>(o.rides));
+  payloads.resize(have);
+  const size_t more = static_cast<size_t>(o.rides) - have, n_wallets = riders.size();
+  const size_t fillers = std::min<size_t>(n_wallets, 8);
+  {
+    std::vector<std::vector<Bytes>> got(fillers);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < fillers; ++t) {
+      threads.emplace_back([&, t] {
+        for (size_t w = t; w < n_wallets; w += fillers) {
+          const size_t share = more / n_wallets + (w < more % n_wallets ? 1 : 0);
+          for (size_t k = 0; k < share; ++k) {
+            auto code = riders[w]->wallet().code();
+            if (!code) {
+              std::lock_guard lock(mu);
+              if (!first_failure) first_failure = code.error();
+              return;
+            }
+            got[t].push_back(std::move(code->payload));
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    if (first_failure) return *first_failure;
+    for (auto& g : got) {
+      for (auto& c : g) payloads.push_back(std::move(c));
+    }
   }
-  payloads.resize(static_cast<size_t>(o.rides));
+  std::shuffle(payloads.begin(), payloads.end(), std::mt19937(1));
 
   // 2. Rides: scanned offline by terminals of up to `batch` rides each (not measured: the POS
-  // writes its store on every scan), then every terminal uploads; measured is the upload.
+  // writes its store on every scan), then every terminal uploads; measured is the upload. Each
+  // code is scanned at the time it was issued (as a rider shows a fresh code), so a long setup
+  // cannot outlast the codes' validity.
   std::vector<pos::PosTerminal> terminals;
   int64_t now = server::system_now_ms();
   for (size_t i = 0; i < payloads.size(); ++i) {
@@ -239,7 +272,9 @@ Result<json> measure_flows(const FlowsOptions& o) {
                    open_terminal(op, name, "BENCH", o.work_dir / (name + ".pos"), o.server, now));
       terminals.push_back(std::move(t));
     }
-    auto scanned = terminals.back().scan(payloads[i], 1, server::system_now_ms());
+    auto qr = protocol::QrPayload::decode(payloads[i]);
+    if (!qr.ok()) return qr.error();
+    auto scanned = terminals.back().scan(payloads[i], 1, qr->issued_at);
     if (!scanned.accepted) {
       return make_error(ErrorCode::kInternal,
                         "the bench POS refused a fresh code: " + scanned.reason);
@@ -282,6 +317,7 @@ Result<json> measure_flows(const FlowsOptions& o) {
   auto n = static_cast<double>(latencies_ms.size());
   json out{{"server", o.server.url},
            {"riders", o.riders},
+           {"wallets", riders.size()},
            {"code_requests", latencies_ms.size()},
            {"code_requests_per_s", n / code_seconds},
            {"code_p50_ms", percentile(latencies_ms, 0.50)},
