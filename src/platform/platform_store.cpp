@@ -457,31 +457,44 @@ Status charge_rides(Tx& tx, const std::map<std::string, int64_t>& charges) {
                        charges);
 }
 
+namespace {
+
+constexpr std::string_view kTransactionCols =
+    "txn_id, paychannel, b, pay_no, accountid, transaction_date, amount, transaction_type, "
+    "account_type, order_id, state";
+
+std::vector<Value> transaction_values(const TransactionRow& t) {
+  return {t.txn_id,
+          t.paychannel,
+          t.b,
+          t.pay_no,
+          t.accountid,
+          t.transaction_date,
+          t.amount,
+          code(t.transaction_type),
+          code(t.account_type),
+          t.order_id,
+          code(t.state)};
+}
+
+}  // namespace
+
 Status insert_transactions(Tx& tx, const std::vector<TransactionRow>& rows) {
-  return storage::insert_each(tx,
-                              "INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, "
-                              "accountid, transaction_date, amount, transaction_type, "
-                              "account_type, order_id, state) VALUES ",
-                              11, rows, [](const TransactionRow& t) {
-                                return std::vector<Value>{t.txn_id,
-                                                          t.paychannel,
-                                                          t.b,
-                                                          t.pay_no,
-                                                          t.accountid,
-                                                          t.transaction_date,
-                                                          t.amount,
-                                                          code(t.transaction_type),
-                                                          code(t.account_type),
-                                                          t.order_id,
-                                                          code(t.state)};
-                              });
+  // One row (a recharge, a refund): one INSERT, one round trip; a batch: COPY.
+  if (rows.size() == 1) {
+    return storage::insert_each(
+        tx, "INSERT INTO wallet_transactions (" + std::string(kTransactionCols) + ") VALUES ", 11,
+        rows, transaction_values);
+  }
+  return storage::copy_each(tx, "wallet_transactions", kTransactionCols, 11, rows,
+                            transaction_values);
 }
 
 Status insert_rides(Tx& tx, const std::vector<RideRow>& rows) {
-  return storage::insert_each(
-      tx,
-      "INSERT INTO rides (terminal, counter, merchant, sequence, accountid, b, amount, "
-      "scanned_at, settled_at, copy_risk, txn_id) VALUES ",
+  return storage::copy_each(
+      tx, "rides",
+      "terminal, counter, merchant, sequence, accountid, b, amount, scanned_at, settled_at, "
+      "copy_risk, txn_id",
       11, rows, [](const RideRow& r) {
         return std::vector<Value>{
             r.terminal, r.counter, r.merchant,   r.sequence,   r.accountid,
@@ -491,11 +504,10 @@ Status insert_rides(Tx& tx, const std::vector<RideRow>& rows) {
 }
 
 Status insert_rejected_rides(Tx& tx, const std::vector<RejectedRideRow>& rows) {
-  return storage::insert_each(
-      tx,
-      "INSERT INTO rejected_rides (terminal, counter, merchant, payload, amount, scanned_at, "
-      "received_at, reason) VALUES ",
-      8, rows, [](const RejectedRideRow& r) {
+  return storage::copy_each(
+      tx, "rejected_rides",
+      "terminal, counter, merchant, payload, amount, scanned_at, received_at, reason", 8, rows,
+      [](const RejectedRideRow& r) {
         return std::vector<Value>{r.terminal, r.counter,    r.merchant,    r.payload,
                                   r.amount,   r.scanned_at, r.received_at, r.reason};
       });

@@ -45,6 +45,12 @@ class Session {
   virtual Status lock_migrations() = 0;
   // Tx::lock. SQLite needs nothing: BEGIN IMMEDIATE already holds the database's write lock.
   virtual Status lock_key(std::string_view /*key*/) { return {}; }
+  // Tx::copy_rows by COPY (PostgreSQL); without it, Tx::copy_rows inserts with statements.
+  virtual bool can_copy() const { return false; }
+  virtual Status copy_in(std::string_view /*table*/, std::string_view /*columns*/, size_t /*ncols*/,
+                         const std::vector<Value>& /*flat*/) {
+    return make_error(ErrorCode::kInternal, "storage: COPY is not supported here");
+  }
   virtual Status commit() = 0;
   virtual void rollback() = 0;
 
