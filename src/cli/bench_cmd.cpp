@@ -86,6 +86,11 @@ void add_bench_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(1, 1000));
   flows_cmd->add_option("--uploaders", flows.uploaders, "terminals uploading at once")
       ->check(CLI::Range(1, 64));
+  flows_cmd
+      ->add_option("--wallets", flows.wallets,
+                   "wallets the rides come from (default: the riders; more wallets spread a "
+                   "batch's charges as real terminals see them)")
+      ->check(CLI::Range(0, 100'000));
   flows_cmd->add_option("--work-dir", work_dir,
                         "where the bench riders' wallets and terminals' stores go (default: a "
                         "new directory under the system's temporary directory)");

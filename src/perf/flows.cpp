@@ -5,10 +5,12 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "perf/crypto_workload.h"
 #include "perf/latency.h"
+#include "protocol/qr_payload.h"
 #include "server/clock.h"
 
 namespace anoncode::perf {
@@ -333,7 +335,18 @@ Result<json> measure_flows(const FlowsOptions& o) {
   ANONCODE_TRY(Operator op, Operator::create(o.server, o.admin_token));
   // Names unique per run, so the benchmark can run again against the same server.
   std::string run = std::to_string(server::system_now_ms());
-  ANONCODE_TRY(auto riders, open_riders(o, rider_count, run));
+  // The first `rider_count` riders request codes in phase 1; the rides come from all
+  // `wallet_count` wallets (the extra ones only ride).
+  const int wallet_count = std::max(rider_count, o.wallets);
+  ANONCODE_TRY(auto riders, open_riders(o, wallet_count, run));
+  std::vector<std::unique_ptr<Rider>> extra;
+  for (size_t i = static_cast<size_t>(rider_count); i < riders.size(); ++i) {
+    extra.push_back(std::move(riders[i]));
+  }
+  riders.resize(static_cast<size_t>(rider_count));
+  auto wallet_at = [&](size_t w) -> Rider& {
+    return w < riders.size() ? *riders[w] : *extra[w - riders.size()];
+  };
 
   // 1. Code requests, closed or open loop. The server's CPU is read from its /metrics before and
   // after.
@@ -347,14 +360,47 @@ Result<json> measure_flows(const FlowsOptions& o) {
   const std::optional<double> cpu_after = server_cpu_seconds(o.server);
   std::vector<Bytes>& payloads = codes.payloads;
 
-  // More codes if the first phase made fewer than `rides` (one rider, sequentially).
-  while (payloads.size() < static_cast<size_t>(o.rides)) {
-    ANONCODE_TRY(sdk::CodeResult code, riders[0]->wallet().code());
-    payloads.push_back(std::move(code.payload));
+  // More codes if the first phase made fewer than `rides`: an equal share from every wallet, up
+  // to 8 wallets at a time (each wallet on one thread). Then in random order, as terminals see
+  // riders (a batch of B rides touches up to B wallets).
+  const size_t have = std::min(payloads.size(), static_cast<size_t>(o.rides));
+  payloads.resize(have);
+  const size_t more = static_cast<size_t>(o.rides) - have,
+               n_wallets = static_cast<size_t>(wallet_count);
+  const size_t fillers = std::min<size_t>(n_wallets, 8);
+  std::mutex mu;
+  std::optional<Error> first_failure;
+  {
+    std::vector<std::vector<Bytes>> got(fillers);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < fillers; ++t) {
+      threads.emplace_back([&, t] {
+        for (size_t w = t; w < n_wallets; w += fillers) {
+          const size_t share = more / n_wallets + (w < more % n_wallets ? 1 : 0);
+          for (size_t k = 0; k < share; ++k) {
+            auto code = wallet_at(w).wallet().code();
+            if (!code) {
+              std::lock_guard lock(mu);
+              if (!first_failure) first_failure = code.error();
+              return;
+            }
+            got[t].push_back(std::move(code->payload));
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    if (first_failure) return *first_failure;
+    for (auto& g : got) {
+      for (auto& c : g) payloads.push_back(std::move(c));
+    }
   }
+  std::shuffle(payloads.begin(), payloads.end(), std::mt19937(1));
 
   // 2. Rides: scanned offline by terminals of up to `batch` rides each (not measured: the POS
-  // writes its store on every scan), then every terminal uploads; measured is the upload.
+  // writes its store on every scan), then every terminal uploads; measured is the upload. Each
+  // code is scanned at the time it was issued (as a rider shows a fresh code), so a long setup
+  // cannot outlast the codes' validity.
   std::vector<pos::PosTerminal> terminals;
   int64_t now = server::system_now_ms();
   for (size_t i = 0; i < payloads.size(); ++i) {
@@ -364,7 +410,9 @@ Result<json> measure_flows(const FlowsOptions& o) {
                    open_terminal(op, name, "BENCH", o.work_dir / (name + ".pos"), o.server, now));
       terminals.push_back(std::move(t));
     }
-    auto scanned = terminals.back().scan(payloads[i], 1, server::system_now_ms());
+    auto qr = protocol::QrPayload::decode(payloads[i]);
+    if (!qr.ok()) return qr.error();
+    auto scanned = terminals.back().scan(payloads[i], 1, qr->issued_at);
     if (!scanned.accepted) {
       return make_error(ErrorCode::kInternal,
                         "the bench POS refused a fresh code: " + scanned.reason);
@@ -405,7 +453,7 @@ Result<json> measure_flows(const FlowsOptions& o) {
   }
 
   const auto n = static_cast<double>(codes.answered);
-  json out{{"server", o.server.url}, {"riders", rider_count}};
+  json out{{"server", o.server.url}, {"riders", rider_count}, {"wallets", wallet_count}};
   out.update(codes.figures);
   out.update(json{{"rides_settled", settled.load()},
                   {"upload_batch", o.batch},

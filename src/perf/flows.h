@@ -86,6 +86,7 @@ struct FlowsOptions {
   int rides = 2000;    // rides scanned and then uploaded
   size_t batch = 500;  // rides per upload request (one terminal's batch)
   int uploaders = 4;   // terminals uploading at once, each on its own connection
+  int wallets = 0;     // wallets the rides come from (at least `riders`; the extra ones only ride)
 };
 
 constexpr int kClosedLoopRiders = 8;

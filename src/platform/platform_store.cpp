@@ -361,38 +361,61 @@ Result<std::set<int64_t>> seen_counters(Tx& tx, std::string_view terminal,
   return out;
 }
 
-Result<std::map<std::string, CodeUse>> load_codes(Tx& tx,
-                                                  const std::vector<std::string>& sequences) {
+namespace {
+
+// `keys` sorted and without repeats: chunks of sorted keys lock in one global order.
+std::vector<std::string> sorted_unique(std::vector<std::string> keys) {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+}  // namespace
+
+Result<std::map<std::string, CodeUse>> load_codes(Tx& tx, const std::vector<std::string>& sequences,
+                                                  bool lock) {
   std::map<std::string, CodeUse> out;
-  ANONCODE_CHECK(in_chunks({}, sequences, [&](const auto& params, const std::string& in) -> Status {
-    ANONCODE_TRY(auto rows, tx.query("SELECT sequence, accountid, used_count FROM code_requests "
-                                     "WHERE sequence IN (" +
-                                         in + ")",
-                                     params));
-    for (const auto& r : rows) out.emplace(r.text(0), CodeUse{r.text(1), r.i64(2)});
-    return {};
-  }));
+  const std::string suffix = lock ? " ORDER BY sequence FOR UPDATE" : "";
+  ANONCODE_CHECK(in_chunks(
+      {}, sorted_unique(sequences), [&](const auto& params, const std::string& in) -> Status {
+        ANONCODE_TRY(auto rows, tx.query("SELECT sequence, accountid, used_count FROM "
+                                         "code_requests WHERE sequence IN (" +
+                                             in + ")" + suffix,
+                                         params));
+        for (const auto& r : rows) {
+          out.emplace(r.text(0), CodeUse{r.text(1), r.i64(2)});
+        }
+        return {};
+      }));
   return out;
 }
 
 Result<std::map<std::string, WalletRecord>> load_heads(Tx& tx,
-                                                       const std::vector<std::string>& accountids) {
+                                                       const std::vector<std::string>& accountids,
+                                                       bool lock) {
   std::map<std::string, WalletRecord> out;
-  ANONCODE_CHECK(
-      in_chunks({}, accountids, [&](const auto& params, const std::string& in) -> Status {
-        ANONCODE_TRY(auto rows, tx.query(std::string("SELECT ") + std::string(kWalletCols) +
-                                             " FROM anonymous_wallet_accounts WHERE "
-                                             "superseded_by IS NULL AND accountid IN (" +
-                                             in + ")",
-                                         params));
-        for (const auto& r : rows) {
-          WalletRecord w = wallet_from_row(r);
-          if (!out.emplace(w.accountid, w).second) {
-            return make_error(ErrorCode::kInternal, "an accountid has more than one head record");
-          }
+  const std::string suffix = lock ? " ORDER BY b FOR UPDATE" : "";
+  std::vector<std::string> wanted = sorted_unique(accountids);
+  // Locking, a head that a concurrent recharge superseded while this statement waited for its
+  // lock drops out of the result (its new head committed after the statement began): a second
+  // statement finds it. Twice more at most; a wallet still missing is reported unknown.
+  for (int round = 0; round < (lock ? 3 : 1) && !wanted.empty(); ++round) {
+    ANONCODE_CHECK(in_chunks({}, wanted, [&](const auto& params, const std::string& in) -> Status {
+      ANONCODE_TRY(auto rows, tx.query(std::string("SELECT ") + std::string(kWalletCols) +
+                                           " FROM anonymous_wallet_accounts WHERE "
+                                           "superseded_by IS NULL AND accountid IN (" +
+                                           in + ")" + suffix,
+                                       params));
+      for (const auto& r : rows) {
+        WalletRecord w = wallet_from_row(r);
+        if (!out.emplace(w.accountid, w).second) {
+          return make_error(ErrorCode::kInternal, "an accountid has more than one head record");
         }
-        return {};
-      }));
+      }
+      return {};
+    }));
+    std::erase_if(wanted, [&](const std::string& a) { return out.contains(a); });
+  }
   return out;
 }
 
@@ -434,31 +457,44 @@ Status charge_rides(Tx& tx, const std::map<std::string, int64_t>& charges) {
                        charges);
 }
 
+namespace {
+
+constexpr std::string_view kTransactionCols =
+    "txn_id, paychannel, b, pay_no, accountid, transaction_date, amount, transaction_type, "
+    "account_type, order_id, state";
+
+std::vector<Value> transaction_values(const TransactionRow& t) {
+  return {t.txn_id,
+          t.paychannel,
+          t.b,
+          t.pay_no,
+          t.accountid,
+          t.transaction_date,
+          t.amount,
+          code(t.transaction_type),
+          code(t.account_type),
+          t.order_id,
+          code(t.state)};
+}
+
+}  // namespace
+
 Status insert_transactions(Tx& tx, const std::vector<TransactionRow>& rows) {
-  return storage::insert_each(tx,
-                              "INSERT INTO wallet_transactions (txn_id, paychannel, b, pay_no, "
-                              "accountid, transaction_date, amount, transaction_type, "
-                              "account_type, order_id, state) VALUES ",
-                              11, rows, [](const TransactionRow& t) {
-                                return std::vector<Value>{t.txn_id,
-                                                          t.paychannel,
-                                                          t.b,
-                                                          t.pay_no,
-                                                          t.accountid,
-                                                          t.transaction_date,
-                                                          t.amount,
-                                                          code(t.transaction_type),
-                                                          code(t.account_type),
-                                                          t.order_id,
-                                                          code(t.state)};
-                              });
+  // One row (a recharge, a refund): one INSERT, one round trip; a batch: COPY.
+  if (rows.size() == 1) {
+    return storage::insert_each(
+        tx, "INSERT INTO wallet_transactions (" + std::string(kTransactionCols) + ") VALUES ", 11,
+        rows, transaction_values);
+  }
+  return storage::copy_each(tx, "wallet_transactions", kTransactionCols, 11, rows,
+                            transaction_values);
 }
 
 Status insert_rides(Tx& tx, const std::vector<RideRow>& rows) {
-  return storage::insert_each(
-      tx,
-      "INSERT INTO rides (terminal, counter, merchant, sequence, accountid, b, amount, "
-      "scanned_at, settled_at, copy_risk, txn_id) VALUES ",
+  return storage::copy_each(
+      tx, "rides",
+      "terminal, counter, merchant, sequence, accountid, b, amount, scanned_at, settled_at, "
+      "copy_risk, txn_id",
       11, rows, [](const RideRow& r) {
         return std::vector<Value>{
             r.terminal, r.counter, r.merchant,   r.sequence,   r.accountid,
@@ -468,11 +504,10 @@ Status insert_rides(Tx& tx, const std::vector<RideRow>& rows) {
 }
 
 Status insert_rejected_rides(Tx& tx, const std::vector<RejectedRideRow>& rows) {
-  return storage::insert_each(
-      tx,
-      "INSERT INTO rejected_rides (terminal, counter, merchant, payload, amount, scanned_at, "
-      "received_at, reason) VALUES ",
-      8, rows, [](const RejectedRideRow& r) {
+  return storage::copy_each(
+      tx, "rejected_rides",
+      "terminal, counter, merchant, payload, amount, scanned_at, received_at, reason", 8, rows,
+      [](const RejectedRideRow& r) {
         return std::vector<Value>{r.terminal, r.counter,    r.merchant,    r.payload,
                                   r.amount,   r.scanned_at, r.received_at, r.reason};
       });

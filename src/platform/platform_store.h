@@ -135,12 +135,16 @@ Result<std::map<std::string, Bytes>> issued_digests(Tx& tx,
 // Which of `counters` of `terminal` were settled or rejected already.
 Result<std::set<int64_t>> seen_counters(Tx& tx, std::string_view terminal,
                                         const std::vector<int64_t>& counters);
-// The codes of `sequences` that were issued, by sequence.
-Result<std::map<std::string, CodeUse>> load_codes(Tx& tx,
-                                                  const std::vector<std::string>& sequences);
-// The head record (load_head) of each of `accountids` that has one, by accountid.
+// The codes of `sequences` that were issued, by sequence. `lock`: locked (FOR UPDATE, in
+// sequence order) for Db::transact_locking; SQLite has no FOR UPDATE and needs none.
+Result<std::map<std::string, CodeUse>> load_codes(Tx& tx, const std::vector<std::string>& sequences,
+                                                  bool lock = false);
+// The head record (load_head) of each of `accountids` that has one, by accountid. `lock`: locked
+// (FOR UPDATE, in b order) while still the head — a head a concurrent recharge replaced while this
+// waited is looked up again (a later statement sees the new head).
 Result<std::map<std::string, WalletRecord>> load_heads(Tx& tx,
-                                                       const std::vector<std::string>& accountids);
+                                                       const std::vector<std::string>& accountids,
+                                                       bool lock = false);
 // used_count += n for each (sequence, n).
 Status count_code_uses(Tx& tx, const std::map<std::string, int64_t>& uses);
 // balance -= amount, total_consume_amount += amount for each (b, amount).

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <latch>
 #include <thread>
 
 #include "platform/platform_http.h"
@@ -281,6 +282,89 @@ TEST_P(PlatformTest, ABatchSettlesCopiesAndRepeatsInsideItExactlyOnce) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->duplicates, 3);
   EXPECT_EQ(balance_of(hana.b), 700);
+  expect_money_invariant();
+}
+
+// Settlement runs READ COMMITTED with locks on PostgreSQL (settle.cpp): terminals uploading at
+// once batches that charge the same wallets, one batch sent twice at once (a retry racing the
+// original), and normal recharges moving the wallets' heads meanwhile. Each ride is charged once,
+// to the head of its accountid, and the money invariant holds. Several rounds, each on new
+// terminals with the same codes (so every round's rides are copies of the first round's).
+TEST_P(PlatformTest, ParallelBatchesARetryAndRechargesChargeEachRideOnce) {
+  constexpr int kRiders = 3, kCodesEach = 20, kRounds = 4;
+  std::vector<Rider> riders;
+  std::vector<CodeResult> codes;
+  for (int i = 0; i < kRiders; ++i) {
+    riders.push_back(open("p" + std::to_string(i), "P" + std::to_string(i),
+                          "11010119900101010" + std::to_string(i)));
+    ASSERT_TRUE(recharge(riders.back(), 10'000).ok());
+    for (int k = 0; k < kCodesEach; ++k) {
+      auto c = request_code(riders.back());
+      ASSERT_TRUE(c.ok()) << c.result.error().message;
+      codes.push_back(*c.result);
+    }
+  }
+  // Per round three terminals, each with a batch touching every wallet; T2 and T3 share codes.
+  auto batch = [&](size_t first, size_t step) {
+    std::vector<RideUpload> rides;
+    for (size_t i = first, counter = 1; i < codes.size(); i += step, ++counter) {
+      rides.push_back({static_cast<int64_t>(counter), codes[i].payload, 10, now_});
+    }
+    return rides;
+  };
+  const std::vector<RideUpload> b1 = batch(0, 2), b2 = batch(1, 2), b3 = batch(1, 4);
+  std::atomic<bool> settling{true};
+  std::atomic<int> recharges_ok{0};
+  std::thread recharger([&] {  // the riders' own thread: recharges while the rounds run
+    while (settling) {
+      for (auto& r : riders) recharges_ok += recharge(r, 100).ok() ? 1 : 0;
+    }
+  });
+  int64_t uploaded = 0, duplicates = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string n = std::to_string(round);
+    const std::vector<std::pair<std::string, const std::vector<RideUpload>*>> uploads = {
+        {"T1-" + n, &b1}, {"T1-" + n, &b1}, {"T2-" + n, &b2}, {"T3-" + n, &b3}};
+    std::vector<Result<SettleSummary>> outs(uploads.size(), make_error(ErrorCode::kInternal, ""));
+    std::latch start(static_cast<std::ptrdiff_t>(uploads.size()));
+    std::vector<std::thread> threads;
+    for (size_t u = 0; u < uploads.size(); ++u) {
+      threads.emplace_back([&, u] {
+        start.arrive_and_wait();
+        outs[u] = platform_->settle_rides(uploads[u].first, "M1", *uploads[u].second, now_);
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& o : outs) {
+      ASSERT_TRUE(o.ok()) << o.error().message;
+      uploaded += o->uploaded;
+      duplicates += o->duplicates;
+      EXPECT_EQ(o->rejected, 0);
+    }
+  }
+  settling = false;
+  recharger.join();
+  EXPECT_GT(recharges_ok.load(), 0);
+  // T1's batch once per round; its other copy all duplicates.
+  const auto per_round = static_cast<int64_t>(b1.size() + b2.size() + b3.size());
+  EXPECT_EQ(uploaded, kRounds * per_round);
+  EXPECT_EQ(duplicates, kRounds * static_cast<int64_t>(b1.size()));
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rides"), uploaded);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM wallet_transactions WHERE transaction_type = '02'"),
+            uploaded);
+  // Every settled ride counted one use of its code; all but each code's first use are copies.
+  EXPECT_EQ(scalar("SELECT COALESCE(SUM(used_count), 0) FROM code_requests"), uploaded);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM rides WHERE copy_risk = '1'"),
+            uploaded - static_cast<int64_t>(codes.size()));
+  for (auto& r : riders) {
+    const int64_t ridden =
+        scalar("SELECT COALESCE(SUM(amount), 0) FROM rides WHERE accountid = $1", {r.accountid});
+    const int64_t paid = scalar(
+        "SELECT COALESCE(SUM(amount), 0) FROM wallet_transactions WHERE accountid = $1 AND "
+        "transaction_type = '01'",
+        {r.accountid});
+    EXPECT_EQ(balance_of(r.b), paid - ridden);
+  }
   expect_money_invariant();
 }
 

@@ -198,7 +198,8 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
   }
   std::map<std::string, Bytes> issued;
   if (!sequences.empty()) {
-    ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+    // A read of what never changes once written (a code's digest): no need for SERIALIZABLE.
+    ANONCODE_CHECK(db_.transact_locking([&](Tx& tx) -> Status {
       ANONCODE_TRY(issued, store::issued_digests(tx, sequences));
       return {};
     }));
@@ -230,14 +231,26 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
     }
   }
 
-  // 3. One transaction: read what the batch touches, decide each ride in order, write.
+  // 3. One transaction: lock and read what the batch touches, decide each ride in order, write.
+  // READ COMMITTED with locks taken before the reads they guard, in one order (the terminal, its
+  // codes by sequence, the wallet heads by b), instead of SERIALIZABLE, whose predicate locks on
+  // a batch's hundreds of rows made concurrent batches (and code requests) fail each other:
+  //  - the terminal's lock serialises its batches, so the counters read after it include every
+  //    batch settled before (exactly once per (terminal, counter); the primary keys back it up);
+  //  - a code's row lock makes its used_count (the copy-risk count) current and ours to update;
+  //  - a head's row lock keeps it the head and its balance ours to change until commit: a
+  //    recharge, refund, close or refill (SERIALIZABLE) that changes the same row either commits
+  //    first (then the lock returns its new version, or the new head) or fails and is retried.
+  // docs/PROTOCOL.md "Ride settlement and isolation". SQLite runs one writer at a time anyway.
+  const bool lock = db_.dialect() == "postgresql";
   BatchWrites w;
-  ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {
+  ANONCODE_CHECK(db_.transact_locking([&](Tx& tx) -> Status {
     const std::string term(terminal), merch(merchant);
+    ANONCODE_CHECK(tx.lock("settle:" + term));
     BatchReads in;
     ANONCODE_TRY(in.seen, store::seen_counters(tx, term, counters));
-    ANONCODE_TRY(in.codes, store::load_codes(tx, sequences));
-    ANONCODE_TRY(in.heads, store::load_heads(tx, accountids));
+    ANONCODE_TRY(in.codes, store::load_codes(tx, sequences, lock));
+    ANONCODE_TRY(in.heads, store::load_heads(tx, accountids, lock));
     w = decide(term, merch, rides, verdicts, in, now_ms,
                [this](std::string_view prefix) { return random_id(prefix); });
     ANONCODE_CHECK(store::insert_rejected_rides(tx, w.rejected));

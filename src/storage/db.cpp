@@ -105,6 +105,13 @@ Status insert_rows(Tx& tx, std::string_view head, size_t ncols, const std::vecto
   return {};
 }
 
+Status Tx::copy_rows(std::string_view table, std::string_view columns, size_t ncols,
+                     const std::vector<Value>& flat) {
+  return insert_rows(
+      *this, "INSERT INTO " + std::string(table) + " (" + std::string(columns) + ") VALUES ", ncols,
+      flat);
+}
+
 Result<std::unique_ptr<Db>> Db::open(std::string_view url) {
   std::unique_ptr<detail::DriverDb> db;
   if (url.starts_with("sqlite:")) {
@@ -146,6 +153,20 @@ class TxImpl final : public Tx {
   Status lock_migrations() {
     if (fault_ != Fault::kNone) return first_error_;
     return note(session_.lock_migrations());
+  }
+  Status lock(std::string_view key) override {
+    if (fault_ != Fault::kNone) return first_error_;
+    return note(session_.lock_key(key));
+  }
+  Status copy_rows(std::string_view table, std::string_view columns, size_t ncols,
+                   const std::vector<Value>& flat) override {
+    if (fault_ != Fault::kNone) return first_error_;
+    if (!session_.can_copy()) return Tx::copy_rows(table, columns, ncols, flat);
+    if (ncols == 0 || flat.size() % ncols != 0) {
+      return make_error(ErrorCode::kInternal, "storage: copy_rows: a row of the wrong width");
+    }
+    if (flat.empty()) return {};
+    return note(session_.copy_in(table, columns, ncols, flat));
   }
 
   Status nested(const std::function<Status(Tx&)>& fn) override {
@@ -280,6 +301,10 @@ Status DriverDb::run(TxKind kind, const std::function<Status(TxImpl&)>& fn) {
 
 Status DriverDb::transact(const std::function<Status(Tx&)>& fn) {
   return run(TxKind::kNormal, [&fn](TxImpl& tx) { return fn(tx); });
+}
+
+Status DriverDb::transact_locking(const std::function<Status(Tx&)>& fn) {
+  return run(TxKind::kLocking, [&fn](TxImpl& tx) { return fn(tx); });
 }
 
 Result<std::vector<int64_t>> DriverDb::applied_migrations() {

@@ -78,6 +78,17 @@ class Tx {
   // caller decides (record a refusal, say). A conflict with a concurrent transaction is not
   // undone: the whole transaction is run again, as for any conflict.
   virtual Status nested(const std::function<Status(Tx&)>& fn) = 0;
+  // Takes an exclusive lock named `key`, held until the transaction ends (PostgreSQL: an advisory
+  // transaction lock; SQLite: nothing, its write lock already serialises every transaction). For
+  // transact_locking, to serialise transactions about one thing that has no row to lock.
+  virtual Status lock(std::string_view key) = 0;
+  // Inserts the rows of `flat` (rows of `ncols` values, one after the other) into `table`'s
+  // `columns` ("a, b, c"), as insert_rows does; on PostgreSQL with COPY … FROM STDIN in binary
+  // form, which a batch of hundreds of rows costs no parsing or planning of thousands of
+  // parameters. The values must have the columns' types exactly (int64 for BIGINT, text for
+  // TEXT, bytes for BYTEA).
+  virtual Status copy_rows(std::string_view table, std::string_view columns, size_t ncols,
+                           const std::vector<Value>& flat);
 };
 
 // Set-based statements: a batch of rows in one round trip, on both databases.
@@ -91,6 +102,19 @@ std::string value_rows(size_t first, size_t rows, size_t ncols);
 // other), in as few statements as kMaxStatementParams allows: "INSERT INTO t (a, b) VALUES ".
 Status insert_rows(Tx& tx, std::string_view head, size_t ncols, const std::vector<Value>& flat,
                    std::string_view tail = "");
+// Tx::copy_rows over `rows`, each turned into its `ncols` values by `values_of(row)`, which
+// returns a std::vector<Value>.
+template <typename Row, typename ValuesOf>
+Status copy_each(Tx& tx, std::string_view table, std::string_view columns, size_t ncols,
+                 const std::vector<Row>& rows, ValuesOf values_of) {
+  if (rows.empty()) return {};
+  std::vector<Value> flat;
+  flat.reserve(rows.size() * ncols);
+  for (const auto& row : rows) {
+    for (auto& v : values_of(row)) flat.push_back(std::move(v));
+  }
+  return tx.copy_rows(table, columns, ncols, flat);
+}
 // insert_rows over `rows`, each turned into its `ncols` values by `values_of(row)`, which returns
 // a std::vector<Value>.
 template <typename Row, typename ValuesOf>
@@ -123,6 +147,14 @@ class Db {
   // the database aborts for a conflict is retried (fn runs again from the start) up to 10 times.
   // fn must therefore have no effects outside the transaction.
   virtual Status transact(const std::function<Status(Tx&)>& fn) = 0;
+  // Like transact, but READ COMMITTED on PostgreSQL (each statement sees what committed before
+  // it; no predicate locks, so a large batch does not conflict with every concurrent writer of
+  // the tables it reads). Only for a fn that locks what its writes depend on before it reads it —
+  // `SELECT … FOR UPDATE`, Tx::lock, in one fixed order across transactions — and writes rows
+  // other transactions change only by relative updates (balance = balance - n). Transactions
+  // still conflict on the rows they lock (waiting, not failing), and a deadlock is retried. On
+  // SQLite it is transact (BEGIN IMMEDIATE: one writer at a time).
+  virtual Status transact_locking(const std::function<Status(Tx&)>& fn) = 0;
 
   // Versions of the applied migrations, ascending.
   virtual Result<std::vector<int64_t>> applied_migrations() = 0;

@@ -429,6 +429,83 @@ TEST_P(DbTest, InsertRowsSplitsABatchAndAValuesCteUpdatesByKey) {
   }));
 }
 
+// copy_rows (COPY in binary form on PostgreSQL, INSERT on SQLite) keeps every value exactly, and
+// a duplicate key fails it as any insert fails.
+TEST_P(DbTest, CopyRowsKeepsEveryValueAndMapsADuplicateKey) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_OK(exec1(*db, kCreateVals));
+  const std::vector<Value> ints = {std::numeric_limits<int64_t>::min(),
+                                   std::numeric_limits<int64_t>::max(), int64_t{-1}, Value{}};
+  const std::vector<Value> texts = {std::string(""), std::string("乘车码 ✓ 🚇"),
+                                    std::string("a'b\"c\\d\t\n$1;--"), std::string(70000, 'z'),
+                                    Value{}};
+  const std::vector<Value> blobs = {Bytes{}, Bytes{0}, all_byte_values(), random_bytes(100000),
+                                    Value{}};
+  std::vector<Value> flat;
+  std::vector<Row> expected;
+  int64_t id = 0;
+  for (size_t k = 0; k < 5; ++k) {
+    const Value& i = ints[k % ints.size()];
+    const Value& t = texts[k % texts.size()];
+    const Value& b = blobs[k % blobs.size()];
+    flat.insert(flat.end(), {Value(id), i, t, b});
+    expected.push_back(Row{{id++, i, t, b}});
+  }
+  ASSERT_OK(db->transact([&](Tx& tx) -> Status {
+    ANONCODE_CHECK(tx.copy_rows("vals", "id, i, t, b", 4, flat));
+    ANONCODE_CHECK(tx.copy_rows("vals", "id, i, t, b", 4, {}));
+    return {};
+  }));
+  auto rows = query1(*db, "SELECT id, i, t, b FROM vals ORDER BY id");
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), expected.size());
+  for (size_t k = 0; k < expected.size(); ++k) {
+    EXPECT_EQ((*rows)[k].cols, expected[k].cols) << "row " << k;
+  }
+  // A row whose key is taken: the whole copy fails, nothing of it stays, the Db stays usable.
+  Status dup = db->transact([&](Tx& tx) -> Status {
+    return tx.copy_rows("vals", "id, i", 2,
+                        {Value(int64_t{100}), Value(int64_t{1}), Value(int64_t{0}), Value{}});
+  });
+  ASSERT_FALSE(dup.ok());
+  EXPECT_TRUE(is_unique_violation(dup.error())) << dup.error().message;
+  auto count = query1(*db, "SELECT COUNT(*) FROM vals");
+  ASSERT_OK(count);
+  EXPECT_EQ(count->at(0).i64(0), 5);
+}
+
+// transact_locking (READ COMMITTED on PostgreSQL) with Tx::lock around a read-modify-write: the
+// lock alone makes it exact, across two Db objects.
+TEST_P(DbTest, TransactLockingWithALockLosesNoUpdate) {
+  auto db1 = open();
+  auto db2 = open();
+  ASSERT_TRUE(db1 && db2);
+  ASSERT_OK(exec1(*db1, "CREATE TABLE counter (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)"));
+  ASSERT_OK(exec1(*db1, "INSERT INTO counter (id, v) VALUES (1, 0)"));
+  constexpr int kThreads = 6, kIncrements = 30;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    Db& db = t % 2 == 0 ? *db1 : *db2;
+    threads.emplace_back([&] {
+      for (int k = 0; k < kIncrements; ++k) {
+        Status s = db.transact_locking([&](Tx& tx) -> Status {
+          ANONCODE_CHECK(tx.lock("counter:1"));
+          ANONCODE_TRY(auto row, tx.query_one("SELECT v FROM counter WHERE id = 1"));
+          return tx.run("UPDATE counter SET v = $1 WHERE id = 1", {row->i64(0) + 1});
+        });
+        if (!s.ok()) ++failed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  auto rows = query1(*db1, "SELECT v FROM counter WHERE id = 1");
+  ASSERT_OK(rows);
+  EXPECT_EQ(rows->at(0).i64(0), kThreads * kIncrements);
+}
+
 // Placeholders in any order or used twice, and a "$1" in quoted text, which is text, read alike
 // on both databases (SQLite's driver binds an in-order statement by position).
 TEST_P(DbTest, PlaceholdersOutOfOrderRepeatedOrQuotedReadAlike) {

@@ -25,6 +25,7 @@ enum class Fault {
 enum class TxKind {
   kNormal,     // SERIALIZABLE on PostgreSQL, BEGIN IMMEDIATE on SQLite
   kMigration,  // READ COMMITTED on PostgreSQL, so rows committed while waiting for the lock show
+  kLocking,    // READ COMMITTED on PostgreSQL (Db::transact_locking), BEGIN IMMEDIATE on SQLite
 };
 
 // One connection held for one transaction attempt. Destroying a Session rolls back whatever it
@@ -42,6 +43,14 @@ class Session {
   // Serialises migration runs across processes until the transaction ends (PostgreSQL: an
   // advisory lock; SQLite: BEGIN IMMEDIATE already holds the database's write lock).
   virtual Status lock_migrations() = 0;
+  // Tx::lock. SQLite needs nothing: BEGIN IMMEDIATE already holds the database's write lock.
+  virtual Status lock_key(std::string_view /*key*/) { return {}; }
+  // Tx::copy_rows by COPY (PostgreSQL); without it, Tx::copy_rows inserts with statements.
+  virtual bool can_copy() const { return false; }
+  virtual Status copy_in(std::string_view /*table*/, std::string_view /*columns*/, size_t /*ncols*/,
+                         const std::vector<Value>& /*flat*/) {
+    return make_error(ErrorCode::kInternal, "storage: COPY is not supported here");
+  }
   virtual Status commit() = 0;
   virtual void rollback() = 0;
   // After a commit: what the caller waits for, once the connection is released, before the
@@ -67,6 +76,7 @@ class TxImpl;
 class DriverDb : public Db {
  public:
   Status transact(const std::function<Status(Tx&)>& fn) final;
+  Status transact_locking(const std::function<Status(Tx&)>& fn) final;
   Result<std::vector<int64_t>> applied_migrations() final;
   // Applies every pending migration, each with its schema_migrations row in one transaction.
   Status migrate();

@@ -37,6 +37,8 @@ constexpr int64_t kGateKey = 0x616e6f6e636f6467;
 // How long a transaction waits to run alone before it competes again: bounds the stall of new
 // transactions (queued behind the exclusive request) if a running one takes long.
 constexpr const char* kGateTimeout = "2s";
+// The first half of Tx::lock's advisory keys ("anoc").
+constexpr int32_t kLockClass = 0x616e6f63;
 
 // Type OIDs (src/include/catalog/pg_type.dat).
 constexpr Oid kBoolOid = 16, kByteaOid = 17, kCharOid = 18, kNameOid = 19, kInt8Oid = 20,
@@ -206,11 +208,22 @@ class PgSession final : public Session {
 
   Status begin(TxKind kind, bool alone) override {
     if (kind == TxKind::kMigration) return command("BEGIN", "BEGIN");
-    if (alone && take_gate()) return command("BEGIN ISOLATION LEVEL SERIALIZABLE", "BEGIN");
+    const std::string begin = kind == TxKind::kLocking ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                                       : "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    if (alone && take_gate()) return command(begin, "BEGIN");
     // The gate, shared: one round trip with BEGIN.
-    return command("BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT pg_advisory_xact_lock_shared(" +
-                       std::to_string(kGateKey) + ")",
-                   "BEGIN");
+    return command(
+        begin + "; SELECT pg_advisory_xact_lock_shared(" + std::to_string(kGateKey) + ")", "BEGIN");
+  }
+
+  // An advisory lock in the two-int4 key space (apart from the gate's and the migrations' int8
+  // keys): kLockClass and the hash of the key. Two keys with one hash share a lock, which only
+  // serialises them.
+  Status lock_key(std::string_view key) override {
+    auto r = run("SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass) + ", hashtext($1))",
+                 {std::string(key)});
+    if (!r.ok()) return r.error();
+    return {};
   }
 
   Result<int64_t> exec(std::string_view sql, const std::vector<Value>& params) override {
@@ -237,6 +250,64 @@ class PgSession final : public Session {
   }
 
   Status exec_script(std::string_view sql) override { return command(sql, "script"); }
+
+  bool can_copy() const override { return true; }
+
+  // COPY table (columns) FROM STDIN in binary form: a header, then per row the field count and
+  // per field its length (-1: NULL) and bytes (int8 big-endian, text and bytea raw), then -1.
+  Status copy_in(std::string_view table, std::string_view columns, size_t ncols,
+                 const std::vector<Value>& flat) override {
+    std::string data("PGCOPY\n\377\r\n\0", 11);
+    auto put_be = [&data](uint64_t v, int bytes) {
+      for (int b = bytes - 1; b >= 0; --b) data += static_cast<char>(v >> (8 * b));
+    };
+    put_be(0, 4);  // flags
+    put_be(0, 4);  // header extension length
+    size_t size = data.size() + 2;
+    for (const Value& v : flat) {
+      size += 4 + (std::holds_alternative<int64_t>(v)       ? 8
+                   : std::holds_alternative<std::string>(v) ? std::get<std::string>(v).size()
+                   : std::holds_alternative<Bytes>(v)       ? std::get<Bytes>(v).size()
+                                                            : 0);
+    }
+    data.reserve(size + 2 * (flat.size() / ncols));
+    for (size_t k = 0; k < flat.size(); ++k) {
+      if (k % ncols == 0) put_be(ncols, 2);
+      const Value& v = flat[k];
+      if (std::holds_alternative<std::monostate>(v)) {
+        put_be(0xffffffffu, 4);
+      } else if (const auto* i = std::get_if<int64_t>(&v)) {
+        put_be(8, 4);
+        put_be(static_cast<uint64_t>(*i), 8);
+      } else if (const auto* t = std::get_if<std::string>(&v)) {
+        put_be(t->size(), 4);
+        data += *t;
+      } else {
+        const Bytes& b = std::get<Bytes>(v);
+        put_be(b.size(), 4);
+        data.append(reinterpret_cast<const char*>(b.data()), b.size());
+      }
+    }
+    put_be(0xffff, 2);  // the trailer: -1
+
+    const std::string sql =
+        "COPY " + std::string(table) + " (" + std::string(columns) + ") FROM STDIN (FORMAT binary)";
+    PgResult start(PQexec(conn_, sql.c_str()));
+    if (start == nullptr || PQresultStatus(start.get()) != PGRES_COPY_IN) {
+      return failure(start.get(), "COPY");
+    }
+    if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 ||
+        PQputCopyEnd(conn_, nullptr) != 1) {
+      broken_ = true;
+      return fail(Fault::kBroken, connection_lost("COPY"));
+    }
+    // The COPY's result, then nothing more (PQgetResult until it returns null).
+    PgResult done(PQgetResult(conn_));
+    for (PgResult more(PQgetResult(conn_)); more != nullptr; more.reset(PQgetResult(conn_))) {
+    }
+    if (done != nullptr && PQresultStatus(done.get()) == PGRES_COMMAND_OK) return {};
+    return failure(done.get(), "COPY");
+  }
 
   Status lock_migrations() override {
     return command("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")",
