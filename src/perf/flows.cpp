@@ -198,6 +198,21 @@ struct CodePhase {
   json figures;                 // merged into the result
 };
 
+// What one rider's thread gathered: its latencies, and the codes it keeps while fewer than `keep`
+// are kept across all threads; added to the phase under the caller's lock when the thread ends.
+struct RiderTally {
+  std::vector<double> latencies_ms;
+  std::vector<Bytes> codes;
+  void answered(double ms, Bytes payload, std::atomic<size_t>& kept, size_t keep) {
+    latencies_ms.push_back(ms);
+    if (kept++ < keep) codes.push_back(std::move(payload));
+  }
+  void add_to(std::vector<double>& all_ms, CodePhase& phase) {
+    all_ms.insert(all_ms.end(), latencies_ms.begin(), latencies_ms.end());
+    for (auto& c : codes) phase.payloads.push_back(std::move(c));
+  }
+};
+
 // Closed loop: each rider's thread requests codes back to back for `seconds`; a request's latency
 // runs from when its rider sent it. The first failure fails the bench.
 Result<CodePhase> closed_loop_codes(const std::vector<std::unique_ptr<Rider>>& riders,
@@ -212,8 +227,7 @@ Result<CodePhase> closed_loop_codes(const std::vector<std::unique_ptr<Rider>>& r
     std::vector<std::thread> threads;
     for (auto& rider : riders) {
       threads.emplace_back([&, r = rider.get()] {
-        std::vector<double> mine;
-        std::vector<Bytes> codes;
+        RiderTally mine;
         while (seconds_since(t0) < seconds) {
           auto start = Clock::now();
           auto code = r->wallet().code();
@@ -223,12 +237,10 @@ Result<CodePhase> closed_loop_codes(const std::vector<std::unique_ptr<Rider>>& r
             if (!first_failure) first_failure = code.error();
             continue;
           }
-          mine.push_back(ms);
-          if (kept++ < keep) codes.push_back(std::move(code->payload));
+          mine.answered(ms, std::move(code->payload), kept, keep);
         }
         std::lock_guard lock(mu);
-        latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
-        for (auto& c : codes) phase.payloads.push_back(std::move(c));
+        mine.add_to(latencies_ms, phase);
       });
     }
     for (auto& t : threads) t.join();
@@ -266,8 +278,7 @@ CodePhase open_loop_codes(const std::vector<std::unique_ptr<Rider>>& riders, dou
     std::vector<std::thread> threads;
     for (auto& rider : riders) {
       threads.emplace_back([&, r = rider.get()] {
-        std::vector<double> mine;
-        std::vector<Bytes> codes;
+        RiderTally mine;
         int64_t my_failed = 0, my_late = 0;
         std::optional<Error> my_failure;
         for (size_t i = next++; i < scheduled; i = next++) {
@@ -281,12 +292,10 @@ CodePhase open_loop_codes(const std::vector<std::unique_ptr<Rider>>& riders, dou
             if (!my_failure) my_failure = code.error();
             continue;
           }
-          mine.push_back(ms);
-          if (kept++ < keep) codes.push_back(std::move(code->payload));
+          mine.answered(ms, std::move(code->payload), kept, keep);
         }
         std::lock_guard lock(mu);
-        latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
-        for (auto& c : codes) phase.payloads.push_back(std::move(c));
+        mine.add_to(latencies_ms, phase);
         failed += my_failed;
         late_starts += my_late;
         if (!first_failure) first_failure = my_failure;
