@@ -30,7 +30,7 @@ WalletOutcome<CloseResult> CodePlatform::close(const WalletAuth& auth, int64_t n
                                 std::to_string(reserve.until));
         }
         ANONCODE_CHECK(store::deactivate_wallet(tx, cur.b));
-        ANONCODE_CHECK(store::insert_transaction(tx, {.txn_id = random_id("T"),
+        ANONCODE_CHECK(store::insert_transaction(tx, {.txn_id = txn_id(now_ms),
                                                       .b = cur.b,
                                                       .accountid = cur.accountid,
                                                       .transaction_date = now_ms,

@@ -237,6 +237,18 @@ std::string CodePlatform::random_id(std::string_view prefix) {
   return std::string(prefix) + to_hex(b);
 }
 
+std::string CodePlatform::txn_id(int64_t now_ms) {
+  Bytes b(12);
+  const auto seconds = static_cast<uint32_t>(std::max<int64_t>(0, now_ms / 1000));
+  for (int i = 0; i < 4; ++i)
+    b[static_cast<size_t>(i)] = static_cast<uint8_t>(seconds >> (24 - 8 * i));
+  {
+    std::lock_guard lock(rng_mu_);
+    rng_.fill(std::span<uint8_t>(b).subspan(4));
+  }
+  return "T" + to_hex(b);
+}
+
 Result<WalletRecord> CodePlatform::wallet(std::string_view b) {
   std::optional<WalletRecord> w;
   ANONCODE_CHECK(db_.transact([&](Tx& tx) -> Status {

@@ -315,6 +315,10 @@ class CodePlatform {
 
   std::string random_digits(size_t n);
   std::string random_id(std::string_view prefix);
+  // A wallet transaction's id: "T", 8 hex digits of the time in seconds, then 16 random hex
+  // digits. Ordered by time, so the ids of a batch go to the end of the key's index instead of
+  // one random index page each (a batch of 500 rides dirtied ~185 index pages more per commit).
+  std::string txn_id(int64_t now_ms);
   Result<std::string> new_accountid(storage::Tx& tx);
 
   storage::Db& db_;

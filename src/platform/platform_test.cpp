@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <latch>
+#include <set>
 #include <thread>
 
 #include "platform/platform_http.h"
@@ -268,6 +270,23 @@ TEST_P(PlatformTest, ABatchSettlesCopiesAndRepeatsInsideItExactlyOnce) {
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM rides WHERE copy_risk = '1' AND counter = 2"), 1);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM rides WHERE copy_risk = '1'"), 1);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM wallet_transactions WHERE transaction_type = '02'"), 3);
+  // Wallet transaction ids: "T", the time in seconds (8 hex digits, so a batch's ids go to the
+  // end of the index), 16 random hex digits; distinct.
+  char second[9];
+  std::snprintf(second, sizeof second, "%08llx", static_cast<unsigned long long>(now_ / 1000));
+  std::set<std::string> ids;
+  ASSERT_TRUE(db_->transact([&](storage::Tx& tx) -> Status {
+                   ANONCODE_TRY(auto rows, tx.query("SELECT txn_id FROM wallet_transactions"));
+                   for (const auto& r : rows) ids.insert(r.text(0));
+                   return {};
+                 })
+                  .ok());
+  EXPECT_EQ(ids.size(), 4u);  // the recharge and the three rides
+  for (const auto& id : ids) {
+    ASSERT_EQ(id.size(), 25u) << id;
+    EXPECT_EQ(id.substr(0, 9), "T" + std::string(second)) << id;
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef", 1), std::string::npos) << id;
+  }
   auto v = privacy_->violations();
   ASSERT_TRUE(v.ok());
   ASSERT_EQ(v->size(), 1u);

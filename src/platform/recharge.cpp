@@ -164,7 +164,7 @@ WalletOutcome<RechargeResult> CodePlatform::recharge(const RechargeRequest& r, i
                                             res.accountid, now_ms + options_.refill_delay_ms));
       }
     }
-    ANONCODE_CHECK(store::insert_transaction(tx, {.txn_id = random_id("T"),
+    ANONCODE_CHECK(store::insert_transaction(tx, {.txn_id = txn_id(now_ms),
                                                   .paychannel = r.channel,
                                                   .b = res.wallet,
                                                   .pay_no = pay_no.value(),

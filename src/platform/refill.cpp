@@ -53,7 +53,7 @@ Result<int64_t> CodePlatform::run_refill(int64_t now_ms) {
         // Each side records what its accountid gained or lost; order_id names the other side.
         auto record = [&](const WalletRecord& w, const std::string& accountid, int64_t gained,
                           const std::string& other) {
-          return store::insert_transaction(tx, {.txn_id = random_id("T"),
+          return store::insert_transaction(tx, {.txn_id = txn_id(now_ms),
                                                 .paychannel = "",
                                                 .b = w.b,
                                                 .pay_no = id,

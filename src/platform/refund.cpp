@@ -41,7 +41,7 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
   // Deduct first (the balance check is atomic with it) and claim the request, then pay out; a
   // refused payout is reversed.
   const std::string refund_id = "RF" + random_digits(18);
-  const std::string txn_id = random_id("T");
+  const std::string txn = txn_id(now_ms);
   auto sealed = pii_.seal(as_bytes(r.bank_account), as_bytes(refund_id));
   if (!sealed.ok()) return {sealed.error(), response};
   bool lost = false;
@@ -61,7 +61,7 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
     }
     ANONCODE_CHECK(RequestLedger::claim(tx, k, response, now_ms));
     ANONCODE_CHECK(store::debit_balance(tx, w->b, r.amount));
-    ANONCODE_CHECK(store::insert_transaction(tx, {.txn_id = txn_id,
+    ANONCODE_CHECK(store::insert_transaction(tx, {.txn_id = txn,
                                                   .paychannel = channels_.payout_channel,
                                                   .b = w->b,
                                                   .pay_no = refund_id,
@@ -78,7 +78,7 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
                                      .amount = r.amount,
                                      .bank_account_sealed = *sealed,
                                      .created_at = now_ms,
-                                     .txn_id = txn_id});
+                                     .txn_id = txn});
   });
   if (!deducted.ok()) {
     Error e = deducted.error();
@@ -97,7 +97,7 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
   if (transfer.ok()) {
     auto done = db_.transact([&](Tx& tx) -> Status {
       ANONCODE_CHECK(store::mark_refund_paid(tx, refund_id, *transfer));
-      ANONCODE_CHECK(store::set_transaction_state(tx, txn_id, TransactionState::kNormal));
+      ANONCODE_CHECK(store::set_transaction_state(tx, txn, TransactionState::kNormal));
       ANONCODE_TRY(auto cur, store::load_wallet(tx, w->b));
       res = RefundResult{r.amount, cur ? cur->balance : 0};
       return RequestLedger::finish(tx, k, ok_json(res), response, now_ms);
@@ -111,7 +111,7 @@ WalletOutcome<RefundResult> CodePlatform::refund(const RefundRequest& r, int64_t
   auto reversed = db_.transact([&](Tx& tx) -> Status {
     ANONCODE_CHECK(store::credit_balance(tx, w->b, r.amount));
     ANONCODE_CHECK(store::mark_refund_reversed(tx, refund_id));
-    ANONCODE_CHECK(store::set_transaction_state(tx, txn_id, TransactionState::kReversed));
+    ANONCODE_CHECK(store::set_transaction_state(tx, txn, TransactionState::kReversed));
     return RequestLedger::finish(tx, k, refusal_json(refused), response, now_ms);
   });
   if (!reversed.ok()) return Out{reversed.error(), response};

@@ -98,7 +98,8 @@ struct BatchReads {
 BatchWrites decide(const std::string& term, const std::string& merch,
                    const std::vector<RideUpload>& rides, const std::vector<Verdict>& verdicts,
                    BatchReads& in, int64_t now_ms,
-                   const std::function<std::string(std::string_view)>& new_id) {
+                   const std::function<std::string(std::string_view)>& new_id,
+                   const std::function<std::string()>& new_txn_id) {
   BatchWrites out;
   for (size_t i = 0; i < rides.size(); ++i) {
     const RideUpload& ride = rides[i];
@@ -140,7 +141,7 @@ BatchWrites decide(const std::string& term, const std::string& merch,
     const int64_t used_before = code->second.used_count + out.uses[qr.sequence]++;
     const bool copy_risk = used_before > 0;
     out.charges[b] += ride.amount;
-    const std::string txn_id = new_id("T");
+    const std::string txn_id = new_txn_id();
     out.txns.push_back({.txn_id = txn_id,
                         .paychannel = "",
                         .b = b,
@@ -251,8 +252,10 @@ Result<SettleSummary> CodePlatform::settle_rides(std::string_view terminal,
     ANONCODE_TRY(in.seen, store::seen_counters(tx, term, counters));
     ANONCODE_TRY(in.codes, store::load_codes(tx, sequences, lock));
     ANONCODE_TRY(in.heads, store::load_heads(tx, accountids, lock));
-    w = decide(term, merch, rides, verdicts, in, now_ms,
-               [this](std::string_view prefix) { return random_id(prefix); });
+    w = decide(
+        term, merch, rides, verdicts, in, now_ms,
+        [this](std::string_view prefix) { return random_id(prefix); },
+        [this, now_ms] { return txn_id(now_ms); });
     ANONCODE_CHECK(store::insert_rejected_rides(tx, w.rejected));
     ANONCODE_CHECK(store::count_code_uses(tx, w.uses));
     ANONCODE_CHECK(store::charge_rides(tx, w.charges));

@@ -91,7 +91,7 @@ Status insert_rows(Tx& tx, std::string_view head, size_t ncols, const std::vecto
   if (ncols == 0 || flat.size() % ncols != 0) {
     return make_error(ErrorCode::kInternal, "storage: insert_rows: a row of the wrong width");
   }
-  const size_t per_statement = std::max<size_t>(1, kMaxStatementParams / ncols);
+  const size_t per_statement = tx.rows_per_statement(ncols);
   const size_t rows = flat.size() / ncols;
   for (size_t begin = 0; begin < rows; begin += per_statement) {
     const size_t n = std::min(per_statement, rows - begin);
@@ -103,6 +103,10 @@ Status insert_rows(Tx& tx, std::string_view head, size_t ncols, const std::vecto
     ANONCODE_CHECK(tx.run(sql, params));
   }
   return {};
+}
+
+size_t Tx::rows_per_statement(size_t params_per_row) const {
+  return std::max<size_t>(1, kMaxStatementParams / std::max<size_t>(1, params_per_row));
 }
 
 Status Tx::copy_rows(std::string_view table, std::string_view columns, size_t ncols,
@@ -185,6 +189,10 @@ class TxImpl final : public Tx {
     ANONCODE_CHECK(note(session_.exec("ROLLBACK TO SAVEPOINT anoncode_nested", {})));
     ANONCODE_CHECK(note(session_.exec("RELEASE SAVEPOINT anoncode_nested", {})));
     return failure;
+  }
+
+  size_t rows_per_statement(size_t params_per_row) const override {
+    return session_.in_process() ? 1 : Tx::rows_per_statement(params_per_row);
   }
 
   Fault fault() const { return fault_; }

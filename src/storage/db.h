@@ -89,6 +89,14 @@ class Tx {
   // TEXT, bytes for BYTEA).
   virtual Status copy_rows(std::string_view table, std::string_view columns, size_t ncols,
                            const std::vector<Value>& flat);
+  // How many rows of `params_per_row` parameters one INSERT's VALUES list should carry
+  // (insert_rows, and copy_rows where there is no COPY). PostgreSQL: as many as
+  // kMaxStatementParams allows — one round trip and one plan for the batch. SQLite: one — in
+  // process there is no round trip to save, and parsing an INSERT of thousands of placeholders
+  // costs more than stepping a cached one-row INSERT once per row (the driver keeps prepared
+  // statements by their text): 500 rides' rows in 5.8 ms instead of 8.3 (docs/BENCHMARKS.md).
+  // Reads by an IN list stay one statement: a cached one-key SELECT per key measured slower.
+  virtual size_t rows_per_statement(size_t params_per_row) const;
 };
 
 // Set-based statements: a batch of rows in one round trip, on both databases.

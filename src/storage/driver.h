@@ -47,6 +47,8 @@ class Session {
   virtual Status lock_key(std::string_view /*key*/) { return {}; }
   // Tx::copy_rows by COPY (PostgreSQL); without it, Tx::copy_rows inserts with statements.
   virtual bool can_copy() const { return false; }
+  // Tx::rows_per_statement: true where a statement costs no round trip (SQLite, in process).
+  virtual bool in_process() const { return false; }
   virtual Status copy_in(std::string_view /*table*/, std::string_view /*columns*/, size_t /*ncols*/,
                          const std::vector<Value>& /*flat*/) {
     return make_error(ErrorCode::kInternal, "storage: COPY is not supported here");

@@ -393,6 +393,7 @@ class SqliteSession final : public Session {
     return run_script(sql, "script");
   }
   Status lock_migrations() override { return {}; }  // BEGIN IMMEDIATE holds the write lock
+  bool in_process() const override { return true; }
   Status commit() override {
     ANONCODE_CHECK(run_script("COMMIT", "COMMIT"));
     if (wrote_) counters::add(counters::Event::kDbCommit);
