@@ -2,6 +2,8 @@
 // DIR/<target>/<name>, small valid inputs made with the fixed keys the targets use (test keys, not
 // secrets of anyone's), plus the known-answer vectors of tests/data. Run by hand when a format
 // changes; the output is committed.
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -11,6 +13,7 @@
 #include "crypto/sm2.h"
 #include "crypto/sm4.h"
 #include "fixed_keys.h"
+#include "kms/component.h"
 #include "pos/pos_terminal.h"
 #include "pos/qr_image.h"
 #include "protocol/errors.h"
@@ -268,6 +271,23 @@ max_fare_fen = 10000
 )"));
 }
 
+// Two components of a 2-of-3 split of a 32-byte key, one typed in uppercase with a newline.
+void write_kms() {
+  SeededRng rng("make_corpus/kms");
+  SecretBytes key(32);
+  for (size_t i = 0; i < key.size(); ++i) key.expose_secret_mut()[i] = static_cast<uint8_t>(i);
+  auto parts = must(kms::make_components("root-1", {0x12, 0x34, 0x56}, key, 2, 3, rng));
+  auto text = [](const kms::Component& c) {
+    auto t = must(kms::encode_component(c));
+    return std::string(reinterpret_cast<const char*>(t.expose_secret().data()), t.size());
+  };
+  put("kms_component_fuzz", "component", text(parts[0]));
+  std::string upper = text(parts[1]);
+  std::transform(upper.begin() + 18, upper.end(), upper.begin() + 18,
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  put("kms_component_fuzz", "typed", upper + "\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -285,5 +305,6 @@ int main(int argc, char** argv) {
   write_pos();
   write_sdk();
   write_config();
+  write_kms();
   return 0;
 }
