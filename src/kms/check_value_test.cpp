@@ -2,17 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "kms/kms_test_util.h"
+
 #include "crypto/sm2.h"
 #include "crypto/sm3.h"
 
 namespace anoncode::kms {
 namespace {
 
-SecretBytes key_hex(std::string_view hex) {
-  auto b = from_hex(hex);
-  EXPECT_TRUE(b.ok());
-  return SecretBytes(std::span<const uint8_t>(*b));
-}
+using testing::hex_of;
+using testing::key_hex;
 
 TEST(CheckValue, SymmetricKeysEncryptAZeroBlock) {
   // Computed independently: `head -c16 /dev/zero | openssl enc -sm4-ecb|-aes-128-ecb|-aes-256-ecb

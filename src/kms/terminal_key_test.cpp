@@ -2,20 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "kms/kms_test_util.h"
+
 #include "common/bytes.h"
 
 namespace anoncode::kms {
 namespace {
 
-SecretBytes key_hex(std::string_view hex) {
-  auto b = from_hex(hex);
-  EXPECT_TRUE(b.ok());
-  return SecretBytes(std::span<const uint8_t>(*b));
-}
-
-std::string hex_of(const SecretBytes& s) {
-  return to_hex(ByteView(s.expose_secret().data(), s.size()));
-}
+using testing::hex_of;
+using testing::key_hex;
 
 const TacInput kRide{.terminal = "BUS-0042",
                      .counter = 7,
