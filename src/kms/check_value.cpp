@@ -53,7 +53,7 @@ CheckValue kcv_public(ByteView public_key_encoding) {
 }
 
 CheckValue kcv_secret(const SecretBytes& key) {
-  return first3(crypto::hmac_sm3(key, as_bytes(std::string_view("anoncode/kcv/v1"))));
+  return first3(crypto::hmac_sm3(key, as_bytes(std::string_view("anoncode/v1/kcv"))));
 }
 
 std::string kcv_hex(const CheckValue& kcv) {

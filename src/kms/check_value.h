@@ -2,13 +2,13 @@
 // revealing it, printed beside every key, carried on its components, and compared between the
 // primary and the standby hardware module. Six hex digits, as banking key ceremonies write them.
 //
-//   SM4 key            the first 3 bytes of SM4-ECB_K(16 zero bytes) — the convention of seed 003's
-//                      card systems for their DES/SM4 keys
+//   SM4 key            the first 3 bytes of SM4-ECB_K(16 zero bytes) — the banking convention for
+//                      DES and SM4 keys (seed 003 names no check value of its own)
 //   AES key (the KEK)  the first 3 bytes of AES-ECB_K(16 zero bytes) — PKCS#11's CKA_CHECK_VALUE
 //                      for AES keys, so a token's own value can be compared with ours
 //   asymmetric key     the first 3 bytes of SM3(its public key's encoding) — the same for the
 //                      private key and the public one (SM2 keys, issuer keys)
-//   other secrets      the first 3 bytes of HMAC-SM3_K("anoncode/kcv/v1")
+//   other secrets      the first 3 bytes of HMAC-SM3_K("anoncode/v1/kcv")
 #pragma once
 
 #include <string>

@@ -33,6 +33,26 @@ Error components_error(const std::string& what) {
   return make_error(ErrorCode::kInvalidArgument, "components: " + what);
 }
 
+// f(at), f being the polynomial through the first k shares (Lagrange):
+//   f(at) = sum_i y_i * prod_{j != i} (at - x_j) / (x_i - x_j), subtraction being XOR.
+// The x are public (printed on each component), so only the products with y are secret.
+SecretBytes interpolate(const std::vector<Share>& shares, size_t k, uint8_t at) {
+  SecretBytes value(shares.front().y.size());
+  auto out = value.expose_secret_mut();
+  for (size_t i = 0; i < k; ++i) {
+    uint8_t num = 1, den = 1;
+    for (size_t j = 0; j < k; ++j) {
+      if (j == i) continue;
+      num = gf256_mul(num, static_cast<uint8_t>(at ^ shares[j].x));
+      den = gf256_mul(den, static_cast<uint8_t>(shares[i].x ^ shares[j].x));
+    }
+    const uint8_t coefficient = gf256_mul(num, gf256_inv(den));
+    const auto y = shares[i].y.expose_secret();
+    for (size_t b = 0; b < out.size(); ++b) out[b] ^= gf256_mul(coefficient, y[b]);
+  }
+  return value;
+}
+
 }  // namespace
 
 Result<std::vector<Share>> split(const SecretBytes& secret, int k, int n, crypto::Rng& rng) {
@@ -87,20 +107,14 @@ Result<SecretBytes> combine(const std::vector<Share>& shares) {
                             " are needed, " + std::to_string(shares.size()) + " given");
   }
   if (first.y.empty()) return components_error("a component is empty");
-  // Lagrange at 0 over the first k shares: secret = sum_i y_i * prod_{j != i} x_j / (x_j - x_i).
-  // The x are public (printed on each component), so only the products with y are secret.
-  SecretBytes secret(first.y.size());
-  auto out = secret.expose_secret_mut();
-  for (size_t i = 0; i < k; ++i) {
-    uint8_t num = 1, den = 1;
-    for (size_t j = 0; j < k; ++j) {
-      if (j == i) continue;
-      num = gf256_mul(num, shares[j].x);
-      den = gf256_mul(den, static_cast<uint8_t>(shares[j].x ^ shares[i].x));
+  // The secret is f(0); each further share must be f(its x), or it is named.
+  SecretBytes secret = interpolate(shares, k, 0);
+  for (size_t e = k; e < shares.size(); ++e) {
+    const SecretBytes expected = interpolate(shares, k, shares[e].x);
+    if (!expected.equals(shares[e].y)) {
+      return components_error("component " + std::to_string(shares[e].x) +
+                              " does not fit the others (a wrong or damaged component)");
     }
-    const uint8_t coefficient = gf256_mul(num, gf256_inv(den));
-    const auto y = shares[i].y.expose_secret();
-    for (size_t b = 0; b < out.size(); ++b) out[b] ^= gf256_mul(coefficient, y[b]);
   }
   return secret;
 }

@@ -38,9 +38,10 @@ struct Share {
 Result<std::vector<Share>> split(const SecretBytes& secret, int k, int n, crypto::Rng& rng);
 
 // Rebuilds the secret from shares of one split: at least their threshold of them, distinct x,
-// equal lengths (errors: invalid_argument "components: …"). With fewer than k genuine shares the
-// result is unrelated to the secret, which is why a component carries the key's check value
-// (component.h) and recovery compares it.
+// equal lengths (errors: invalid_argument "components: …"). The first k rebuild it; each further
+// share must lie on the same polynomial, or it is named as not fitting. With fewer than k
+// genuine shares the result is unrelated to the secret, which is why a component carries the
+// key's check value (component.h) and recovery compares it.
 Result<SecretBytes> combine(const std::vector<Share>& shares);
 
 }  // namespace anoncode::kms

@@ -60,10 +60,17 @@ TEST(Shamir, AnyKOfNRebuildTheSecretAndFewerAreRefused) {
     }
   }
   EXPECT_EQ(subsets, 10);
-  // All five: the first three serve.
+  // All five: the first three rebuild it, the other two are checked against them.
   auto all = combine(*shares);
   ASSERT_TRUE(all.ok());
   EXPECT_TRUE(same(*all, key));
+  // A damaged fourth component is named, not ignored.
+  std::vector<Share> damaged = *shares;
+  damaged[3].y.expose_secret_mut()[5] ^= 1;
+  auto named = combine(damaged);
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.error().message,
+            "components: component 4 does not fit the others (a wrong or damaged component)");
   // Two of three needed: refused, saying how many are needed.
   auto two = combine({(*shares)[0], (*shares)[3]});
   ASSERT_FALSE(two.ok());
