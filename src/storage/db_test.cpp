@@ -87,6 +87,16 @@ Result<Rows> query1(Db& db, std::string_view sql, const std::vector<Value>& para
   return rows;
 }
 
+// The rows of the table `vals` (id, i, t, b), in id order, are exactly `expected`.
+void expect_vals(Db& db, const Rows& expected) {
+  auto rows = query1(db, "SELECT id, i, t, b FROM vals ORDER BY id");
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->size(), expected.size());
+  for (size_t k = 0; k < expected.size(); ++k) {
+    EXPECT_EQ((*rows)[k].cols, expected[k].cols) << "row " << k;
+  }
+}
+
 int64_t count_rows(Db& db, const std::string& table) {
   auto rows = query1(db, "SELECT COUNT(*) FROM " + table);
   if (!rows.ok()) throw std::runtime_error(rows.error().message);
@@ -301,12 +311,7 @@ TEST_P(DbTest, RoundTripsEveryValueExactly) {
     return {};
   }));
 
-  auto rows = query1(*db, "SELECT id, i, t, b FROM vals ORDER BY id");
-  ASSERT_OK(rows);
-  ASSERT_EQ(rows->size(), expected.size());
-  for (size_t k = 0; k < expected.size(); ++k) {
-    EXPECT_EQ((*rows)[k].cols, expected[k].cols) << "row " << k;
-  }
+  expect_vals(*db, expected);
 
   // A parameter selected straight back keeps its type too.
   for (const auto& list : {ints, texts, blobs}) {
@@ -457,12 +462,7 @@ TEST_P(DbTest, CopyRowsKeepsEveryValueAndMapsADuplicateKey) {
     ANONCODE_CHECK(tx.copy_rows("vals", "id, i, t, b", 4, {}));
     return {};
   }));
-  auto rows = query1(*db, "SELECT id, i, t, b FROM vals ORDER BY id");
-  ASSERT_OK(rows);
-  ASSERT_EQ(rows->size(), expected.size());
-  for (size_t k = 0; k < expected.size(); ++k) {
-    EXPECT_EQ((*rows)[k].cols, expected[k].cols) << "row " << k;
-  }
+  expect_vals(*db, expected);
   // A row whose key is taken: the whole copy fails, nothing of it stays, the Db stays usable.
   Status dup = db->transact([&](Tx& tx) -> Status {
     return tx.copy_rows("vals", "id, i", 2,
